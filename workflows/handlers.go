@@ -1,0 +1,194 @@
+package workflows
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// Validation errors returned by update validators. Rejected updates leave no trace
+// in history; the starter maps these messages to HTTP answers.
+var (
+	ErrWrongStage      = errors.New("not possible at this stage")
+	ErrWrongStore      = errors.New("order belongs to another store")
+	ErrWrongPickupCode = errors.New("wrong pickup code")
+)
+
+// register installs every handler before the first blocking call, as updates that
+// came with the start are delivered as soon as the workflow blocks.
+func (f *fulfilment) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, f.status); err != nil {
+		return fmt.Errorf("register %s: %w", QueryStatus, err)
+	}
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateCheckout, f.handleCheckout, f.validateCheckout},
+		{UpdateCompletePick, f.handleCompletePick, f.validateCompletePick},
+		{UpdateConfirmArrival, f.handleConfirmArrival, f.validateConfirmArrival},
+		{UpdateCompletePickup, f.handleCompletePickup, f.validateCompletePickup},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return fmt.Errorf("register %s: %w", u.name, err)
+		}
+	}
+	carrier := workflow.GetSignalChannel(ctx, SignalCarrierEvent)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var ev CarrierEvent
+			if !carrier.Receive(ctx, &ev) {
+				return
+			}
+			f.handleCarrierEvent(ctx, ev)
+		}
+	})
+	return nil
+}
+
+func (f *fulfilment) validateCheckout(req CheckoutRequest) error {
+	if errs := ValidateOrder(f.in.Order); len(errs) > 0 {
+		return fmt.Errorf("invalid order: %w", errors.Join(asErrors(errs)...))
+	}
+	if req.OrderID != f.in.Order.OrderID {
+		return fmt.Errorf("checkout for order %q sent to order %q", req.OrderID, f.in.Order.OrderID)
+	}
+	return nil
+}
+
+func asErrors(fe []FieldError) []error {
+	out := make([]error, len(fe))
+	for i, e := range fe {
+		out[i] = e
+	}
+	return out
+}
+
+func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
+	if f.stage != StagePicking || f.pick != nil {
+		return fmt.Errorf("confirm a pick in stage %s: %w", f.stage, ErrWrongStage)
+	}
+	ordered := make(map[string]int, len(f.in.Order.Lines))
+	for _, l := range f.in.Order.Lines {
+		ordered[l.SKU] = l.Quantity
+	}
+	seen := make(map[string]bool, len(req.Lines))
+	for i, l := range req.Lines {
+		q, ok := ordered[l.SKU]
+		switch {
+		case !ok:
+			return fmt.Errorf("lines[%d].sku: %s is not in the order", i, l.SKU)
+		case seen[l.SKU]:
+			return fmt.Errorf("lines[%d].sku: %s appears twice", i, l.SKU)
+		case l.Quantity < 0 || l.Quantity > q:
+			return fmt.Errorf("lines[%d].quantity: must be between 0 and %d", i, q)
+		}
+		seen[l.SKU] = true
+	}
+	if len(seen) != len(ordered) {
+		return fmt.Errorf("lines: every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))
+	}
+	return nil
+}
+
+func (f *fulfilment) handleCompletePick(_ workflow.Context, req CompletePickRequest) (CompletePickResult, error) {
+	f.pick = &req
+	f.wake()
+	res := CompletePickResult{OrderID: f.in.Order.OrderID}
+	for _, m := range f.missing() {
+		res.MissingItems += m.Quantity
+		res.RefundPending += int64(m.Quantity) * f.unitPrice(m.SKU)
+	}
+	res.PickedItems = f.in.Order.Items() - res.MissingItems
+	return res, nil
+}
+
+func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
+	if req.StoreID != f.in.Order.StoreID {
+		return ErrWrongStore
+	}
+	if f.stage != StageInTransitToStore || f.arrived != "" {
+		return fmt.Errorf("confirm arrival in stage %s: %w", f.stage, ErrWrongStage)
+	}
+	return nil
+}
+
+func (f *fulfilment) handleConfirmArrival(ctx workflow.Context, req ConfirmArrivalRequest) (HandoverResult, error) {
+	f.arrived = req.By
+	f.wake()
+	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
+}
+
+func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
+	if req.StoreID != f.in.Order.StoreID {
+		return ErrWrongStore
+	}
+	if f.stage != StageReadyForPickup || f.pickedUp != "" {
+		return fmt.Errorf("hand over in stage %s: %w", f.stage, ErrWrongStage)
+	}
+	got := activities.HashPickupCode(f.codeSalt, req.Code)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) != 1 {
+		return ErrWrongPickupCode
+	}
+	return nil
+}
+
+func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePickupRequest) (HandoverResult, error) {
+	f.pickedUp = req.By
+	f.wake()
+	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
+}
+
+// handleCarrierEvent applies a tracking update once per event ID. Events for
+// another tracking code (an old label) are ignored.
+func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
+	if f.seen[ev.EventID] || f.shipment == nil || ev.TrackingCode != f.shipment.TrackingCode {
+		return
+	}
+	f.seen[ev.EventID] = true
+	f.shipmentStatus = ev.Status
+	f.wake()
+	switch ev.Status {
+	case CarrierFailure, CarrierReturnToSender:
+		if err := f.flag(ctx, "carrier reports "+ev.Status); err != nil {
+			workflow.GetLogger(ctx).Error("flag carrier exception", "order_id", f.in.Order.OrderID, "error", err)
+		}
+	case CarrierDelivered:
+		if f.stage == StageInTransitToStore && f.arrived == "" {
+			f.arrived = "carrier"
+		}
+	}
+}
+
+// missing lists, per SKU, the quantity ordered but not picked.
+func (f *fulfilment) missing() []activities.PickedLine {
+	if f.pick == nil {
+		return nil
+	}
+	picked := make(map[string]int, len(f.pick.Lines))
+	for _, l := range f.pick.Lines {
+		picked[l.SKU] = l.Quantity
+	}
+	var out []activities.PickedLine
+	for _, l := range f.in.Order.Lines {
+		if m := l.Quantity - picked[l.SKU]; m > 0 {
+			out = append(out, activities.PickedLine{SKU: l.SKU, Quantity: m})
+		}
+	}
+	return out
+}
+
+func (f *fulfilment) unitPrice(sku string) int64 {
+	for _, l := range f.in.Order.Lines {
+		if l.SKU == sku {
+			return l.UnitPrice
+		}
+	}
+	return 0
+}

@@ -1,0 +1,105 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// Message names: updates, signals and queries of OrderFulfilment.
+const (
+	UpdateCheckout       = "checkout"
+	UpdateCompletePick   = "complete-pick"
+	UpdateConfirmArrival = "confirm-arrival"
+	UpdateCompletePickup = "complete-pickup"
+	SignalCarrierEvent   = "carrier-event"
+	QueryStatus          = "status"
+)
+
+// CheckoutUpdateID is the checkout update's ID: one per order, so a repeated
+// checkout returns the first answer and costs nothing.
+func CheckoutUpdateID(orderID string) string { return "checkout:" + orderID }
+
+// CheckoutRequest is the argument of the checkout update; the order itself is in
+// the workflow input, delivered in the same Update-with-Start call.
+type CheckoutRequest struct {
+	OrderID string `json:"order_id"`
+}
+
+// CheckoutResult is the answer to the checkout service.
+type CheckoutResult struct {
+	OrderID        string `json:"order_id"`
+	Outcome        string `json:"outcome"`
+	Stage          Stage  `json:"stage"`
+	CapturedAmount int64  `json:"captured_amount"`
+	Currency       string `json:"currency"`
+	// PromisedReadyAt is when a ship-to-store order will be ready for pickup.
+	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
+	// Short lists the SKUs no location could serve when Outcome is rejected.
+	Short []activities.ShortLine `json:"short,omitempty"`
+	// Reason explains a rejected or failed checkout in words for the checkout service.
+	Reason      string `json:"reason,omitempty"`
+	RequestHash string `json:"request_hash"`
+}
+
+// CompletePickRequest is what staff confirmed: the picked quantity of every SKU.
+type CompletePickRequest struct {
+	Lines []activities.PickedLine `json:"lines"`
+	By    string                  `json:"by"`
+}
+
+// CompletePickResult tells staff what happens next.
+type CompletePickResult struct {
+	OrderID       string `json:"order_id"`
+	PickedItems   int    `json:"picked_items"`
+	MissingItems  int    `json:"missing_items"`
+	RefundPending int64  `json:"refund_pending"`
+}
+
+// ConfirmArrivalRequest is store staff confirming a transfer parcel arrived.
+type ConfirmArrivalRequest struct {
+	StoreID string `json:"store_id"`
+	By      string `json:"by"`
+}
+
+// CompletePickupRequest is the handover at the counter: the store and the code the
+// customer presents. The code is checked against a salted hash, never stored.
+type CompletePickupRequest struct {
+	StoreID string `json:"store_id"`
+	Code    string `json:"code"`
+	By      string `json:"by"`
+}
+
+// HandoverResult confirms an arrival or a handover.
+type HandoverResult struct {
+	OrderID string    `json:"order_id"`
+	At      time.Time `json:"at"`
+}
+
+// Carrier event statuses, as EasyPost names them.
+const (
+	CarrierPreTransit     = "pre_transit"
+	CarrierInTransit      = "in_transit"
+	CarrierOutForDelivery = "out_for_delivery"
+	CarrierDelivered      = "delivered"
+	CarrierFailure        = "failure"
+	CarrierReturnToSender = "return_to_sender"
+)
+
+// CarrierEvent is a tracking update for one of the order's shipments, signalled by
+// the webhook handler (or the sandbox carrier). Signals are not de-duplicated by
+// Temporal, so EventID is: a repeated ID is ignored.
+type CarrierEvent struct {
+	EventID      string    `json:"event_id"`
+	TrackingCode string    `json:"tracking_code"`
+	Status       string    `json:"status"`
+	At           time.Time `json:"at"`
+}
+
+// Result is what the workflow returns when the order's story ends.
+type Result struct {
+	OrderID  string `json:"order_id"`
+	Stage    Stage  `json:"stage"`
+	Captured int64  `json:"captured"`
+	Refunded int64  `json:"refunded"`
+}

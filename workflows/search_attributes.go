@@ -1,0 +1,69 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Search attribute names, registered on the dev server by `make run` and
+// `make test` and on a cluster by its operator.
+const (
+	AttrOrderStage       = "OrderStage"
+	AttrFulfilmentMethod = "FulfilmentMethod"
+	AttrStoreID          = "StoreId"
+	AttrCustomerID       = "CustomerId"
+	AttrNeedsAttention   = "NeedsAttention"
+	AttrPickupDeadline   = "PickupDeadline"
+	AttrOrderTotal       = "OrderTotal"
+)
+
+// StartSearchAttributes are set when the order's workflow starts, so support can
+// find it before the first workflow task runs.
+func StartSearchAttributes(o Order) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(StageAccepted)),
+		temporal.NewSearchAttributeKeyKeyword(AttrFulfilmentMethod).ValueSet(string(o.Method)),
+		temporal.NewSearchAttributeKeyKeyword(AttrStoreID).ValueSet(o.StoreID),
+		temporal.NewSearchAttributeKeyKeyword(AttrCustomerID).ValueSet(o.Customer.ID),
+		temporal.NewSearchAttributeKeyBool(AttrNeedsAttention).ValueSet(false),
+		temporal.NewSearchAttributeKeyFloat64(AttrOrderTotal).ValueSet(float64(o.Total())/100),
+	)
+}
+
+// Summary is the order's static summary in the Web UI, e.g.
+// "Order A-10001 · ship to Berlin Mitte · 2 items · 249,00 EUR".
+func Summary(o Order, storeName string) string {
+	how := "home delivery"
+	if o.StoreID != "" {
+		if storeName == "" {
+			storeName = o.StoreID
+		}
+		how = "ship to " + storeName
+	}
+	items := "items"
+	if o.Items() == 1 {
+		items = "item"
+	}
+	return fmt.Sprintf("Order %s · %s · %d %s · %s %s", o.OrderID, how, o.Items(), items, formatAmount(o.Total()), o.Currency)
+}
+
+// StaticDetails lists the order's lines for the Web UI's details panel (Markdown).
+func StaticDetails(o Order) string {
+	var b strings.Builder
+	b.WriteString("| SKU | item | qty | price |\n|---|---|---|---|\n")
+	for _, l := range o.Lines {
+		fmt.Fprintf(&b, "| %s | %s | %d | %s %s |\n", l.SKU, l.Name, l.Quantity, formatAmount(l.Total()), o.Currency)
+	}
+	return b.String()
+}
+
+// formatAmount writes minor units with a decimal comma and two decimals: 24900 → "249,00".
+func formatAmount(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d,%02d", sign, minor/100, minor%100)
+}

@@ -1,0 +1,83 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// LineStatus is one order line with what was picked (nil until staff confirmed).
+type LineStatus struct {
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Ordered   int    `json:"ordered"`
+	Picked    *int   `json:"picked,omitempty"`
+	UnitPrice int64  `json:"unit_price"`
+}
+
+// ShipmentStatus is the order's current parcel.
+type ShipmentStatus struct {
+	Carrier      string `json:"carrier"`
+	Service      string `json:"service"`
+	TrackingCode string `json:"tracking_code"`
+	TrackingURL  string `json:"tracking_url"`
+	Status       string `json:"status,omitempty"`
+}
+
+// Status is the order view returned by the status query.
+type Status struct {
+	OrderID        string            `json:"order_id"`
+	Stage          Stage             `json:"stage"`
+	Method         activities.Method `json:"method"`
+	StoreID        string            `json:"store_id,omitempty"`
+	LocationID     string            `json:"location_id,omitempty"`
+	Currency       string            `json:"currency"`
+	Total          int64             `json:"total"`
+	Captured       int64             `json:"captured"`
+	Refunded       int64             `json:"refunded"`
+	Lines          []LineStatus      `json:"lines"`
+	Shipment       *ShipmentStatus   `json:"shipment,omitempty"`
+	PickupDeadline *time.Time        `json:"pickup_deadline,omitempty"`
+	// PickupCode is always masked: the code exists only in the customer's message.
+	PickupCode     string        `json:"pickup_code,omitempty"`
+	NeedsAttention bool          `json:"needs_attention"`
+	Journey        []JourneyItem `json:"journey"`
+}
+
+// maskedPickupCode stands in for an issued pickup code in the status query.
+const maskedPickupCode = "••••••"
+
+func (f *fulfilment) status() (Status, error) {
+	o := f.in.Order
+	s := Status{
+		OrderID: o.OrderID, Stage: f.stage, Method: o.Method, StoreID: o.StoreID, LocationID: f.locationID,
+		Currency: o.Currency, Total: o.Total(), Captured: f.captured, Refunded: f.refunded,
+		NeedsAttention: f.needsAttention, Journey: append([]JourneyItem(nil), f.journey...),
+	}
+	picked := map[string]int{}
+	if f.pick != nil {
+		for _, l := range f.pick.Lines {
+			picked[l.SKU] = l.Quantity
+		}
+	}
+	for _, l := range o.Lines {
+		ls := LineStatus{SKU: l.SKU, Name: l.Name, Ordered: l.Quantity, UnitPrice: l.UnitPrice}
+		if f.pick != nil {
+			q := picked[l.SKU]
+			ls.Picked = &q
+		}
+		s.Lines = append(s.Lines, ls)
+	}
+	if f.shipment != nil {
+		s.Shipment = &ShipmentStatus{Carrier: f.shipment.Carrier, Service: f.shipment.Service,
+			TrackingCode: f.shipment.TrackingCode, TrackingURL: f.shipment.TrackingURL, Status: f.shipmentStatus}
+	}
+	if !f.deadline.IsZero() {
+		d := f.deadline
+		s.PickupDeadline = &d
+	}
+	if f.codeHash != "" {
+		s.PickupCode = maskedPickupCode
+	}
+	return s, nil
+}
