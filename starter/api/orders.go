@@ -1,0 +1,186 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// orderRequest is the body of POST /v1/orders.
+type orderRequest struct {
+	OrderID          string              `json:"order_id"`
+	Customer         activities.Customer `json:"customer"`
+	MarketingConsent bool                `json:"marketing_consent"`
+	Method           activities.Method   `json:"method"`
+	StoreID          string              `json:"store_id,omitempty"`
+	Address          *activities.Address `json:"address,omitempty"`
+	Currency         string              `json:"currency"`
+	PaymentIntentID  string              `json:"payment_intent_id"`
+	Lines            []activities.Line   `json:"lines"`
+}
+
+func (req orderRequest) order(placedAt time.Time) workflows.Order {
+	return workflows.Order{
+		OrderID: req.OrderID, Customer: req.Customer, Method: req.Method, StoreID: req.StoreID,
+		Address: req.Address, Currency: req.Currency, PaymentIntentID: req.PaymentIntentID,
+		Lines: req.Lines, PlacedAt: placedAt,
+	}
+}
+
+// hash fingerprints the request so that a repeat with a different body is told
+// apart from a retry (the struct is re-encoded, so key order and spacing do not matter).
+func (req orderRequest) hash() string {
+	b, _ := json.Marshal(req) // a struct of strings, numbers and slices always encodes
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// orderResponse is the answer to the checkout service.
+type orderResponse struct {
+	workflows.CheckoutResult
+	URL string `json:"url"`
+}
+
+func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
+	var req orderRequest
+	if err := decode(w, r, &req); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	order := req.order(s.cfg.Now().UTC())
+	errs := workflows.ValidateOrder(order)
+	if req.Customer.TimeZone != "" {
+		if _, err := time.LoadLocation(req.Customer.TimeZone); err != nil {
+			errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
+		}
+	}
+	var storeName string
+	if len(errs) == 0 && order.Method == activities.MethodShipToStore {
+		loc, err := s.store.Location(r.Context(), order.StoreID)
+		switch {
+		case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
+			errs = append(errs, workflows.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
+		case err != nil:
+			s.problem(w, r, unavailable("Cannot look up the store now.", err))
+			return
+		}
+		storeName = loc.Name
+	}
+	if len(errs) > 0 {
+		p := newProblem(http.StatusBadRequest, "validation", "Invalid order", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
+		p.Errors = errs
+		s.problem(w, r, p)
+		return
+	}
+	err := s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
+		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
+		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
+	})
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
+		return
+	}
+	res, err := s.checkout(r, order, req.hash(), storeName)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	s.answerCheckout(w, r, res)
+}
+
+// checkout starts the order's workflow with its checkout update in one call
+// (Update-with-Start). A retry finds the running workflow and the completed update
+// and gets the first answer at no cost.
+func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeName string) (workflows.CheckoutResult, error) {
+	id := workflows.WorkflowID(order.OrderID)
+	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    workflows.StartSearchAttributes(order),
+		StaticSummary:            workflows.Summary(order, storeName),
+		StaticDetails:            workflows.StaticDetails(order),
+	}, workflows.OrderFulfilment, workflows.Input{Order: order, Policy: s.cfg.Policy, RequestHash: hash})
+	update := client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateID:     workflows.CheckoutUpdateID(order.OrderID),
+		UpdateName:   workflows.UpdateCheckout,
+		Args:         []any{workflows.CheckoutRequest{OrderID: order.OrderID}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}
+	h, err := s.temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions:          update,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		// The order's workflow has already ended: ask it for the checkout's
+		// recorded outcome under the same update ID.
+		h, err = s.temporal.UpdateWorkflow(r.Context(), update)
+	}
+	if err != nil {
+		return workflows.CheckoutResult{}, s.temporalError(err)
+	}
+	var res workflows.CheckoutResult
+	if err := h.Get(r.Context(), &res); err != nil {
+		return workflows.CheckoutResult{}, s.temporalError(err)
+	}
+	if res.RequestHash != hash {
+		return workflows.CheckoutResult{}, newProblem(http.StatusConflict, "order-exists", "Order exists",
+			"An order with this order_id was placed with a different request.")
+	}
+	return res, nil
+}
+
+func (s *Server) answerCheckout(w http.ResponseWriter, r *http.Request, res workflows.CheckoutResult) {
+	body := orderResponse{CheckoutResult: res, URL: "/v1/orders/" + res.OrderID}
+	switch res.Outcome {
+	case workflows.OutcomeCaptured:
+		w.Header().Set("Location", body.URL)
+		writeJSON(w, http.StatusCreated, body)
+	case workflows.OutcomePaymentFailed:
+		p := newProblem(http.StatusPaymentRequired, "payment-failed", "Payment failed", res.Reason)
+		p.Extra = map[string]any{"order": body}
+		s.problem(w, r, p)
+	default:
+		p := newProblem(http.StatusConflict, "rejected", "Order rejected", res.Reason)
+		p.Extra = map[string]any{"order": body, "short": res.Short}
+		s.problem(w, r, p)
+	}
+}
+
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p := principalFrom(r.Context())
+	if p.Role == roleStaff {
+		row, err := s.store.OrderRow(r.Context(), id)
+		if err != nil || (row.StoreID != p.StoreID && row.LocationID != p.StoreID) {
+			s.problem(w, r, notFound()) // another store's order looks like no order
+			return
+		}
+	}
+	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.WorkflowID(id), "", workflows.QueryStatus)
+	if err != nil {
+		s.problem(w, r, s.temporalError(err))
+		return
+	}
+	var st workflows.Status
+	if err := v.Get(&st); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}

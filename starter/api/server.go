@@ -1,0 +1,108 @@
+// Package api is the starter's HTTP service: the checkout API, the store staff
+// API, the support API, the codec endpoint for the Temporal Web UI and, in
+// sandbox mode, the outbox of messages the sandbox "sent".
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// TemporalClient is the part of client.Client the handlers use.
+type TemporalClient interface {
+	NewWithStartWorkflowOperation(options client.StartWorkflowOptions, workflow any, args ...any) client.WithStartWorkflowOperation
+	UpdateWithStartWorkflow(ctx context.Context, options client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	QueryWorkflow(ctx context.Context, workflowID string, runID string, queryType string, args ...any) (converter.EncodedValue, error)
+	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+var _ TemporalClient = client.Client(nil)
+
+// Store is what the handlers read and write in PostgreSQL.
+type Store interface {
+	Authenticate(ctx context.Context, token string) (postgres.Principal, error)
+	Location(ctx context.Context, id string) (activities.Location, error)
+	OrderRow(ctx context.Context, orderID string) (postgres.OrderRow, error)
+	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
+	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
+	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
+	Ping(ctx context.Context) error
+}
+
+// Config is the service's configuration.
+type Config struct {
+	// Policy is put into every new order's workflow input.
+	Policy workflows.Policy
+	// Sandbox serves /dev/outbox and lets the local Web UI use the codec endpoint
+	// without a token.
+	Sandbox bool
+	// UIOrigins may call the codec endpoint from a browser (CORS).
+	UIOrigins []string
+	// Now is the clock; time.Now unless a test sets it.
+	Now func() time.Time
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg      Config
+	temporal TemporalClient
+	store    Store
+	codec    converter.PayloadCodec
+	logger   *slog.Logger
+}
+
+// New builds the service.
+func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCodec, logger *slog.Logger) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger}
+}
+
+// maxBody caps request bodies: an order of 50 lines is a few kilobytes.
+const maxBody = 64 << 10
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
+	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
+	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
+	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))
+	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))
+	mux.Handle("POST /v1/stores/{store}/orders/{id}/pickup", s.auth(s.completePickup, roleStaff, roleSupport))
+
+	codec := http.StripPrefix("/codec", converter.NewPayloadCodecHTTPHandler(s.codec))
+	mux.Handle("/codec/", s.cors(s.codecAuth(codec)))
+	if s.cfg.Sandbox {
+		mux.HandleFunc("GET /dev/outbox", s.outbox)
+	}
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.problem(w, r, unavailable("PostgreSQL is not reachable", err))
+		return
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		s.problem(w, r, unavailable("Temporal is not reachable", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,184 @@
+// Command starter is the HTTP service through which checkout services, store
+// staff and support reach the order workflows. Subcommands: `starter token create|revoke`
+// manages API tokens, `starter demo seed|orders` sets up and drives the demo.
+// It is one of the two places that read the environment (README: configuration).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+var _ api.Store = (*postgres.Store)(nil)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, logger); err != nil {
+		logger.Error("starter stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
+	cmd := strings.Join(args[:min(2, len(args))], " ")
+	switch {
+	case len(args) == 0:
+		return serve(ctx, getenv, logger)
+	case cmd == "token create" || cmd == "token revoke":
+		return tokenCommand(ctx, args[1], args[2:], getenv)
+	case cmd == "demo seed" || cmd == "demo orders":
+		return demoCommand(ctx, args[1], args[2:], getenv, logger)
+	}
+	return fmt.Errorf("unknown command %q: want no argument (serve), token create|revoke, or demo seed|orders", strings.Join(args, " "))
+}
+
+// config is the HTTP service's configuration.
+type config struct {
+	addr        string
+	databaseURL string
+	providers   string
+	payloadKeys []tadapter.Key
+	uiOrigins   []string
+	policy      workflows.Policy
+	temporal    client.Options
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		addr:        orDefault(getenv("STARTER_ADDR"), "127.0.0.1:8080"),
+		databaseURL: getenv("DATABASE_URL"),
+		providers:   orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
+		uiOrigins:   strings.Split(orDefault(getenv("FULFILMENT_UI_ORIGINS"), "http://127.0.0.1:8233,http://localhost:8233"), ","),
+		policy:      workflows.DefaultPolicy(),
+	}
+	var problems []error
+	if c.databaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is not set"))
+	}
+	switch c.providers {
+	case "sandbox":
+	case "live":
+		problems = append(problems, errors.New("FULFILMENT_PROVIDERS=live: live provider adapters are not built yet; use sandbox"))
+	default:
+		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
+	}
+	if keys := getenv("FULFILMENT_PAYLOAD_KEYS"); keys == "" {
+		problems = append(problems, errors.New("FULFILMENT_PAYLOAD_KEYS is not set (id:base64 of 32 bytes)"))
+	} else if k, err := tadapter.ParseKeys(keys); err != nil {
+		problems = append(problems, fmt.Errorf("FULFILMENT_PAYLOAD_KEYS: %w", err))
+	} else {
+		c.payloadKeys = k
+	}
+	if dc := getenv("FULFILMENT_DISTRIBUTION_CENTRE"); dc != "" {
+		c.policy.DistributionCentre = dc
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"FULFILMENT_PICKING_SLA", &c.policy.PickingSLA},
+		{"FULFILMENT_TRANSFER_TIMEOUT", &c.policy.TransferTimeout},
+		{"FULFILMENT_PICKUP_WINDOW", &c.policy.PickupWindow},
+		{"FULFILMENT_DELIVERY_TIMEOUT", &c.policy.DeliveryTimeout},
+		{"FULFILMENT_REVIEW_DELAY", &c.policy.ReviewDelay},
+	}
+	for _, d := range durations {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			problems = append(problems, fmt.Errorf("%s=%q: want a positive duration such as 168h", d.name, v))
+			continue
+		}
+		*d.dst = parsed
+	}
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if err != nil {
+		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+	}
+	c.temporal = opts
+	return c, errors.Join(problems...)
+}
+
+func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer pool.Close()
+	codec, err := tadapter.NewCodec(cfg.payloadKeys)
+	if err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, tadapter.ClientOptions(cfg.temporal, codec, logger))
+	if err != nil {
+		return fmt.Errorf("connect to Temporal: %w", err)
+	}
+	defer c.Close()
+	srv := api.New(api.Config{Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins},
+		c, postgres.NewStore(pool), codec, logger)
+	return listen(ctx, cfg.addr, srv.Handler(), logger)
+}
+
+// listen serves until ctx ends, then drains in-flight requests for up to 20 s.
+// The timeouts bound slow clients; 30 s covers a checkout waiting for a capture.
+func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       90 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("starter listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,160 @@
+// Command worker runs the order fulfilment Temporal worker; `worker migrate`
+// applies the PostgreSQL schema. It is one of the two places that read the
+// environment (see the README's configuration table).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/worker/registry"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, logger); err != nil {
+		logger.Error("worker stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// config is the worker's configuration, read once from the environment.
+type config struct {
+	databaseURL     string
+	providers       string
+	payloadKeys     []tadapter.Key
+	carrierStep     time.Duration
+	trackingBaseURL string
+	temporal        client.Options
+}
+
+func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
+	c := config{
+		databaseURL:     getenv("DATABASE_URL"),
+		providers:       orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
+		trackingBaseURL: orDefault(getenv("FULFILMENT_SANDBOX_TRACKING_URL"), "http://127.0.0.1:8080/dev/tracking/"),
+	}
+	var problems []error
+	if c.databaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is not set"))
+	}
+	if !needTemporal {
+		return c, errors.Join(problems...)
+	}
+	switch c.providers {
+	case "sandbox":
+	case "live":
+		problems = append(problems, errors.New("FULFILMENT_PROVIDERS=live: live provider adapters are not built yet; use sandbox"))
+	default:
+		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
+	}
+	if keys := getenv("FULFILMENT_PAYLOAD_KEYS"); keys == "" {
+		problems = append(problems, errors.New("FULFILMENT_PAYLOAD_KEYS is not set (id:base64 of 32 bytes)"))
+	} else if k, err := tadapter.ParseKeys(keys); err != nil {
+		problems = append(problems, fmt.Errorf("FULFILMENT_PAYLOAD_KEYS: %w", err))
+	} else {
+		c.payloadKeys = k
+	}
+	step, err := time.ParseDuration(orDefault(getenv("FULFILMENT_SANDBOX_CARRIER_STEP"), "30s"))
+	if err != nil || step <= 0 {
+		problems = append(problems, fmt.Errorf("FULFILMENT_SANDBOX_CARRIER_STEP=%q: want a positive duration such as 30s", getenv("FULFILMENT_SANDBOX_CARRIER_STEP")))
+	}
+	c.carrierStep = step
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if err != nil {
+		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+	}
+	c.temporal = opts
+	return c, errors.Join(problems...)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
+	if len(args) > 0 && args[0] == "migrate" {
+		cfg, err := loadConfig(getenv, false)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg.databaseURL, logger)
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q: want no argument (run the worker) or \"migrate\"", args[0])
+	}
+	cfg, err := loadConfig(getenv, true)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer pool.Close()
+	codec, err := tadapter.NewCodec(cfg.payloadKeys)
+	if err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, tadapter.ClientOptions(cfg.temporal, codec, logger))
+	if err != nil {
+		return fmt.Errorf("connect to Temporal: %w", err)
+	}
+	defer c.Close()
+
+	store := postgres.NewStore(pool)
+	providers, sim := registry.Sandbox(store, c, cfg.trackingBaseURL, cfg.carrierStep, logger)
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	registry.Register(w, store, providers)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return sim.Run(gctx) })
+	g.Go(func() error {
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		logger.Info("worker started", "task_queue", workflows.TaskQueue, "providers", cfg.providers)
+		<-gctx.Done()
+		w.Stop()
+		return nil
+	})
+	return g.Wait()
+}
+
+func migrate(ctx context.Context, url string, logger *slog.Logger) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer func() {
+		if err := conn.Close(context.Background()); err != nil {
+			logger.Warn("close migration connection", "error", err)
+		}
+	}()
+	if err := postgres.Migrate(ctx, conn); err != nil {
+		return err
+	}
+	logger.Info("schema migrated")
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,41 @@
+// Package registry registers OrderFulfilment and its activities on a worker, and
+// builds the activity structs from their ports. worker/main.go and the end-to-end
+// tests share it, so both run exactly the same wiring.
+package registry
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// Store is everything the activities need from the database.
+type Store interface {
+	activities.StockStore
+	activities.PickStore
+	activities.LocationDirectory
+	activities.ShipmentStore
+	activities.JourneyStore
+	activities.NotificationLog
+	activities.ConsentStore
+}
+
+// Providers are the external providers: sandbox fakes or live adapters.
+type Providers struct {
+	Payments activities.PaymentProvider
+	Carrier  activities.Carrier
+	Email    activities.EmailSender
+}
+
+// Register adds the workflow and every activity struct to r.
+func Register(r worker.Registry, store Store, p Providers) {
+	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: "OrderFulfilment"})
+	r.RegisterActivity(&activities.Inventory{Stock: store})
+	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
+	r.RegisterActivity(&activities.Picking{Tasks: store})
+	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
+	r.RegisterActivity(&activities.Notifications{Log: store, Email: p.Email, Consents: store, Locations: store, Journey: store})
+	r.RegisterActivity(&activities.Journey{Store: store})
+}
