@@ -81,18 +81,19 @@ func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
 	seen := make(map[string]bool, len(req.Lines))
 	for i, l := range req.Lines {
 		q, ok := ordered[l.SKU]
+		field := fmt.Sprintf("lines[%d]", i)
 		switch {
 		case !ok:
-			return fmt.Errorf("lines[%d].sku: %s is not in the order", i, l.SKU)
+			return FieldError{Field: field + ".sku", Message: l.SKU + " is not in the order"}
 		case seen[l.SKU]:
-			return fmt.Errorf("lines[%d].sku: %s appears twice", i, l.SKU)
+			return FieldError{Field: field + ".sku", Message: l.SKU + " appears twice"}
 		case l.Quantity < 0 || l.Quantity > q:
-			return fmt.Errorf("lines[%d].quantity: must be between 0 and %d", i, q)
+			return FieldError{Field: field + ".quantity", Message: fmt.Sprintf("must be between 0 and %d", q)}
 		}
 		seen[l.SKU] = true
 	}
 	if len(seen) != len(ordered) {
-		return fmt.Errorf("lines: every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))
+		return FieldError{Field: "lines", Message: fmt.Sprintf("every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))}
 	}
 	return nil
 }

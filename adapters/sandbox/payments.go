@@ -16,9 +16,9 @@ import (
 // returns the first result) and refuses to refund more than was captured.
 type Payments struct {
 	mu       sync.Mutex
-	captured map[string]int64            // payment ID → amount captured
-	refunded map[string]int64            // payment ID → amount refunded
-	voided   map[string]bool             // payment ID → authorization voided
+	captured map[string]int64             // payment ID → amount captured
+	refunded map[string]int64             // payment ID → amount refunded
+	voided   map[string]bool              // payment ID → authorization voided
 	results  map[string]activities.Refund // idempotency key → refund
 	captures map[string]activities.Capture
 }

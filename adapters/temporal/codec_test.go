@@ -72,7 +72,7 @@ func TestParseKeys(t *testing.T) {
 	_, good := newKey(t, "dev-1")
 	tests := []struct {
 		name, in, wantErr string
-		want             int
+		want              int
 	}{
 		{"one key", good, "", 1},
 		{"two keys", good + "," + strings.Replace(good, "dev-1", "dev-0", 1), "", 2},
