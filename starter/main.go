@@ -59,6 +59,7 @@ type config struct {
 	providers   string
 	payloadKeys []tadapter.Key
 	uiOrigins   []string
+	taskQueue   string
 	policy      workflows.Policy
 	temporal    client.Options
 }
@@ -70,6 +71,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		providers:   orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
 		uiOrigins:   strings.Split(orDefault(getenv("FULFILMENT_UI_ORIGINS"), "http://127.0.0.1:8233,http://localhost:8233"), ","),
 		policy:      workflows.DefaultPolicy(),
+		taskQueue:   orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -141,7 +143,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return fmt.Errorf("connect to Temporal: %w", err)
 	}
 	defer c.Close()
-	srv := api.New(api.Config{Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins},
+	srv := api.New(api.Config{TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins},
 		c, postgres.NewStore(pool), codec, logger)
 	return listen(ctx, cfg.addr, srv.Handler(), logger)
 }

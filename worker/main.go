@@ -43,6 +43,7 @@ type config struct {
 	payloadKeys     []tadapter.Key
 	carrierStep     time.Duration
 	trackingBaseURL string
+	taskQueue       string
 	temporal        client.Options
 }
 
@@ -51,6 +52,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		databaseURL:     getenv("DATABASE_URL"),
 		providers:       orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
 		trackingBaseURL: orDefault(getenv("FULFILMENT_SANDBOX_TRACKING_URL"), "http://127.0.0.1:8080/dev/tracking/"),
+		taskQueue:       orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -118,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 
 	store := postgres.NewStore(pool)
 	providers, sim := registry.Sandbox(store, c, cfg.trackingBaseURL, cfg.carrierStep, logger)
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, cfg.taskQueue, worker.Options{})
 	registry.Register(w, store, providers)
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -127,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		logger.Info("worker started", "task_queue", workflows.TaskQueue, "providers", cfg.providers)
+		logger.Info("worker started", "task_queue", cfg.taskQueue, "providers", cfg.providers)
 		<-gctx.Done()
 		w.Stop()
 		return nil

@@ -9,7 +9,8 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// TaskQueue is the task queue the worker polls and the starter starts orders on.
+// TaskQueue is the default task queue the worker polls and the starter starts
+// orders on (FULFILMENT_TASK_QUEUE overrides it in both).
 const TaskQueue = "fulfilment"
 
 // WorkflowID is the order's workflow ID: a function of the business key, so the

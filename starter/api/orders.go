@@ -66,17 +66,10 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
 		}
 	}
-	var storeName string
-	if len(errs) == 0 && order.Method == activities.MethodShipToStore {
-		loc, err := s.store.Location(r.Context(), order.StoreID)
-		switch {
-		case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
-			errs = append(errs, workflows.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
-		case err != nil:
-			s.problem(w, r, unavailable("Cannot look up the store now.", err))
-			return
-		}
-		storeName = loc.Name
+	storeName, err := s.checkStore(r, order, &errs)
+	if err != nil {
+		s.problem(w, r, err)
+		return
 	}
 	if len(errs) > 0 {
 		p := newProblem(http.StatusBadRequest, "validation", "Invalid order", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
@@ -84,7 +77,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, p)
 		return
 	}
-	err := s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
+	err = s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
 		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
 		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
 	})
@@ -100,6 +93,28 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	s.answerCheckout(w, r, res)
 }
 
+// checkStore adds a field error when a ship-to-store order names no store we
+// have, so that every bad field is reported at once; it returns the store's name.
+func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]workflows.FieldError) (string, error) {
+	if order.Method != activities.MethodShipToStore {
+		return "", nil
+	}
+	for _, e := range *errs {
+		if e.Field == "store_id" {
+			return "", nil
+		}
+	}
+	loc, err := s.store.Location(r.Context(), order.StoreID)
+	switch {
+	case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
+		*errs = append(*errs, workflows.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
+		return "", nil
+	case err != nil:
+		return "", unavailable("Cannot look up the store now.", err)
+	}
+	return loc.Name, nil
+}
+
 // checkout starts the order's workflow with its checkout update in one call
 // (Update-with-Start). A retry finds the running workflow and the completed update
 // and gets the first answer at no cost.
@@ -107,7 +122,7 @@ func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeNam
 	id := workflows.WorkflowID(order.OrderID)
 	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       id,
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                s.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes:    workflows.StartSearchAttributes(order),

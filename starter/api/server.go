@@ -41,6 +41,8 @@ type Store interface {
 
 // Config is the service's configuration.
 type Config struct {
+	// TaskQueue is where orders are started; workflows.TaskQueue unless set.
+	TaskQueue string
 	// Policy is put into every new order's workflow input.
 	Policy workflows.Policy
 	// Sandbox serves /dev/outbox and lets the local Web UI use the codec endpoint
@@ -65,6 +67,9 @@ type Server struct {
 func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCodec, logger *slog.Logger) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.TaskQueue == "" {
+		cfg.TaskQueue = workflows.TaskQueue
 	}
 	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger}
 }

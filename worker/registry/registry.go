@@ -29,8 +29,17 @@ type Providers struct {
 	Email    activities.EmailSender
 }
 
+// Registrar is the part of worker.Registry used here; a worker and the test
+// workflow environment both have it.
+type Registrar interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivity(a any)
+}
+
+var _ Registrar = worker.Worker(nil)
+
 // Register adds the workflow and every activity struct to r.
-func Register(r worker.Registry, store Store, p Providers) {
+func Register(r Registrar, store Store, p Providers) {
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: "OrderFulfilment"})
 	r.RegisterActivity(&activities.Inventory{Stock: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})

@@ -1,0 +1,244 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
+	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/worker/registry"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// system is the whole stack in one process: the real dev server and PostgreSQL
+// (from make test), the worker with sandbox providers, and the starter over HTTP.
+type system struct {
+	t      *testing.T
+	url    string
+	http   *http.Client
+	store  *postgres.Store
+	client client.Client
+	tokens map[string]string
+	suffix string
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func newSystem(t *testing.T, policy workflows.Policy) *system {
+	t.Helper()
+	addr := os.Getenv("TEMPORAL_ADDRESS")
+	if addr == "" {
+		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	store := postgres.NewStore(pgtest.New(t))
+	if err := store.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := tadapter.ParseKeys("e2e:" + base64.StdEncoding.EncodeToString(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := tadapter.NewCodec(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := os.Getenv("TEMPORAL_NAMESPACE")
+	if ns == "" {
+		ns = "default"
+	}
+	c, err := client.Dial(tadapter.ClientOptions(client.Options{HostPort: addr, Namespace: ns}, codec, logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+
+	// A task queue of its own, so parallel tests never run each other's orders.
+	tq := "e2e-" + randomHex(t, 6)
+	providers, sim := registry.Sandbox(store, c, "http://tracking.test/", 300*time.Millisecond, logger)
+	w := worker.New(c, tq, worker.Options{})
+	registry.Register(w, store, providers)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	go func() { _ = sim.Run(ctx) }() // returns nil when the test's context ends
+
+	srv := httptest.NewServer(api.New(api.Config{TaskQueue: tq, Policy: policy, Sandbox: true}, c, store, codec, logger).Handler())
+	t.Cleanup(srv.Close)
+
+	s := &system{t: t, url: srv.URL, http: srv.Client(), store: store, client: c, tokens: map[string]string{}, suffix: randomHex(t, 4)}
+	for name, spec := range map[string][2]string{
+		"checkout": {"checkout", ""}, "support": {"support", ""},
+		"berlin": {"staff", "berlin-mitte"}, "hamburg": {"staff", "hamburg-altona"}, "dc": {"staff", "dc-erfurt"},
+	} {
+		tok, err := store.CreateToken(ctx, "e2e-"+name, spec[0], spec[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.tokens[name] = tok
+	}
+	return s
+}
+
+// fastPolicy shrinks the week until the review request to two seconds.
+func fastPolicy() workflows.Policy {
+	p := workflows.DefaultPolicy()
+	p.ReviewDelay = 2 * time.Second
+	return p
+}
+
+func (s *system) do(method, path, token string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &out); err != nil {
+			s.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func (s *system) orderBody(id, method string) map[string]any {
+	body := map[string]any{
+		"order_id": id,
+		"customer": map[string]string{"id": "C-" + id, "name": "Mia Schmidt", "email": "mia@example.com",
+			"locale": "de-DE", "time_zone": "Europe/Berlin"},
+		"marketing_consent": true,
+		"method":            method,
+		"currency":          "EUR",
+		"payment_intent_id": "pi_" + id,
+		"lines": []map[string]any{
+			{"sku": "WATCH-001", "name": "Automatic watch", "quantity": 1, "unit_price": 24900},
+			{"sku": "STRAP-LEA-20", "name": "Leather strap", "quantity": 2, "unit_price": 3900},
+		},
+	}
+	if method == "ship_to_store" {
+		body["store_id"] = "berlin-mitte"
+	} else {
+		body["address"] = map[string]string{"name": "Mia Schmidt", "line1": "Torstraße 1", "postal_code": "10119", "city": "Berlin", "country": "DE"}
+	}
+	return body
+}
+
+// waitStage polls the orders projection until the order reaches stage.
+func (s *system) waitStage(id, stage string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		row, err := s.store.OrderRow(context.Background(), id)
+		if err == nil && row.Stage == stage {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("order %s did not reach %s: now %q (%v)", id, stage, row.Stage, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// result waits for the order's workflow to end and returns its result.
+func (s *system) result(id string) workflows.Result {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var res workflows.Result
+	if err := s.client.GetWorkflow(ctx, workflows.WorkflowID(id), "").Get(ctx, &res); err != nil {
+		s.t.Fatalf("order %s: %v", id, err)
+	}
+	return res
+}
+
+func (s *system) journeyStages(id string) []string {
+	s.t.Helper()
+	entries, err := s.store.Journey(context.Background(), id)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Kind == "stage" {
+			out = append(out, strings.TrimPrefix(e.Key, "stage:"))
+		}
+	}
+	return out
+}
+
+func (s *system) stock(loc, sku string) int {
+	s.t.Helper()
+	q, err := s.store.StockQuantity(context.Background(), loc, sku)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return q
+}
+
+// pickupCode reads the code from the customer's ready-for-pickup email in the
+// sandbox outbox, waiting for it to be sent.
+func (s *system) pickupCode(id string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		msgs, err := s.store.OutboxFor(context.Background(), id+":notify:ready-for-pickup:")
+		if err == nil && len(msgs) == 1 {
+			_, after, _ := strings.Cut(msgs[0].Body, "pickup code: ")
+			code, _, _ := strings.Cut(after, "\n")
+			return code
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("ready-for-pickup emails of %s: %d, %v", id, len(msgs), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,143 @@
+package api_test
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+func TestEndToEndShipToStore(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	id := "E2E-S-" + s.suffix
+	watch, strap := s.stock("berlin-mitte", "WATCH-001"), s.stock("berlin-mitte", "STRAP-LEA-20")
+
+	status, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store"))
+	if status != http.StatusCreated || body["outcome"] != "captured" || body["captured_amount"] != float64(32700) {
+		t.Fatalf("place order: %d %v", status, body)
+	}
+	if body["promised_ready_at"] == nil || body["url"] != "/v1/orders/"+id {
+		t.Errorf("answer lacks the promised date or URL: %v", body)
+	}
+	// A retry of the same request gets the same answer; another body is refused.
+	if st, again := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store")); st != http.StatusCreated || again["captured_amount"] != body["captured_amount"] {
+		t.Errorf("repeated checkout: %d %v", st, again)
+	}
+	other := s.orderBody(id, "ship_to_store")
+	other["payment_intent_id"] = "pi_other"
+	if st, _ := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], other); st != http.StatusConflict {
+		t.Errorf("different body for the same order: %d, want 409", st)
+	}
+
+	s.waitStage(id, "picking")
+	pick := map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 2}}}
+	if st, _ := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pick", s.tokens["hamburg"], pick); st != http.StatusNotFound {
+		t.Errorf("another store's staff picking: %d, want 404", st)
+	}
+	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pick", s.tokens["berlin"], pick); st != http.StatusOK {
+		t.Fatalf("pick: %d %v", st, b)
+	}
+	s.waitStage(id, "ready_for_pickup")
+	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": "000000x"}); st != http.StatusUnprocessableEntity {
+		t.Errorf("wrong code: %d %v, want 422", st, b)
+	}
+	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)}); st != http.StatusOK {
+		t.Fatalf("pickup: %d %v", st, b)
+	}
+
+	res := s.result(id)
+	if res.Stage != "completed" || res.Captured != 32700 || res.Refunded != 0 {
+		t.Errorf("result = %+v", res)
+	}
+	if got, want := s.journeyStages(id), []string{"accepted", "payment_captured", "picking", "picked", "ready_for_pickup", "picked_up", "review_requested", "completed"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("journey = %v, want %v", got, want)
+	}
+	if w, st := s.stock("berlin-mitte", "WATCH-001"), s.stock("berlin-mitte", "STRAP-LEA-20"); w != watch-1 || st != strap-2 {
+		t.Errorf("store stock watch %d→%d, strap %d→%d", watch, w, strap, st)
+	}
+	if st, b := s.do(http.MethodGet, "/v1/orders/"+id, s.tokens["support"], nil); st != http.StatusOK || b["stage"] != "completed" || b["pickup_code"] != "••••••" {
+		t.Errorf("status: %d %v", st, b)
+	}
+}
+
+func TestEndToEndHomeDelivery(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	id := "E2E-H-" + s.suffix
+	watch := s.stock("dc-erfurt", "WATCH-001")
+
+	status, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "home_delivery"))
+	if status != http.StatusCreated || body["outcome"] != "captured" {
+		t.Fatalf("place order: %d %v", status, body)
+	}
+	s.waitStage(id, "picking")
+	pick := map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 2}}}
+	if st, b := s.do(http.MethodPost, "/v1/stores/dc-erfurt/orders/"+id+"/pick", s.tokens["dc"], pick); st != http.StatusOK {
+		t.Fatalf("pick: %d %v", st, b)
+	}
+	// The sandbox carrier's tracking events take the parcel to delivered.
+	res := s.result(id)
+	if res.Stage != "completed" || res.Captured != 32700 {
+		t.Errorf("result = %+v", res)
+	}
+	if got, want := s.journeyStages(id), []string{"accepted", "payment_captured", "picking", "picked", "shipped", "delivered", "review_requested", "completed"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("journey = %v, want %v", got, want)
+	}
+	if w := s.stock("dc-erfurt", "WATCH-001"); w != watch-1 {
+		t.Errorf("DC watch stock %d→%d", watch, w)
+	}
+}
+
+func TestEndToEndDeclinedAndRejected(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	declined := s.orderBody("E2E-D-"+s.suffix, "ship_to_store")
+	declined["payment_intent_id"] = "pi_decline_" + s.suffix
+	st, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], declined)
+	if st != http.StatusPaymentRequired || body["type"] != "https://everywhere-fulfilment.dev/problems/payment-failed" {
+		t.Errorf("declined card: %d %v", st, body)
+	}
+	short := s.orderBody("E2E-R-"+s.suffix, "ship_to_store")
+	short["lines"] = []map[string]any{
+		{"sku": "WATCH-001", "name": "Automatic watch", "quantity": 1, "unit_price": 24900},
+		{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900},
+	}
+	st, body = s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], short)
+	wantShort := []any{map[string]any{"sku": "UNSTOCKED-1", "requested": float64(1), "available": float64(0)}}
+	if st != http.StatusConflict || !reflect.DeepEqual(body["short"], wantShort) {
+		t.Errorf("stock short: %d %v", st, body)
+	}
+	if res := s.result("E2E-R-" + s.suffix); res.Stage != "rejected" {
+		t.Errorf("rejected order's workflow ended as %s", res.Stage)
+	}
+}
+
+func TestPlaceOrderValidationNamesEveryBadField(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	bad := s.orderBody("E2E-V-"+s.suffix, "ship_to_store")
+	bad["currency"] = "euro"
+	bad["store_id"] = "atlantis"
+	bad["customer"] = map[string]string{"id": "C-1", "name": "", "email": "nope", "locale": "de-DE", "time_zone": "Mars/Olympus"}
+	st, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], bad)
+	if st != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %v", st, body)
+	}
+	var fields []string
+	for _, e := range body["errors"].([]any) {
+		fields = append(fields, e.(map[string]any)["field"].(string))
+	}
+	want := []string{"customer.name", "customer.email", "currency", "customer.time_zone", "store_id"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("bad fields = %v, want %v", fields, want)
+	}
+	if st, _ := s.do(http.MethodPost, "/v1/orders", "", s.orderBody("E2E-U-"+s.suffix, "ship_to_store")); st != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", st)
+	}
+	if st, _ := s.do(http.MethodPost, "/v1/orders", s.tokens["berlin"], s.orderBody("E2E-U-"+s.suffix, "ship_to_store")); st != http.StatusForbidden {
+		t.Errorf("staff token placing an order: %d, want 403", st)
+	}
+	if _, err := s.store.OrderRow(t.Context(), "E2E-U-"+s.suffix); err == nil {
+		t.Error("a refused order left a row behind")
+	}
+}

@@ -1,0 +1,209 @@
+package workflows_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/worker/registry"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// harness runs OrderFulfilment in the time-skipping test environment with the real
+// activity structs wired to the sandbox fakes, as the worker wires them.
+type harness struct {
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	store   *sandbox.Store
+	pay     *sandbox.Payments
+	carrier *sandbox.Carrier
+	email   *sandbox.Email
+	in      workflows.Input
+}
+
+func newHarness(t *testing.T, method activities.Method) *harness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	h := &harness{
+		t:       t,
+		env:     suite.NewTestWorkflowEnvironment(),
+		store:   sandbox.NewStore(),
+		pay:     sandbox.NewPayments(),
+		carrier: sandbox.NewCarrier("https://track.example/"),
+		email:   &sandbox.Email{},
+	}
+	for _, l := range []activities.Location{
+		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin",
+			Address: activities.Address{Name: "Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"}},
+		{ID: "dc-erfurt", Kind: activities.KindDistributionCentre, Name: "DC Erfurt", TimeZone: "Europe/Berlin",
+			Address: activities.Address{Name: "DC Erfurt", Line1: "Am Logistikpark 1", PostalCode: "99091", City: "Erfurt", Country: "DE"}},
+	} {
+		if err := h.store.AddLocation(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, loc := range []string{"berlin-mitte", "dc-erfurt"} {
+		h.setStock(loc, "WATCH-001", 10)
+		h.setStock(loc, "STRAP-LEA-20", 10)
+	}
+	registry.Register(h.env, h.store, registry.Providers{Payments: h.pay, Carrier: h.carrier, Email: h.email})
+	order := workflows.Order{
+		OrderID: "A-10001",
+		Customer: activities.Customer{ID: "C-1", Name: "Mia Schmidt", Email: "mia@example.com",
+			Locale: "de-DE", TimeZone: "Europe/Berlin"},
+		Method:          method,
+		Currency:        "EUR",
+		PaymentIntentID: "pi_test_1",
+		Lines: []activities.Line{
+			{SKU: "WATCH-001", Name: "Automatic watch", Quantity: 1, UnitPrice: 24900},
+			{SKU: "STRAP-LEA-20", Name: "Leather strap", Quantity: 2, UnitPrice: 3900},
+		},
+		PlacedAt: h.env.Now(),
+	}
+	if method == activities.MethodShipToStore {
+		order.StoreID = "berlin-mitte"
+	} else {
+		order.Address = &activities.Address{Name: "Mia Schmidt", Line1: "Torstraße 1", PostalCode: "10119", City: "Berlin", Country: "DE"}
+	}
+	h.store.SetMarketingConsent(order.Customer.ID, true)
+	h.in = workflows.Input{Order: order, Policy: workflows.DefaultPolicy(), RequestHash: "hash-1"}
+	return h
+}
+
+func (h *harness) setStock(loc, sku string, qty int) {
+	h.t.Helper()
+	if err := h.store.SetStock(loc, sku, qty); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// outcome records what happened to one update.
+type outcome struct {
+	accepted bool
+	rejected error
+	err      error
+	done     bool
+}
+
+// update sends an update after delay (virtual time) and records its outcome into out.
+func (h *harness) update(delay time.Duration, name string, arg any, result any) *outcome {
+	out := &outcome{}
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() { out.accepted = true },
+			OnReject: func(err error) { out.rejected = err },
+			OnComplete: func(v any, err error) {
+				out.done, out.err = true, err
+				if err == nil && result != nil {
+					if ev, ok := v.(interface{ Get(any) error }); ok {
+						if gerr := ev.Get(result); gerr != nil {
+							out.err = gerr
+						}
+					}
+				}
+			},
+		}, arg)
+	}, delay)
+	return out
+}
+
+// checkout sends the checkout update at the start, as Update-with-Start does.
+func (h *harness) checkout() (*workflows.CheckoutResult, *outcome) {
+	res := &workflows.CheckoutResult{}
+	out := &outcome{}
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(workflows.UpdateCheckout, workflows.CheckoutUpdateID(h.in.Order.OrderID), &testsuite.TestUpdateCallback{
+			OnAccept: func() { out.accepted = true },
+			OnReject: func(err error) { out.rejected = err },
+			OnComplete: func(v any, err error) {
+				out.done, out.err = true, err
+				if r, ok := v.(workflows.CheckoutResult); ok {
+					*res = r
+				}
+			},
+		}, workflows.CheckoutRequest{OrderID: h.in.Order.OrderID})
+	}, 0)
+	return res, out
+}
+
+// pickAll confirms every line in full after delay.
+func (h *harness) pickAll(delay time.Duration) *outcome {
+	var lines []activities.PickedLine
+	for _, l := range h.in.Order.Lines {
+		lines = append(lines, activities.PickedLine{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	return h.update(delay, workflows.UpdateCompletePick, workflows.CompletePickRequest{Lines: lines, By: "staff-1"}, nil)
+}
+
+// pickupCode reads the code from the ready-for-pickup email, as the customer does.
+func (h *harness) pickupCode() string {
+	for _, m := range h.email.Sent() {
+		if strings.Contains(m.NotificationKey, ":ready-for-pickup:") {
+			_, after, _ := strings.Cut(m.Text, "pickup code: ")
+			code, _, _ := strings.Cut(after, "\n")
+			return code
+		}
+	}
+	h.t.Fatal("no ready-for-pickup email was sent")
+	return ""
+}
+
+// collect presents the right pickup code after delay.
+func (h *harness) collect(delay time.Duration) *outcome {
+	out := &outcome{}
+	h.env.RegisterDelayedCallback(func() {
+		*out = *h.update(0, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
+			StoreID: h.in.Order.StoreID, Code: h.pickupCode(), By: "staff-1",
+		}, nil)
+	}, delay)
+	return out
+}
+
+func (h *harness) run() workflows.Result {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.OrderFulfilment, h.in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	if err := h.env.GetWorkflowError(); err != nil {
+		h.t.Fatalf("workflow failed: %v", err)
+	}
+	var res workflows.Result
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+// stages returns the stages recorded in the journey store, in order.
+func (h *harness) stages() []string {
+	var out []string
+	for _, e := range h.store.Journey(h.in.Order.OrderID) {
+		if e.Kind == activities.EntryStage {
+			out = append(out, strings.TrimPrefix(e.Key, "stage:"))
+		}
+	}
+	return out
+}
+
+// sentTouchpoints lists the touchpoints emailed, in order.
+func (h *harness) sentTouchpoints() []string {
+	var out []string
+	for _, m := range h.email.Sent() {
+		parts := strings.Split(m.NotificationKey, ":")
+		out = append(out, parts[2])
+	}
+	return out
+}
+
+func equal(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}

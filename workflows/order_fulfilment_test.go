@@ -1,0 +1,290 @@
+package workflows_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+const total = 24900 + 2*3900
+
+func TestShipToStoreFromStoreStock(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	res, co := h.checkout()
+	pick := h.pickAll(time.Hour)
+	handover := h.collect(26 * time.Hour)
+
+	final := h.run()
+
+	if !co.accepted || co.err != nil {
+		t.Fatalf("checkout: accepted=%v err=%v", co.accepted, co.err)
+	}
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeCaptured)
+	equal(t, "captured at checkout", res.CapturedAmount, int64(total))
+	if res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(h.in.Order.PlacedAt.Add(h.in.Policy.StoreReadyLead)) {
+		t.Errorf("promised ready at %v, want placed + %s", res.PromisedReadyAt, h.in.Policy.StoreReadyLead)
+	}
+	if pick.err != nil || handover.err != nil || !handover.done {
+		t.Fatalf("pick err=%v, handover done=%v err=%v rejected=%v", pick.err, handover.done, handover.err, handover.rejected)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "captured", h.pay.Captured("pi_test_1"), int64(total))
+	equal(t, "refunded", final.Refunded, int64(0))
+	equal(t, "store watch stock", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 9)
+	equal(t, "store strap stock", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 8)
+	equal(t, "DC watch stock", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 10)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"ready_for_pickup", "picked_up", "review_requested", "completed"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "picked-up", "review-request"})
+}
+
+func TestHomeDelivery(t *testing.T) {
+	h := newHarness(t, activities.MethodHomeDelivery)
+	res, _ := h.checkout()
+	h.pickAll(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		var st workflows.Status
+		v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+		if err != nil || v.Get(&st) != nil || st.Shipment == nil {
+			t.Errorf("no shipment in status after picking: %v %+v", err, st)
+			return
+		}
+		code := st.Shipment.TrackingCode
+		for _, status := range []string{"in_transit", "out_for_delivery", "in_transit", "delivered", "delivered"} {
+			h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{
+				EventID: code + ":" + status, TrackingCode: code, Status: status, At: h.env.Now(),
+			})
+		}
+	}, 30*time.Hour)
+
+	final := h.run()
+
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeCaptured)
+	if res.PromisedReadyAt != nil {
+		t.Errorf("home delivery has a promised pickup date %v", res.PromisedReadyAt)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "captured", h.pay.Captured("pi_test_1"), int64(total))
+	equal(t, "DC watch stock", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
+	equal(t, "store watch stock", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"shipped", "delivered", "review_requested", "completed"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "shipped", "delivered", "review-request"})
+}
+
+func TestDeclinedCardEndsAsPaymentFailed(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.in.Order.PaymentIntentID = "pi_decline_1"
+	res, _ := h.checkout()
+
+	final := h.run()
+
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
+	equal(t, "reason", res.Reason, "the card was declined")
+	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "stock released", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_failed"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"payment-failed"})
+}
+
+func TestStockShortRejectsAtCheckout(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.in.Order.Lines[1].Quantity = 11 // neither the store nor the DC has 11 straps
+	res, _ := h.checkout()
+
+	final := h.run()
+
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeRejected)
+	equal(t, "short", res.Short, []activities.ShortLine{{SKU: "STRAP-LEA-20", Requested: 11, Available: 10}})
+	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "nothing captured", h.pay.Captured("pi_test_1"), int64(0))
+	equal(t, "stock untouched", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+}
+
+func TestMalformedOrderIsRejectedByTheValidator(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.in.Order.Lines[0].Quantity = 0
+	_, co := h.checkout()
+
+	final := h.run()
+
+	if co.rejected == nil || !strings.Contains(co.rejected.Error(), "lines[0].quantity") {
+		t.Fatalf("checkout rejection = %v, want one naming lines[0].quantity", co.rejected)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "nothing captured", h.pay.Captured("pi_test_1"), int64(0))
+	equal(t, "no journey", len(h.stages()), 0)
+}
+
+func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	wrongCode := h.update(2*time.Hour, workflows.UpdateCompletePickup,
+		workflows.CompletePickupRequest{StoreID: "berlin-mitte", Code: "not-the-code", By: "staff-1"}, nil)
+	var wrongStore *outcome
+	h.env.RegisterDelayedCallback(func() {
+		*wrongStore = *h.update(0, workflows.UpdateCompletePickup,
+			workflows.CompletePickupRequest{StoreID: "hamburg-altona", Code: h.pickupCode(), By: "staff-2"}, nil)
+	}, 3*time.Hour)
+	wrongStore = &outcome{}
+	h.collect(4 * time.Hour)
+
+	final := h.run()
+
+	if wrongCode.rejected == nil || !strings.Contains(wrongCode.rejected.Error(), workflows.ErrWrongPickupCode.Error()) {
+		t.Errorf("wrong code: rejected = %v", wrongCode.rejected)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+}
+
+func TestPickupWindowExpiryCancelsAndRefunds(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
+	equal(t, "result refunded", final.Refunded, int64(total))
+	equal(t, "stock returned", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 10)
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "cancelled"})
+}
+
+func TestShortPickRefundsExactlyTheMissingLines(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	var result workflows.CompletePickResult
+	pick := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+		{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-LEA-20", Quantity: 1},
+	}}, &result)
+	h.collect(3 * time.Hour)
+
+	final := h.run()
+
+	if pick.err != nil {
+		t.Fatal(pick.err)
+	}
+	equal(t, "refund announced to staff", result.RefundPending, int64(3900))
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(3900))
+	equal(t, "missing strap back in stock", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 9)
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "partial-refund", "ready-for-pickup", "picked-up", "review-request"})
+}
+
+func TestNothingPickedCancels(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+		{SKU: "WATCH-001", Quantity: 0}, {SKU: "STRAP-LEA-20", Quantity: 0},
+	}}, nil)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
+	equal(t, "stock returned", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+}
+
+func TestPickValidatorNamesTheBadLine(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	bad := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+		{SKU: "WATCH-001", Quantity: 2}, {SKU: "STRAP-LEA-20", Quantity: 2},
+	}}, nil)
+	h.pickAll(2 * time.Hour)
+	h.collect(3 * time.Hour)
+
+	h.run()
+
+	if bad.rejected == nil || !strings.Contains(bad.rejected.Error(), "lines[0].quantity: must be between 0 and 1") {
+		t.Errorf("over-pick rejected with %v", bad.rejected)
+	}
+}
+
+func TestPickingSLAMarksNeedsAttention(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(h.in.Policy.PickingSLA + time.Hour)
+	h.collect(h.in.Policy.PickingSLA + 2*time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	var attention []string
+	for _, e := range h.store.Journey(h.in.Order.OrderID) {
+		if e.Kind == activities.EntryAttention {
+			attention = append(attention, e.Detail)
+		}
+	}
+	equal(t, "attention entries", attention, []string{"picking SLA passed"})
+}
+
+func TestTransferFromDistributionCentre(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.setStock("berlin-mitte", "WATCH-001", 0)
+	res, _ := h.checkout()
+	h.pickAll(time.Hour)
+	arrival := h.update(30*time.Hour, workflows.UpdateConfirmArrival, workflows.ConfirmArrivalRequest{StoreID: "berlin-mitte", By: "staff-1"}, nil)
+	h.collect(40 * time.Hour)
+
+	final := h.run()
+
+	if res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(h.in.Order.PlacedAt.Add(h.in.Policy.TransferLead)) {
+		t.Errorf("promised ready at %v, want placed + %s", res.PromisedReadyAt, h.in.Policy.TransferLead)
+	}
+	if arrival.err != nil || !arrival.done {
+		t.Fatalf("arrival: %+v", arrival)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "DC stock taken", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
+}
+
+func TestReviewRequestNeedsConsentAtSendTime(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	h.collect(2 * time.Hour)
+	h.env.RegisterDelayedCallback(func() { h.store.SetMarketingConsent("C-1", false) }, 3*24*time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"ready_for_pickup", "picked_up", "completed"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "picked-up"})
+}
+
+func TestStatusQueryMasksThePickupCode(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	var st workflows.Status
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := v.Get(&st); err != nil {
+			t.Error(err)
+		}
+	}, 2*time.Hour)
+	h.collect(3 * time.Hour)
+
+	h.run()
+
+	equal(t, "stage at query", st.Stage, workflows.StageReadyForPickup)
+	if code := h.pickupCode(); st.PickupCode == code || st.PickupCode == "" {
+		t.Errorf("status shows pickup code %q", st.PickupCode)
+	}
+	if st.PickupDeadline == nil || st.Captured != total || len(st.Journey) != 5 {
+		t.Errorf("status = %+v", st)
+	}
+}
