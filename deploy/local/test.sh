@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `make test` / `make bench`: go test against a real Temporal dev server and PostgreSQL.
+#
+#   test.sh [test|bench]
+#
+# Starts what is not given: without TEMPORAL_ADDRESS an in-memory dev server on free ports,
+# without DATABASE_URL a throw-away PostgreSQL cluster on a free port. Both are stopped and
+# their files removed on exit. Exit code = go test's.
+#
+# Environment:
+#   TEST_PKGS      packages (default ./...)
+#   GOTESTFLAGS    extra go test flags, e.g. GOTESTFLAGS='-run TestOrder -v'
+# Exported to the tests: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL (database
+# "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
+# dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built).
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=postgres.sh
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
+# shellcheck source=temporal.sh
+source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
+
+WORK_DIR=""
+PG_DIR=""
+
+cleanup() {
+  local rc=$?
+  trap '' INT TERM
+  trap - EXIT
+  stop_pid "Temporal dev server" "$TEMPORAL_PID" 20
+  if [[ -n "$PG_DIR" ]]; then
+    pg_stop "$PG_DIR" || warn "stopping PostgreSQL in $PG_DIR failed"
+  fi
+  if [[ -n "$WORK_DIR" ]]; then
+    rm -rf "$WORK_DIR"
+  fi
+  exit "$rc"
+}
+
+make_work_dir() {
+  WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/fulfilment-test.XXXXXX")"
+  # As root, PostgreSQL runs as the postgres user, which must traverse this directory.
+  chmod 755 "$WORK_DIR"
+}
+
+start_temporal() {
+  local port metrics_port logfile="$WORK_DIR/temporal.log"
+  temporal_ensure_cli
+  unset_temporal_remote_env
+  port="$(pick_free_port)"
+  metrics_port="$(pick_free_port)"
+  temporal_start "$logfile" "$port" "" "$metrics_port"
+  temporal_wait_ready "$port" "$TEMPORAL_PID" "$logfile" 120 ||
+    die "Temporal dev server did not start"
+  temporal_ensure_search_attributes "$port" default
+  export TEMPORAL_NAMESPACE=default
+  export TEMPORAL_ADDRESS="127.0.0.1:$port"
+  export TEMPORAL_METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
+}
+
+start_postgres() {
+  local port
+  port="$(pick_free_port)"
+  PG_DIR="$WORK_DIR/pg"
+  pg_start "$PG_DIR" "$port"
+  export DATABASE_URL="postgres://app@127.0.0.1:$port/fulfilment?sslmode=disable"
+}
+
+run_go_test() {
+  local mode="$1" flags=() pkgs=()
+  read -r -a flags <<<"${GOTESTFLAGS:-}"
+  read -r -a pkgs <<<"${TEST_PKGS:-./...}"
+  if [[ "$mode" == bench ]]; then
+    flags=(-run '^$' -bench . "${flags[@]}")
+  fi
+  local cmd=(go test -count=1 "${flags[@]}" "${pkgs[@]}")
+  log "${cmd[*]}"
+  "${cmd[@]}"
+}
+
+main() {
+  local mode="${1:-test}" rc=0
+  case "$mode" in
+    test | bench) ;;
+    *) die "usage: $0 [test|bench]" ;;
+  esac
+  cd "$REPO"
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  make_work_dir
+  if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+    start_temporal
+  else
+    log "using TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
+  fi
+  if [[ -z "${DATABASE_URL:-}" ]]; then
+    start_postgres
+  else
+    log "using the given DATABASE_URL"
+  fi
+  export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+  if [[ -x "$TEMPORAL_BIN" ]]; then
+    export TEMPORAL_CLI="$TEMPORAL_BIN"
+  fi
+  run_go_test "$mode" || rc=$?
+  return "$rc"
+}
+
+main "$@"
