@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,26 +91,32 @@ type outcome struct {
 	done     bool
 }
 
-// update sends an update after delay (virtual time) and records its outcome into out.
+// update sends an update after delay (virtual time) and records its outcome.
 func (h *harness) update(delay time.Duration, name string, arg any, result any) *outcome {
 	out := &outcome{}
-	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() { out.accepted = true },
-			OnReject: func(err error) { out.rejected = err },
-			OnComplete: func(v any, err error) {
-				out.done, out.err = true, err
-				if err == nil && result != nil {
-					if ev, ok := v.(interface{ Get(any) error }); ok {
-						if gerr := ev.Get(result); gerr != nil {
-							out.err = gerr
-						}
-					}
-				}
-			},
-		}, arg)
-	}, delay)
+	h.env.RegisterDelayedCallback(func() { h.send(out, name, arg, result) }, delay)
 	return out
+}
+
+// send sends an update now; its result (any JSON-shaped value) is copied to result.
+func (h *harness) send(out *outcome, name string, arg any, result any) {
+	h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() { out.accepted = true },
+		OnReject: func(err error) { out.rejected = err },
+		OnComplete: func(v any, err error) {
+			out.done, out.err = true, err
+			if err != nil || result == nil {
+				return
+			}
+			b, merr := json.Marshal(v)
+			if merr == nil {
+				merr = json.Unmarshal(b, result)
+			}
+			if merr != nil {
+				out.err = merr
+			}
+		},
+	}, arg)
 }
 
 // checkout sends the checkout update at the start, as Update-with-Start does.
@@ -157,7 +164,7 @@ func (h *harness) pickupCode() string {
 func (h *harness) collect(delay time.Duration) *outcome {
 	out := &outcome{}
 	h.env.RegisterDelayedCallback(func() {
-		*out = *h.update(0, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
+		h.send(out, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
 			StoreID: h.in.Order.StoreID, Code: h.pickupCode(), By: "staff-1",
 		}, nil)
 	}, delay)

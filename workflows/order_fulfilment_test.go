@@ -125,18 +125,20 @@ func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
 	h.pickAll(time.Hour)
 	wrongCode := h.update(2*time.Hour, workflows.UpdateCompletePickup,
 		workflows.CompletePickupRequest{StoreID: "berlin-mitte", Code: "not-the-code", By: "staff-1"}, nil)
-	var wrongStore *outcome
+	wrongStore := &outcome{}
 	h.env.RegisterDelayedCallback(func() {
-		*wrongStore = *h.update(0, workflows.UpdateCompletePickup,
+		h.send(wrongStore, workflows.UpdateCompletePickup,
 			workflows.CompletePickupRequest{StoreID: "hamburg-altona", Code: h.pickupCode(), By: "staff-2"}, nil)
 	}, 3*time.Hour)
-	wrongStore = &outcome{}
 	h.collect(4 * time.Hour)
 
 	final := h.run()
 
 	if wrongCode.rejected == nil || !strings.Contains(wrongCode.rejected.Error(), workflows.ErrWrongPickupCode.Error()) {
 		t.Errorf("wrong code: rejected = %v", wrongCode.rejected)
+	}
+	if wrongStore.rejected == nil || !strings.Contains(wrongStore.rejected.Error(), workflows.ErrWrongStore.Error()) {
+		t.Errorf("right code at the wrong store: rejected = %v", wrongStore.rejected)
 	}
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)
 }

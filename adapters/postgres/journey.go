@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/jackc/pgx/v5"
+)
+
+// RecordStage upserts the order's projection row and adds the journey entry
+// "stage:<stage>" in one transaction. The entry is written once per stage. The
+// projection only moves forward in time: a change older than the row's updated_at
+// (a retry that lost a race with a later stage) leaves stage and summary as they
+// are, but is still recorded in the journey, where it belongs by its time.
+func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error {
+	o := c.Order
+	if o.OrderID == "" || c.Stage == "" {
+		return fmt.Errorf("record stage %q of order %q: %w", c.Stage, o.OrderID, activities.ErrInvalidRequest)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			on conflict (order_id) do update set
+				customer_id = case when excluded.updated_at >= orders.updated_at then excluded.customer_id else orders.customer_id end,
+				method      = case when excluded.updated_at >= orders.updated_at then excluded.method else orders.method end,
+				store_id    = case when excluded.updated_at >= orders.updated_at and excluded.store_id <> '' then excluded.store_id else orders.store_id end,
+				location_id = case when excluded.updated_at >= orders.updated_at and excluded.location_id <> '' then excluded.location_id else orders.location_id end,
+				stage       = case when excluded.updated_at >= orders.updated_at then excluded.stage else orders.stage end,
+				total       = case when excluded.updated_at >= orders.updated_at then excluded.total else orders.total end,
+				currency    = case when excluded.updated_at >= orders.updated_at then excluded.currency else orders.currency end,
+				placed_at   = case when excluded.updated_at >= orders.updated_at then excluded.placed_at else orders.placed_at end,
+				updated_at  = greatest(orders.updated_at, excluded.updated_at)`,
+			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, c.Stage, o.Total, o.Currency, o.PlacedAt, c.At,
+		); err != nil {
+			return fmt.Errorf("upsert order: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
+			values ($1, $2, $3, $4, $5, $6, $7)
+			on conflict (order_id, entry_key) do nothing`,
+			o.OrderID, activities.EntryStage, "stage:"+c.Stage, c.Stage, c.Note, c.Actor, c.At,
+		); err != nil {
+			return fmt.Errorf("insert journey entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record stage %s of order %s: %w", c.Stage, o.OrderID, err)
+	}
+	return nil
+}
+
+// RecordEntry adds a journey entry once per (order, key); a repeat changes nothing.
+// An attention entry (activities.EntryAttention) also sets the projection's
+// needs_attention, in the same transaction, so support lists show the order.
+func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) error {
+	if e.OrderID == "" || e.Key == "" || e.Kind == "" {
+		return fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			insert into order_journey (order_id, kind, entry_key, detail, actor, at)
+			values ($1, $2, $3, $4, $5, $6)
+			on conflict (order_id, entry_key) do nothing`,
+			e.OrderID, e.Kind, e.Key, e.Detail, e.Actor, e.At); err != nil {
+			return fmt.Errorf("insert journey entry: %w", err)
+		}
+		if e.Kind != activities.EntryAttention {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `update orders set needs_attention = true where order_id = $1 and not needs_attention`, e.OrderID); err != nil {
+			return fmt.Errorf("flag order: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err)
+	}
+	return nil
+}
+
+// Journey returns the order's touchpoints in the order they happened (time, then
+// insertion). An unknown order has an empty journey.
+func (s *Store) Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error) {
+	rows, err := s.pool.Query(ctx, `
+		select order_id, kind, entry_key, detail, actor, at from order_journey
+		where order_id = $1 order by at, id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("read journey of order %s: %w", orderID, err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (activities.JourneyEntry, error) {
+		var e activities.JourneyEntry
+		err := row.Scan(&e.OrderID, &e.Kind, &e.Key, &e.Detail, &e.Actor, &e.At)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read journey of order %s: %w", orderID, err)
+	}
+	return entries, nil
+}

@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/jackc/pgx/v5"
+)
+
+// Begin writes the notification's guard row in status "sending" before the
+// provider is called. If the key exists, nothing is written and the existing row
+// comes back with fresh=false: the caller then knows whether it was already sent.
+func (s *Store) Begin(ctx context.Context, rec activities.NotificationRecord) (activities.NotificationRecord, bool, error) {
+	if rec.Key == "" || rec.OrderID == "" {
+		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %q: %w", rec.Key, activities.ErrInvalidRequest)
+	}
+	tag, err := s.pool.Exec(ctx, `
+		insert into notifications (key, order_id, touchpoint, channel, status)
+		values ($1, $2, $3, $4, $5)
+		on conflict (key) do nothing`,
+		rec.Key, rec.OrderID, string(rec.Touchpoint), rec.Channel, activities.NotificationSending)
+	if err != nil {
+		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
+	}
+	got, err := s.notification(ctx, rec.Key)
+	if err != nil {
+		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
+	}
+	return got, tag.RowsAffected() == 1, nil
+}
+
+// notification reads one row of the notifications table.
+func (s *Store) notification(ctx context.Context, key string) (activities.NotificationRecord, error) {
+	var rec activities.NotificationRecord
+	var touchpoint string
+	err := s.pool.QueryRow(ctx, `
+		select key, order_id, touchpoint, channel, status, provider_message_id
+		from notifications where key = $1`, key,
+	).Scan(&rec.Key, &rec.OrderID, &touchpoint, &rec.Channel, &rec.Status, &rec.ProviderMessageID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return activities.NotificationRecord{}, fmt.Errorf("notification %s: %w", key, activities.ErrNotFound)
+	}
+	if err != nil {
+		return activities.NotificationRecord{}, fmt.Errorf("read notification %s: %w", key, err)
+	}
+	rec.Touchpoint = activities.Touchpoint(touchpoint)
+	return rec, nil
+}
+
+// Complete marks the notification sent with the provider's message ID and adds the
+// journey entry (kind "notification", key = the notification key, detail
+// "<touchpoint> via <channel>") in one transaction. Completing a row already sent
+// keeps the first message ID; an unknown key is an error wrapping ErrNotFound.
+func (s *Store) Complete(ctx context.Context, key, providerMessageID string) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var orderID, touchpoint, channel string
+		err := tx.QueryRow(ctx, `
+			update notifications set
+				provider_message_id = case when status = 'sent' then provider_message_id else $2 end,
+				sent_at = coalesce(sent_at, now()),
+				status = 'sent'
+			where key = $1
+			returning order_id, touchpoint, channel`, key, providerMessageID,
+		).Scan(&orderID, &touchpoint, &channel)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("notification %s: %w", key, activities.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("mark sent: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			insert into order_journey (order_id, kind, entry_key, detail, at)
+			values ($1, $2, $3, $4, now())
+			on conflict (order_id, entry_key) do nothing`,
+			orderID, activities.EntryNotification, key, touchpoint+" via "+channel); err != nil {
+			return fmt.Errorf("insert journey entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("complete notification %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/jackc/pgx/v5"
+)
+
+// API token roles: what a bearer may do on the starter's API.
+const (
+	// RoleCheckout is the checkout service: it places orders.
+	RoleCheckout = "checkout"
+	// RoleStaff is store staff: pick, receive and hand over, for their own store only.
+	RoleStaff = "staff"
+	// RoleSupport is a support agent: any order, any store.
+	RoleSupport = "support"
+)
+
+// tokenPrefix marks our tokens, so secret scanners and people recognise a leaked one.
+const tokenPrefix = "ef_"
+
+// Principal is who an API token speaks for.
+type Principal struct {
+	Subject string `json:"subject"`
+	Role    string `json:"role"`
+	// StoreID scopes a staff token to one store; empty for other roles.
+	StoreID string `json:"store_id,omitempty"`
+}
+
+// HashToken is the hex SHA-256 of a token: what api_tokens stores, so a database
+// leak does not leak usable tokens. Tokens carry 256 random bits, so an unsalted
+// fast hash is enough.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken issues a token for subject with role and returns it; only its hash is
+// stored, so this is the one time it can be seen. Staff tokens need the store they
+// work in. An unknown role or a missing store is an error wrapping
+// ErrInvalidRequest; a store that does not exist wraps ErrUnknownLocation.
+func (s *Store) CreateToken(ctx context.Context, subject, role, storeID string) (string, error) {
+	switch {
+	case subject == "":
+		return "", fmt.Errorf("create token: subject is required: %w", activities.ErrInvalidRequest)
+	case role != RoleCheckout && role != RoleStaff && role != RoleSupport:
+		return "", fmt.Errorf("create token for %s: role %q: %w", subject, role, activities.ErrInvalidRequest)
+	case role == RoleStaff && storeID == "":
+		return "", fmt.Errorf("create token for %s: staff tokens need a store: %w", subject, activities.ErrInvalidRequest)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("create token for %s: %w", subject, err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	var store *string
+	if storeID != "" {
+		store = &storeID
+	}
+	_, err := s.pool.Exec(ctx, `insert into api_tokens (token_hash, subject, role, store_id) values ($1, $2, $3, $4)`,
+		HashToken(token), subject, role, store)
+	if isForeignKeyViolation(err) {
+		return "", fmt.Errorf("create token for %s: store %q: %w", subject, storeID, activities.ErrUnknownLocation)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create token for %s: %w", subject, err)
+	}
+	return token, nil
+}
+
+// Authenticate returns the principal of a live token. An unknown or revoked token
+// is an error wrapping ErrNotFound (the starter answers 401).
+func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
+	var p Principal
+	var store *string
+	err := s.pool.QueryRow(ctx, `select subject, role, store_id from api_tokens where token_hash = $1 and revoked_at is null`,
+		HashToken(token)).Scan(&p.Subject, &p.Role, &store)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, fmt.Errorf("authenticate: token: %w", activities.ErrNotFound)
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if store != nil {
+		p.StoreID = *store
+	}
+	return p, nil
+}
+
+// RevokeToken revokes every live token of subject and returns how many there were.
+func (s *Store) RevokeToken(ctx context.Context, subject string) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `update api_tokens set revoked_at = now() where subject = $1 and revoked_at is null`, subject)
+	if err != nil {
+		return 0, fmt.Errorf("revoke tokens of %s: %w", subject, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// HasTokens reports whether any live token exists, so the starter can tell a fresh
+// installation (print a first token) from a configured one.
+func (s *Store) HasTokens(ctx context.Context) (bool, error) {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `select exists (select 1 from api_tokens where revoked_at is null)`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look for tokens: %w", err)
+	}
+	return ok, nil
+}
