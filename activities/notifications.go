@@ -194,7 +194,7 @@ var messageTemplates = map[Touchpoint][2]string{
 	TouchOrderConfirmed: {"Your order {{.order_id}} is confirmed",
 		"Hello {{.name}},\n\nthank you for your order {{.order_id}}. We have received your payment of {{.amount}}.\n"},
 	TouchPaymentFailed: {"Payment for order {{.order_id}} failed",
-		"Hello {{.name}},\n\nwe could not take the payment for order {{.order_id}}: {{.reason}}. The order is cancelled and nothing was charged.\n"},
+		"Hello {{.name}},\n\nwe could not take the payment for order {{.order_id}}: {{.reason}}. The order is cancelled; if anything was charged, our support team will contact you.\n"},
 	TouchPartialRefund: {"Part of order {{.order_id}} is not available",
 		"Hello {{.name}},\n\nsorry: part of your order {{.order_id}} could not be picked. We have refunded {{.amount}}; the rest is on its way.\n"},
 	TouchReadyForPickup: {"Order {{.order_id}} is ready for pickup",

@@ -108,6 +108,12 @@ func (f *fulfilment) paymentFailed(ctx workflow.Context, err error) (CheckoutRes
 	if err := f.setStage(dctx, StagePaymentFailed, "", reason); err != nil {
 		return CheckoutResult{}, err
 	}
+	if errorType(err) == activities.ErrTypeAlreadyCaptured {
+		// The customer may have paid through another flow: a person reconciles it.
+		if err := f.flag(dctx, "payment captured outside this order: reconcile with the payment provider"); err != nil {
+			return CheckoutResult{}, err
+		}
+	}
 	f.notify(dctx, activities.TouchPaymentFailed, map[string]string{"reason": reason})
 	return CheckoutResult{Outcome: OutcomePaymentFailed, Reason: reason}, nil
 }

@@ -146,10 +146,23 @@ func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePick
 	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
 }
 
-// handleCarrierEvent applies a tracking update once per event ID. Events for
-// another tracking code (an old label) are ignored.
+// maxEarlyEvents bounds the carrier events kept for a label the workflow has not
+// recorded yet; more than a parcel's whole life would be noise.
+const maxEarlyEvents = 20
+
+// handleCarrierEvent applies a tracking update once per event ID. An event can
+// arrive before the workflow has the label it belongs to (the label is saved inside
+// the activity, so a webhook may be faster than the activity's completion): such
+// events wait in early until track is called. Events for another tracking code (an
+// old label) are ignored.
 func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
-	if f.seen[ev.EventID] || f.shipment == nil || ev.TrackingCode != f.shipment.TrackingCode {
+	if f.seen[ev.EventID] {
+		return
+	}
+	if f.shipment == nil || ev.TrackingCode != f.shipment.TrackingCode {
+		if len(f.early) < maxEarlyEvents {
+			f.early = append(f.early, ev)
+		}
 		return
 	}
 	f.seen[ev.EventID] = true
@@ -165,6 +178,21 @@ func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
 			f.arrived = "carrier"
 		}
 	}
+}
+
+// track makes label the shipment carrier events are matched against and applies
+// the events that arrived for it early.
+func (f *fulfilment) track(ctx workflow.Context, label activities.Label) {
+	f.shipment = &label
+	f.shipmentStatus = ""
+	early := f.early
+	f.early = nil
+	for _, ev := range early {
+		if ev.TrackingCode == label.TrackingCode {
+			f.handleCarrierEvent(ctx, ev)
+		}
+	}
+	f.wake()
 }
 
 // missing lists, per SKU, the quantity ordered but not picked.

@@ -18,8 +18,7 @@ func (f *fulfilment) homeDelivery(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	f.shipment = &label
-	f.wake()
+	f.track(ctx, label)
 	if err := f.consumeStock(ctx); err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ type fulfilment struct {
 	shipment       *activities.Label
 	shipmentStatus string
 	seen           map[string]bool // carrier event IDs: lookups only, never ranged over
+	early          []CarrierEvent  // events for a label not recorded yet
 
 	needsAttention bool
 	journey        []JourneyItem

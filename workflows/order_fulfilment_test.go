@@ -290,3 +290,41 @@ func TestStatusQueryMasksThePickupCode(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 }
+
+func TestCarrierEventBeforeTheLabelIsRecordedIsNotLost(t *testing.T) {
+	h := newHarness(t, activities.MethodHomeDelivery)
+	// The sandbox label is a function of its idempotency key: learn its tracking code
+	// as the carrier's webhook would know it before the workflow does.
+	label, err := h.carrier.BuyLabel(t.Context(), activities.LabelRequest{
+		IdempotencyKey: h.in.Order.OrderID + ":label:" + activities.PurposeHomeDelivery, To: *h.in.Order.Address,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.checkout()
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{
+			EventID: "ev-1", TrackingCode: label.TrackingCode, Status: workflows.CarrierDelivered, At: h.env.Now(),
+		})
+	}, 30*time.Minute)
+	h.pickAll(time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"shipped", "delivered", "review_requested", "completed"})
+}
+
+func TestPaymentCapturedElsewhereNeedsAttention(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.in.Order.PaymentIntentID = "pi_captured_1"
+	res, _ := h.checkout()
+
+	final := h.run()
+
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
+	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "needs attention", h.store.NeedsAttention(h.in.Order.OrderID), true)
+	equal(t, "stock released", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+}

@@ -62,8 +62,7 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	f.shipment = &label
-	f.wake()
+	f.track(ctx, label)
 	if err := f.setStage(ctx, StageInTransitToStore, "", ""); err != nil {
 		return err
 	}

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+
+	"github.com/everywherecommerce/fulfilment/activities"
 )
 
 // cors lets the Temporal Web UI call the codec endpoint from the browser.
@@ -42,4 +45,18 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, msgs)
+}
+
+// tracking is the sandbox carrier's public tracking page for the links in emails.
+func (s *Server) tracking(w http.ResponseWriter, r *http.Request) {
+	v, err := s.store.Tracking(r.Context(), r.PathValue("code"))
+	if errors.Is(err, activities.ErrNotFound) {
+		s.problem(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "No parcel with this tracking code."))
+		return
+	}
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot read the tracking now.", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }

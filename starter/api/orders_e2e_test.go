@@ -86,6 +86,13 @@ func TestEndToEndHomeDelivery(t *testing.T) {
 	if w := s.stock("dc-erfurt", "WATCH-001"); w != watch-1 {
 		t.Errorf("DC watch stock %d→%d", watch, w)
 	}
+	// The tracking link in the "shipped" email leads to the sandbox carrier's page.
+	_, st := s.do(http.MethodGet, "/v1/orders/"+id, s.tokens["support"], nil)
+	shipment, _ := st["shipment"].(map[string]any)
+	code, _ := shipment["tracking_code"].(string)
+	if status, page := s.do(http.MethodGet, "/dev/tracking/"+code, "", nil); status != http.StatusOK || page["status"] != "delivered" {
+		t.Errorf("tracking page of %q: %d %v", code, status, page)
+	}
 }
 
 func TestEndToEndDeclinedAndRejected(t *testing.T) {
@@ -139,5 +146,23 @@ func TestPlaceOrderValidationNamesEveryBadField(t *testing.T) {
 	}
 	if _, err := s.store.OrderRow(t.Context(), "E2E-U-"+s.suffix); err == nil {
 		t.Error("a refused order left a row behind")
+	}
+}
+
+func TestStoreConsoleIsServed(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	for _, path := range []string{"/store/", "/store/app.js", "/store/style.css"} {
+		resp, err := s.http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s: %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+	}
+	if st, me := s.do(http.MethodGet, "/v1/me", s.tokens["berlin"], nil); st != http.StatusOK || me["store_id"] != "berlin-mitte" || me["role"] != "staff" {
+		t.Errorf("GET /v1/me: %d %v", st, me)
 	}
 }

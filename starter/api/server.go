@@ -36,6 +36,7 @@ type Store interface {
 	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
+	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
 	Ping(ctx context.Context) error
 }
 
@@ -83,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 
+	mux.Handle("GET /v1/me", s.auth(s.me, roleCheckout, roleStaff, roleSupport))
 	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
 	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
@@ -90,10 +92,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pickup", s.auth(s.completePickup, roleStaff, roleSupport))
 
+	mux.Handle("GET /store/", consoleHandler())
+	mux.Handle("GET /store", http.RedirectHandler("/store/", http.StatusMovedPermanently))
+
 	codec := http.StripPrefix("/codec", converter.NewPayloadCodecHTTPHandler(s.codec))
 	mux.Handle("/codec/", s.cors(s.codecAuth(codec)))
 	if s.cfg.Sandbox {
 		mux.HandleFunc("GET /dev/outbox", s.outbox)
+		mux.HandleFunc("GET /dev/tracking/{code}", s.tracking)
 	}
 	return mux
 }
