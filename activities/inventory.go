@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 )
 
 // ReserveRequest asks for stock for every line of an order at the first candidate
@@ -42,37 +41,8 @@ type StockStore interface {
 	Consume(ctx context.Context, orderID string) error
 }
 
-// Inventory groups the stock activities.
-type Inventory struct{ Stock StockStore }
-
-// ReserveStock reserves the order's lines. A shortage is a business outcome (the
-// Reservation names the short SKUs), not an error.
-func (a *Inventory) ReserveStock(ctx context.Context, req ReserveRequest) (Reservation, error) {
-	res, err := a.Stock.Reserve(ctx, req)
-	if err != nil {
-		return Reservation{}, classify(fmt.Errorf("reserve stock for order %s: %w", req.OrderID, err))
-	}
-	return res, nil
-}
-
-// ReleaseStockRequest is the input of ReleaseStock; see StockStore.Release.
+// ReleaseStockRequest returns stock; see StockStore.Release.
 type ReleaseStockRequest struct {
 	OrderID string       `json:"order_id"`
 	Lines   []PickedLine `json:"lines,omitempty"`
-}
-
-// ReleaseStock returns reserved stock (all of it, or the given absolute quantities).
-func (a *Inventory) ReleaseStock(ctx context.Context, req ReleaseStockRequest) error {
-	if err := a.Stock.Release(ctx, req.OrderID, req.Lines); err != nil {
-		return classify(fmt.Errorf("release stock for order %s: %w", req.OrderID, err))
-	}
-	return nil
-}
-
-// ConsumeStock turns the order's remaining reservation into a sale at handover or shipping.
-func (a *Inventory) ConsumeStock(ctx context.Context, orderID string) error {
-	if err := a.Stock.Consume(ctx, orderID); err != nil {
-		return classify(fmt.Errorf("consume stock for order %s: %w", orderID, err))
-	}
-	return nil
 }

@@ -14,6 +14,8 @@ const (
 	// EntryAttention marks the order as needing a person; the projection's
 	// needs_attention follows it.
 	EntryAttention = "attention"
+	// EntryAttentionResolved clears it again (support unlocked a pickup).
+	EntryAttentionResolved = "attention_resolved"
 )
 
 // StageChange records that an order entered a stage. Order carries the projection
@@ -45,15 +47,129 @@ type JourneyStore interface {
 	RecordEntry(ctx context.Context, e JourneyEntry) error
 }
 
-// Journey groups the activities that write the customer journey.
-type Journey struct{ Store JourneyStore }
+// StageEntry is one stage entered, at the workflow's time, by whom and why.
+type StageEntry struct {
+	Stage string    `json:"stage"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor,omitempty"`
+	Note  string    `json:"note,omitempty"`
+}
 
-// RecordStage records a stage change in the journey and the orders projection.
-func (a *Journey) RecordStage(ctx context.Context, c StageChange) error {
-	if err := a.Store.RecordStage(ctx, c); err != nil {
-		return classify(fmt.Errorf("record stage %s of order %s: %w", c.Stage, c.Order.OrderID, err))
+// Progress is one transition of an order: the stages it entered and the
+// bookkeeping that goes with them. Every part is idempotent, so Advance can be
+// retried from any point.
+type Progress struct {
+	Order  OrderSummary `json:"order"`
+	Stages []StageEntry `json:"stages"`
+	// PickTask, when set, is put on the location's pick list.
+	PickTask *PickTask `json:"pick_task,omitempty"`
+	// Pick, when set, closes the pick task with what staff confirmed.
+	Pick *PickResult `json:"pick,omitempty"`
+	// Release, when set, returns stock (absolute targets; empty lines: all of it).
+	Release *ReleaseStockRequest `json:"release,omitempty"`
+	// Consume turns what is still reserved into a sale.
+	Consume bool `json:"consume,omitempty"`
+	// Notify are the touchpoints' messages, sent after the bookkeeping.
+	Notify []NotifyRequest `json:"notify,omitempty"`
+	// PlanAfter, when set, asks for the first time at or after the last stage's time
+	// plus PlanAfter outside the customer's quiet hours (for the review request).
+	PlanAfter time.Duration `json:"plan_after,omitempty"`
+	Customer  Customer      `json:"customer"`
+}
+
+// AdvanceResult reports the messages and the planned time.
+type AdvanceResult struct {
+	Notified []NotifyResult `json:"notified,omitempty"`
+	PlanAt   time.Time      `json:"plan_at,omitempty"`
+}
+
+// Journey groups the activities that move an order's record forward: the journey,
+// the orders projection, pick tasks and stock bookkeeping in PostgreSQL, and the
+// customer's messages for each step.
+type Journey struct {
+	Store         JourneyStore
+	Tasks         PickStore
+	Stock         StockStore
+	Notifications *Notifications
+}
+
+// Advance records one transition of the order and tells the customer about it.
+// One activity per transition (not one per write) keeps an order near 20 Temporal
+// Actions; each write is idempotent, so a retry after a crash between any two of
+// them ends in the same state, and each message is guarded by its notifications row.
+func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error) {
+	id := p.Order.OrderID
+	if p.PickTask != nil {
+		if err := a.Tasks.CreatePickTask(ctx, *p.PickTask); err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("create pick task for order %s: %w", id, err))
+		}
 	}
-	return nil
+	if p.Pick != nil {
+		if err := a.Tasks.CompletePickTask(ctx, *p.Pick); err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("record pick for order %s: %w", id, err))
+		}
+	}
+	if p.Release != nil {
+		if err := a.Stock.Release(ctx, id, p.Release.Lines); err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("release stock for order %s: %w", id, err))
+		}
+	}
+	if p.Consume {
+		if err := a.Stock.Consume(ctx, id); err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("consume stock for order %s: %w", id, err))
+		}
+	}
+	for _, st := range p.Stages {
+		err := a.Store.RecordStage(ctx, StageChange{Order: p.Order, Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
+		if err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, id, err))
+		}
+	}
+	var res AdvanceResult
+	for _, n := range p.Notify {
+		r, err := a.Notifications.NotifyCustomer(ctx, n)
+		if err != nil {
+			return AdvanceResult{}, err // already classified
+		}
+		res.Notified = append(res.Notified, r)
+	}
+	if p.PlanAfter > 0 && len(p.Stages) > 0 {
+		res.PlanAt = OutsideQuietHours(p.Stages[len(p.Stages)-1].At.Add(p.PlanAfter), p.Customer.TimeZone, DefaultQuietHours())
+	}
+	return res, nil
+}
+
+// Final stages recorded by RequestReview; they mirror the workflow's stage names.
+const (
+	stageReviewRequested = "review_requested"
+	stageCompleted       = "completed"
+)
+
+// ReviewResult says whether the review request went out.
+type ReviewResult struct {
+	Sent    bool   `json:"sent"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// RequestReview sends the review request if the customer's marketing consent holds
+// now, and records the order's last stages: review_requested and completed, or
+// completed with the reason the request was skipped.
+func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req NotifyRequest, at time.Time) (ReviewResult, error) {
+	req.Marketing = true
+	n, err := a.Notifications.NotifyCustomer(ctx, req)
+	if err != nil {
+		return ReviewResult{}, err // already classified
+	}
+	stages := []StageEntry{{Stage: stageReviewRequested, At: at}, {Stage: stageCompleted, At: at}}
+	if n.Skipped != "" {
+		stages = []StageEntry{{Stage: stageCompleted, At: at, Note: "review request skipped: " + n.Skipped}}
+	}
+	for _, st := range stages {
+		if err := a.Store.RecordStage(ctx, StageChange{Order: order, Stage: st.Stage, At: st.At, Note: st.Note}); err != nil {
+			return ReviewResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, order.OrderID, err))
+		}
+	}
+	return ReviewResult{Sent: n.Skipped == "", Skipped: n.Skipped}, nil
 }
 
 // RecordJourney records a journey entry that is not a stage change.

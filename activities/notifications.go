@@ -18,6 +18,8 @@ const (
 	TouchPaymentFailed  Touchpoint = "payment-failed"
 	TouchPartialRefund  Touchpoint = "partial-refund"
 	TouchReadyForPickup Touchpoint = "ready-for-pickup"
+	TouchPickupReminder Touchpoint = "pickup-reminder"
+	TouchPickupChanged  Touchpoint = "pickup-date-changed"
 	TouchPickedUp       Touchpoint = "picked-up"
 	TouchShipped        Touchpoint = "shipped"
 	TouchDelivered      Touchpoint = "delivered"
@@ -96,6 +98,8 @@ type NotifyRequest struct {
 	Facts      map[string]string `json:"facts,omitempty"`
 	// Marketing messages go out only if the customer's consent holds at send time.
 	Marketing bool `json:"marketing,omitempty"`
+	// Occurrence numbers repeated touchpoints (reminders) so each has its own key.
+	Occurrence int `json:"occurrence,omitempty"`
 }
 
 // NotifyResult says what happened to the message.
@@ -116,7 +120,11 @@ const SkipNoConsent = "no marketing consent"
 // row was written but before it was completed, the email is sent again: for
 // transactional email a rare duplicate is better than a customer who never hears.
 func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (NotifyResult, error) {
-	key := fmt.Sprintf("%s:notify:%s:%s", req.OrderID, req.Touchpoint, ChannelEmail)
+	tp := string(req.Touchpoint)
+	if req.Occurrence > 0 {
+		tp = fmt.Sprintf("%s-%d", tp, req.Occurrence)
+	}
+	key := fmt.Sprintf("%s:notify:%s:%s", req.OrderID, tp, ChannelEmail)
 	if req.Marketing {
 		ok, err := a.Consents.MarketingConsent(ctx, req.Customer.ID)
 		if err != nil {
@@ -199,6 +207,10 @@ var messageTemplates = map[Touchpoint][2]string{
 		"Hello {{.name}},\n\nsorry: part of your order {{.order_id}} could not be picked. We have refunded {{.amount}}; the rest is on its way.\n"},
 	TouchReadyForPickup: {"Order {{.order_id}} is ready for pickup",
 		"Hello {{.name}},\n\nyour order {{.order_id}} is ready for pickup at {{.store_name}}, {{.store_address}}.\n\nYour pickup code: {{.pickup_code}}\n\nPlease pick it up by {{.pickup_deadline}}.\n"},
+	TouchPickupReminder: {"Reminder: order {{.order_id}} is waiting for you",
+		"Hello {{.name}},\n\nyour order {{.order_id}} is waiting at {{.store_name}}, {{.store_address}}. Please pick it up by {{.pickup_deadline}}; your pickup code is in our earlier message.\n"},
+	TouchPickupChanged: {"New pickup date for order {{.order_id}}",
+		"Hello {{.name}},\n\nyour order {{.order_id}} is ready at {{.store_name}} on a different day than we said: it was promised for {{.promised}}, and it is ready now.\n"},
 	TouchPickedUp: {"Thank you for picking up order {{.order_id}}",
 		"Hello {{.name}},\n\nyou picked up order {{.order_id}} at {{.store_name}}. Enjoy it!\n"},
 	TouchShipped: {"Order {{.order_id}} is on its way",

@@ -32,25 +32,6 @@ type PickStore interface {
 	CompletePickTask(ctx context.Context, res PickResult) error
 }
 
-// Picking groups the activities around picking and handover.
-type Picking struct{ Tasks PickStore }
-
-// CreatePickTask puts the order on the location's pick list.
-func (a *Picking) CreatePickTask(ctx context.Context, task PickTask) error {
-	if err := a.Tasks.CreatePickTask(ctx, task); err != nil {
-		return classify(fmt.Errorf("create pick task for order %s: %w", task.OrderID, err))
-	}
-	return nil
-}
-
-// RecordPick closes the pick task with the quantities staff confirmed.
-func (a *Picking) RecordPick(ctx context.Context, res PickResult) error {
-	if err := a.Tasks.CompletePickTask(ctx, res); err != nil {
-		return classify(fmt.Errorf("record pick for order %s: %w", res.OrderID, err))
-	}
-	return nil
-}
-
 // PickupCode is a fresh pickup code with its salted hash. The workflow keeps only
 // Salt and Hash; Code travels once, encrypted, to the notification activity.
 type PickupCode struct {
@@ -63,11 +44,10 @@ type PickupCode struct {
 // bounded by the workflow's attempt limit, not by the code's length.
 const pickupCodeDigits = 6
 
-// IssuePickupCode draws a random pickup code. It runs as an activity (not in
-// workflow code) so the code comes from crypto/rand and cannot be derived from the
-// order ID; its result is recorded once in history, so a retry of a later step
-// never changes the code the customer holds.
-func (a *Picking) IssuePickupCode(_ context.Context) (PickupCode, error) {
+// NewPickupCode draws a random pickup code from crypto/rand, so it cannot be derived
+// from the order ID. The workflow draws it in a side effect: recorded once
+// (encrypted) in history, it never changes on replay or on a retry of a later step.
+func NewPickupCode() (PickupCode, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		return PickupCode{}, fmt.Errorf("draw pickup code: %w", err)

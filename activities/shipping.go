@@ -107,3 +107,12 @@ func (a *Shipping) BuyLabel(ctx context.Context, req BuyLabelRequest) (Label, er
 	}
 	return label, nil
 }
+
+// VoidLabel asks the carrier to refund a label that was never used (the order was
+// cancelled before the parcel moved).
+func (a *Shipping) VoidLabel(ctx context.Context, shipmentID string) error {
+	if err := a.Carrier.VoidLabel(ctx, shipmentID); err != nil {
+		return classify(fmt.Errorf("void label %s: %w", shipmentID, err))
+	}
+	return nil
+}

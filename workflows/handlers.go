@@ -4,7 +4,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -16,6 +18,7 @@ var (
 	ErrWrongStage      = errors.New("not possible at this stage")
 	ErrWrongStore      = errors.New("order belongs to another store")
 	ErrWrongPickupCode = errors.New("wrong pickup code")
+	ErrPickupLocked    = errors.New("handover locked after too many wrong pickup codes")
 )
 
 // register installs every handler before the first blocking call, as updates that
@@ -33,6 +36,10 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 		{UpdateCompletePick, f.handleCompletePick, f.validateCompletePick},
 		{UpdateConfirmArrival, f.handleConfirmArrival, f.validateConfirmArrival},
 		{UpdateCompletePickup, f.handleCompletePickup, f.validateCompletePickup},
+		{UpdateCancel, f.handleCancel, f.validateCancel},
+		{UpdateExtendPickup, f.handleExtendPickup, f.validateExtendPickup},
+		{UpdateLockPickup, f.handleLockPickup, f.validateLockPickup},
+		{UpdateUnlockPickup, f.handleUnlockPickup, f.validateUnlockPickup},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -71,7 +78,7 @@ func asErrors(fe []FieldError) []error {
 }
 
 func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
-	if f.stage != StagePicking || f.pick != nil {
+	if f.stage != StagePicking || f.pick != nil || f.cancelReq != nil {
 		return fmt.Errorf("confirm a pick in stage %s: %w", f.stage, ErrWrongStage)
 	}
 	ordered := make(map[string]int, len(f.in.Order.Lines))
@@ -114,7 +121,7 @@ func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
 	if req.StoreID != f.in.Order.StoreID {
 		return ErrWrongStore
 	}
-	if f.stage != StageInTransitToStore || f.arrived != "" {
+	if f.stage != StageInTransitToStore || f.arrived != "" || f.cancelReq != nil {
 		return fmt.Errorf("confirm arrival in stage %s: %w", f.stage, ErrWrongStage)
 	}
 	return nil
@@ -130,8 +137,11 @@ func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
 	if req.StoreID != f.in.Order.StoreID {
 		return ErrWrongStore
 	}
-	if f.stage != StageReadyForPickup || f.pickedUp != "" {
+	if f.stage != StageReadyForPickup || f.pickedUp != "" || f.cancelReq != nil {
 		return fmt.Errorf("hand over in stage %s: %w", f.stage, ErrWrongStage)
+	}
+	if f.locked {
+		return ErrPickupLocked
 	}
 	got := activities.HashPickupCode(f.codeSalt, req.Code)
 	if subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) != 1 {
@@ -144,6 +154,64 @@ func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePick
 	f.pickedUp = req.By
 	f.wake()
 	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
+}
+
+func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
+	switch {
+	case f.stage != StageReadyForPickup || f.pickedUp != "" || f.cancelReq != nil:
+		return fmt.Errorf("extend the pickup in stage %s: %w", f.stage, ErrWrongStage)
+	case !req.Until.After(f.deadline):
+		return FieldError{Field: "until", Message: "must be after the current deadline " + f.deadline.UTC().Format(time.RFC3339)}
+	case req.Until.Sub(f.deadline) > MaxPickupExtension:
+		return FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
+	}
+	return nil
+}
+
+// handleExtendPickup moves the deadline and the reminders not yet sent by the same
+// amount; the waiting timer is replaced.
+func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRequest) (PickupResult, error) {
+	shift := req.Until.Sub(f.deadline)
+	f.deadline = req.Until
+	for i := f.reminded; i < len(f.reminders); i++ {
+		f.reminders[i] = f.reminders[i].Add(shift)
+	}
+	f.extended++
+	f.wake()
+	err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline))
+	if err == nil {
+		f.describe(ctx, "")
+		err = f.note(ctx, "pickup extended to "+f.deadline.UTC().Format(time.RFC3339), req.By)
+	}
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: f.locked}, err
+}
+
+func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
+	if f.stage != StageReadyForPickup || f.pickedUp != "" || f.locked {
+		return fmt.Errorf("lock the pickup in stage %s: %w", f.stage, ErrWrongStage)
+	}
+	return nil
+}
+
+// handleLockPickup locks the handover after too many wrong codes (the starter
+// counts rejected attempts); the order needs support until it is unlocked.
+func (f *fulfilment) handleLockPickup(ctx workflow.Context, req LockPickupRequest) (PickupResult, error) {
+	f.locked = true
+	err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", req.Attempts))
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: true}, err
+}
+
+func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
+	if !f.locked {
+		return fmt.Errorf("unlock a pickup that is not locked: %w", ErrWrongStage)
+	}
+	return nil
+}
+
+func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
+	f.locked = false
+	err := f.setAttention(ctx, false, "handover unlocked", req.By)
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
 }
 
 // maxEarlyEvents bounds the carrier events kept for a label the workflow has not

@@ -39,7 +39,7 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 		email:   &sandbox.Email{},
 	}
 	for _, l := range []activities.Location{
-		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin",
+		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin", Hours: openMonToSat(),
 			Address: activities.Address{Name: "Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"}},
 		{ID: "dc-erfurt", Kind: activities.KindDistributionCentre, Name: "DC Erfurt", TimeZone: "Europe/Berlin",
 			Address: activities.Address{Name: "DC Erfurt", Line1: "Am Logistikpark 1", PostalCode: "99091", City: "Erfurt", Country: "DE"}},
@@ -52,6 +52,8 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 		h.setStock(loc, "WATCH-001", 10)
 		h.setStock(loc, "STRAP-LEA-20", 10)
 	}
+	h.env.SetStartTime(mondayMorning)
+	h.email.Now = h.env.Now
 	registry.Register(h.env, h.store, registry.Providers{Payments: h.pay, Carrier: h.carrier, Email: h.email})
 	order := workflows.Order{
 		OrderID: "A-10001",
@@ -81,6 +83,17 @@ func (h *harness) setStock(loc, sku string, qty int) {
 	if err := h.store.SetStock(loc, sku, qty); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// mondayMorning is Monday 23 November 2026, 09:00 in Berlin: before the store opens.
+var mondayMorning = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+
+func openMonToSat() map[string]string {
+	h := map[string]string{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat"} {
+		h[d] = "10:00-20:00"
+	}
+	return h
 }
 
 // outcome records what happened to one update.
@@ -213,4 +226,23 @@ func equal(t *testing.T, what string, got, want any) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s = %v, want %v", what, got, want)
 	}
+}
+
+// trackingCode reads the current shipment's tracking code from the status query.
+func (h *harness) trackingCode() string {
+	var st workflows.Status
+	v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+	if err != nil || v.Get(&st) != nil || st.Shipment == nil {
+		h.t.Errorf("no shipment in status: %v %+v", err, st)
+		return ""
+	}
+	return st.Shipment.TrackingCode
+}
+
+// deliver signals the carrier's delivered event for the current shipment.
+func (h *harness) deliver() {
+	code := h.trackingCode()
+	h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{
+		EventID: code + ":delivered", TrackingCode: code, Status: workflows.CarrierDelivered, At: h.env.Now(),
+	})
 }

@@ -19,14 +19,20 @@ func (f *fulfilment) homeDelivery(ctx workflow.Context) error {
 		return err
 	}
 	f.track(ctx, label)
-	if err := f.consumeStock(ctx); err != nil {
+	if f.cancelReq != nil {
+		return f.cancelRequested(ctx) // the label is unused: cancel voids it
+	}
+	f.cancelDone = true // shipped: too late to cancel
+	if err := f.enter(ctx, StageShipped, "", ""); err != nil {
 		return err
 	}
-	if err := f.setStage(ctx, StageShipped, "", ""); err != nil {
+	_, err = f.advance(ctx, "shipped: stock sold, tracking link", activities.Progress{
+		Consume: true,
+		Notify:  []activities.NotifyRequest{f.message(activities.TouchShipped, map[string]string{"carrier": label.Carrier, "tracking_url": label.TrackingURL})},
+	})
+	if err != nil {
 		return err
 	}
-	f.notify(ctx, activities.TouchShipped, map[string]string{"carrier": label.Carrier, "tracking_url": label.TrackingURL})
-
 	delivered := func() bool { return f.shipmentStatus == CarrierDelivered }
 	late, err := f.waitFor(ctx, f.in.Policy.DeliveryTimeout, "delivery timeout", delivered)
 	if err != nil {
@@ -40,33 +46,42 @@ func (f *fulfilment) homeDelivery(ctx workflow.Context) error {
 			return err
 		}
 	}
-	if err := f.setStage(ctx, StageDelivered, "carrier", ""); err != nil {
+	if err := f.enter(ctx, StageDelivered, "carrier", ""); err != nil {
 		return err
 	}
-	f.notify(ctx, activities.TouchDelivered, nil)
-	return nil
+	res, err := f.advance(ctx, "delivered: confirmation", activities.Progress{
+		PlanAfter: f.in.Policy.ReviewDelay,
+		Notify:    []activities.NotifyRequest{f.message(activities.TouchDelivered, nil)},
+	})
+	f.reviewAt = res.PlanAt
+	return err
 }
 
-// requestReview waits the policy's review delay after handover or delivery, then
-// asks for a review. The activity checks marketing consent at send time and skips
-// (recording why) without it.
+// requestReview waits until the review is due (the policy's delay after handover
+// or delivery, moved out of the customer's quiet hours), then asks for a review if
+// marketing consent holds at that moment; the activity records the last stages.
 func (f *fulfilment) requestReview(ctx workflow.Context) error {
-	timer := workflow.NewTimerWithOptions(ctx, f.in.Policy.ReviewDelay, workflow.TimerOptions{Summary: "review request"})
-	if err := timer.Get(ctx, nil); err != nil {
+	if wait := f.reviewAt.Sub(workflow.Now(ctx)); wait > 0 {
+		timer := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "review request"})
+		if err := timer.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	var j *activities.Journey
+	var res activities.ReviewResult
+	now := workflow.Now(ctx)
+	err := workflow.ExecuteActivity(activityOptions(ctx, "review request (if consent holds)"), j.RequestReview,
+		f.summary(), f.message(activities.TouchReviewRequest, nil), now).Get(ctx, &res)
+	if err != nil {
 		return err
 	}
-	var n *activities.Notifications
-	var res activities.NotifyResult
-	err := workflow.ExecuteActivity(activityOptions(ctx, "notify: review request"), n.NotifyCustomer, activities.NotifyRequest{
-		OrderID: f.in.Order.OrderID, Touchpoint: activities.TouchReviewRequest, Customer: f.in.Order.Customer, Marketing: true,
-	}).Get(ctx, &res)
-	if err != nil {
-		workflow.GetLogger(ctx).Warn("review request not sent", "order_id", f.in.Order.OrderID, "error", err)
-		return nil
+	note := ""
+	if res.Sent {
+		f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageReviewRequested, At: now})
+	} else {
+		note = "review request skipped: " + res.Skipped
 	}
-	if res.Skipped != "" {
-		f.journey = append(f.journey, JourneyItem{Kind: activities.EntryNotification, Note: "review request skipped: " + res.Skipped, At: workflow.Now(ctx)})
-		return nil
-	}
-	return f.setStage(ctx, StageReviewRequested, "", "")
+	f.stage = StageCompleted
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageCompleted, Note: note, At: now})
+	return workflow.UpsertTypedSearchAttributes(ctx, stageAttribute(StageCompleted))
 }

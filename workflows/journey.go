@@ -19,69 +19,119 @@ type JourneyItem struct {
 	At    time.Time `json:"at"`
 }
 
-// setStage moves the order to a stage: the search attributes are upserted in one
-// command (with any extra updates, such as the pickup deadline), the Web UI's
-// current details refreshed, and the change recorded in PostgreSQL.
-func (f *fulfilment) setStage(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) error {
+// enter moves the order to a stage: the search attributes are upserted in one
+// command (with any extra updates, such as the pickup deadline) and the Web UI's
+// current details refreshed. The stage is written to PostgreSQL by the next
+// advance, together with that transition's other bookkeeping.
+func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) error {
 	now := workflow.Now(ctx)
 	f.stage = stage
+	f.pending = append(f.pending, activities.StageEntry{Stage: string(stage), At: now})
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: stage, Note: note, Actor: actor, At: now})
-	updates := append([]temporal.SearchAttributeUpdate{
-		temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(stage)),
-	}, extra...)
+	updates := append([]temporal.SearchAttributeUpdate{stageAttribute(stage)}, extra...)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		return fmt.Errorf("upsert search attributes for stage %s: %w", stage, err)
 	}
 	f.describe(ctx, "")
-	var j *activities.Journey
-	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+string(stage)), j.RecordStage, activities.StageChange{
-		Order: f.summary(), Stage: string(stage), At: now, Actor: actor, Note: note,
-	}).Get(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record stage %s: %w", stage, err)
-	}
 	return nil
+}
+
+func stageAttribute(s Stage) temporal.SearchAttributeUpdate {
+	return temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(s))
+}
+
+// advance records the stages entered since the last call and the transition's
+// bookkeeping (with anything carried over from the previous step, such as a pick
+// result) in one Journey.Advance activity, which also sends its messages.
+func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.Progress) (activities.AdvanceResult, error) {
+	p.Order, p.Stages, p.Customer = f.summary(), f.pending, f.in.Order.Customer
+	if p.Pick == nil {
+		p.Pick = f.carry.Pick
+	}
+	if p.Release == nil {
+		p.Release = f.carry.Release
+	}
+	p.Notify = append(append([]activities.NotifyRequest(nil), f.carry.Notify...), p.Notify...)
+	var j *activities.Journey
+	var res activities.AdvanceResult
+	if err := workflow.ExecuteActivity(activityOptions(ctx, summary), j.Advance, p).Get(ctx, &res); err != nil {
+		return res, fmt.Errorf("%s: %w", summary, err)
+	}
+	f.pending, f.carry = nil, activities.Progress{}
+	for _, n := range res.Notified {
+		if n.Skipped != "" {
+			f.journey = append(f.journey, JourneyItem{Kind: activities.EntryNotification, Note: n.Key + " skipped: " + n.Skipped, At: workflow.Now(ctx)})
+		}
+	}
+	return res, nil
 }
 
 // flag marks the order as needing a person: the NeedsAttention search attribute,
 // the projection and the journey all say why.
 func (f *fulfilment) flag(ctx workflow.Context, reason string) error {
+	return f.setAttention(ctx, true, reason, "")
+}
+
+func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, actor string) error {
 	now := workflow.Now(ctx)
-	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryAttention, Stage: f.stage, Note: reason, At: now})
-	if !f.needsAttention {
-		f.needsAttention = true
-		if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyBool(AttrNeedsAttention).ValueSet(true)); err != nil {
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryAttention, Stage: f.stage, Note: reason, Actor: actor, At: now})
+	if f.needsAttention != needs {
+		f.needsAttention = needs
+		if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyBool(AttrNeedsAttention).ValueSet(needs)); err != nil {
 			return fmt.Errorf("upsert NeedsAttention: %w", err)
 		}
 	}
 	f.describe(ctx, reason)
+	kind := activities.EntryAttention
+	if !needs {
+		kind = activities.EntryAttentionResolved
+	}
 	var j *activities.Journey
-	err := workflow.ExecuteActivity(activityOptions(ctx, "needs attention: "+reason), j.RecordJourney, activities.JourneyEntry{
-		OrderID: f.in.Order.OrderID, Kind: activities.EntryAttention,
-		Key: fmt.Sprintf("attention:%s:%d", f.stage, len(f.journey)), Detail: reason, At: now,
+	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+reason), j.RecordJourney, activities.JourneyEntry{
+		OrderID: f.in.Order.OrderID, Kind: kind, Key: fmt.Sprintf("%s:%s:%d", kind, f.stage, len(f.journey)),
+		Detail: reason, Actor: actor, At: now,
 	}).Get(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("record attention %q: %w", reason, err)
+		return fmt.Errorf("record %q: %w", reason, err)
 	}
 	return nil
 }
 
-// describe sets the Web UI's current details: where the order is and what it is
-// waiting for.
+// note records a staff or support action in the journey (who did what).
+func (f *fulfilment) note(ctx workflow.Context, what, actor string) error {
+	now := workflow.Now(ctx)
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: what, Actor: actor, At: now})
+	var j *activities.Journey
+	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+what), j.RecordJourney, activities.JourneyEntry{
+		OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: fmt.Sprintf("staff:%d", len(f.journey)),
+		Detail: what, Actor: actor, At: now,
+	}).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record %q: %w", what, err)
+	}
+	return nil
+}
+
+// describe sets the Web UI's current details: where the order is, what it waits
+// for and until when.
 func (f *fulfilment) describe(ctx workflow.Context, attention string) {
-	o := f.in.Order
+	o, p := f.in.Order, f.in.Policy
+	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 	text := fmt.Sprintf("**Stage:** %s\n\n", f.stage)
 	switch f.stage {
 	case StagePicking:
-		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`) within %s.", f.locationID, UpdateCompletePick, f.in.Policy.PickingSLA)
+		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`); SLA %s.", f.locationID, UpdateCompletePick, p.PickingSLA)
 	case StageInTransitToStore:
-		text += fmt.Sprintf("**Next:** %s confirms the parcel's arrival (update `%s`) or the carrier reports it delivered.", o.StoreID, UpdateConfirmArrival)
+		text += fmt.Sprintf("**Next:** %s confirms the parcel's arrival (update `%s`) or the carrier reports it delivered; promised ready %s.", o.StoreID, UpdateConfirmArrival, at(*f.promised))
 	case StageReadyForPickup:
-		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s.", o.StoreID, UpdateCompletePickup, f.deadline.UTC().Format(time.RFC3339))
+		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s.", o.StoreID, UpdateCompletePickup, at(f.deadline))
+		if f.locked {
+			text += " **Handover locked** after wrong codes: support unlocks (update `" + UpdateUnlockPickup + "`)."
+		}
 	case StageShipped:
-		text += fmt.Sprintf("**Next:** the carrier reports delivery (signal `%s`); last status %q.", SignalCarrierEvent, f.shipmentStatus)
+		text += fmt.Sprintf("**Next:** the carrier reports delivery (signal `%s`) within %s.", SignalCarrierEvent, p.DeliveryTimeout)
 	case StagePickedUp, StageDelivered:
-		text += fmt.Sprintf("**Next:** review request after %s.", f.in.Policy.ReviewDelay)
+		text += fmt.Sprintf("**Next:** review request after %s.", p.ReviewDelay)
 	}
 	if f.needsAttention {
 		text += "\n\n**Needs attention**"
@@ -90,20 +140,4 @@ func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 		}
 	}
 	workflow.SetCurrentDetails(ctx, text)
-}
-
-// notify sends a touchpoint's message. A message that cannot be sent is recorded
-// by the activity and logged here; it never fails the order.
-func (f *fulfilment) notify(ctx workflow.Context, tp activities.Touchpoint, facts map[string]string) {
-	var n *activities.Notifications
-	req := activities.NotifyRequest{
-		OrderID: f.in.Order.OrderID, Touchpoint: tp, Customer: f.in.Order.Customer,
-		StoreID: f.in.Order.StoreID, Facts: facts,
-	}
-	if tp == activities.TouchReadyForPickup {
-		req.Deadline = f.deadline
-	}
-	if err := workflow.ExecuteActivity(activityOptions(ctx, "notify: "+string(tp)), n.NotifyCustomer, req).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("notification not sent", "order_id", f.in.Order.OrderID, "touchpoint", tp, "error", err)
-	}
 }

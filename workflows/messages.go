@@ -12,6 +12,10 @@ const (
 	UpdateCompletePick   = "complete-pick"
 	UpdateConfirmArrival = "confirm-arrival"
 	UpdateCompletePickup = "complete-pickup"
+	UpdateCancel         = "cancel"
+	UpdateExtendPickup   = "extend-pickup"
+	UpdateLockPickup     = "lock-pickup"
+	UpdateUnlockPickup   = "unlock-pickup"
 	SignalCarrierEvent   = "carrier-event"
 	QueryStatus          = "status"
 )
@@ -76,6 +80,47 @@ type HandoverResult struct {
 	At      time.Time `json:"at"`
 }
 
+// CancelRequest asks to cancel the order: allowed before handover or shipping.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+}
+
+// CancelResult tells the caller what the cancellation did.
+type CancelResult struct {
+	OrderID  string `json:"order_id"`
+	Stage    Stage  `json:"stage"`
+	Refunded int64  `json:"refunded"`
+}
+
+// ExtendPickupRequest moves a ready order's pickup deadline (and its reminders) later.
+type ExtendPickupRequest struct {
+	Until time.Time `json:"until"`
+	By    string    `json:"by"`
+}
+
+// MaxPickupExtension bounds how far beyond the current deadline support may move it.
+const MaxPickupExtension = 30 * 24 * time.Hour
+
+// LockPickupRequest locks the handover after too many wrong pickup codes (sent by
+// the starter, which counts rejected attempts).
+type LockPickupRequest struct {
+	Attempts int    `json:"attempts"`
+	By       string `json:"by"`
+}
+
+// UnlockPickupRequest is support lifting a pickup lock.
+type UnlockPickupRequest struct {
+	By string `json:"by"`
+}
+
+// PickupResult confirms a change to the pickup: its deadline and whether it is locked.
+type PickupResult struct {
+	OrderID  string    `json:"order_id"`
+	Deadline time.Time `json:"deadline"`
+	Locked   bool      `json:"locked"`
+}
+
 // Carrier event statuses, as EasyPost names them.
 const (
 	CarrierPreTransit     = "pre_transit"
@@ -85,6 +130,18 @@ const (
 	CarrierFailure        = "failure"
 	CarrierReturnToSender = "return_to_sender"
 )
+
+// CarrierEventMatters reports whether a tracking status changes the order's course
+// (delivered, or an exception for support). Webhook handlers and the sandbox carrier
+// signal only these: each signal is a billable Action, and in-transit scans are
+// kept with the shipment in PostgreSQL instead.
+func CarrierEventMatters(status string) bool {
+	switch status {
+	case CarrierDelivered, CarrierFailure, CarrierReturnToSender:
+		return true
+	}
+	return false
+}
 
 // CarrierEvent is a tracking update for one of the order's shipments, signalled by
 // the webhook handler (or the sandbox carrier). Signals are not de-duplicated by

@@ -62,14 +62,18 @@ type Policy struct {
 	TransferTimeout time.Duration `json:"transfer_timeout"`
 	// PickupWindow is how long a ready order waits for the customer.
 	PickupWindow time.Duration `json:"pickup_window"`
+	// PickupReminders are the times after ready at which an uncollected order's
+	// customer is reminded; extending the deadline moves them with it.
+	PickupReminders []time.Duration `json:"pickup_reminders"`
 	// DeliveryTimeout is how long a parcel may travel before it needs attention.
 	DeliveryTimeout time.Duration `json:"delivery_timeout"`
 	// ReviewDelay is the wait between handover or delivery and the review request.
 	ReviewDelay time.Duration `json:"review_delay"`
 	// StoreReadyLead is the promised time from checkout to ready when the pickup
-	// store has the goods; TransferLead when they come from the distribution centre.
+	// store has the goods (within its opening hours); TransferDays the store's
+	// opening days a transfer from the distribution centre takes.
 	StoreReadyLead time.Duration `json:"store_ready_lead"`
-	TransferLead   time.Duration `json:"transfer_lead"`
+	TransferDays   int           `json:"transfer_days"`
 }
 
 // DefaultPolicy is the production policy: a day to pick, a week to collect, a week
@@ -81,10 +85,11 @@ func DefaultPolicy() Policy {
 		PickingSLA:         day,
 		TransferTimeout:    5 * day,
 		PickupWindow:       7 * day,
+		PickupReminders:    []time.Duration{2 * day, 5 * day},
 		DeliveryTimeout:    10 * day,
 		ReviewDelay:        7 * day,
 		StoreReadyLead:     2 * time.Hour,
-		TransferLead:       2 * day,
+		TransferDays:       2,
 	}
 }
 

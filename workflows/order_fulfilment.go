@@ -13,8 +13,12 @@ import (
 // OrderFulfilment carries one order from checkout to the review request: capture,
 // picking, ship-to-store or home delivery, handover, and a review request a week
 // later. It is started by Update-with-Start with the checkout update; declined
-// payments, short picks and expired pickups are business outcomes with which the
-// workflow completes, not failures.
+// payments, short picks, cancellations and expired pickups are business outcomes
+// with which the workflow completes, not failures.
+//
+// Cost: each transition is one Journey.Advance activity (bookkeeping and the
+// customer's message together) and one search-attribute upsert, and timers are
+// cancelled when no longer needed, which keeps a happy-path order under 20 Actions.
 func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 	f := &fulfilment{
 		in:      in,
@@ -22,17 +26,24 @@ func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 		changed: workflow.NewBufferedChannel(ctx, 1),
 		seen:    make(map[string]bool),
 	}
+	f.pending = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx)}}
+	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx)}}
 	if err := f.register(ctx); err != nil {
 		return Result{}, err
 	}
 	return f.run(ctx)
 }
 
+// errOrderEnded stops the run when the order ended early (cancelled); the result
+// is then returned as usual.
+var errOrderEnded = errors.New("order ended")
+
 // fulfilment is the order's state. Handlers mutate it and call wake; run reads it.
 type fulfilment struct {
 	in         Input
 	stage      Stage
 	locationID string
+	promised   *time.Time
 
 	checkout    *CheckoutResult
 	checkingOut bool
@@ -43,16 +54,27 @@ type fulfilment struct {
 	arrived  string // who confirmed a transfer's arrival ("carrier" for a delivered event)
 	pickedUp string // who handed the order over
 
-	codeSalt string
-	codeHash string
-	deadline time.Time
+	codeSalt  string
+	codeHash  string
+	deadline  time.Time
+	reminders []time.Time // unsent pickup reminders, ascending
+	reminded  int         // reminders sent so far
+	extended  int         // bumped by extend-pickup, so a waiting timer is replaced
+	locked    bool
 
 	shipment       *activities.Label
 	shipmentStatus string
 	seen           map[string]bool // carrier event IDs: lookups only, never ranged over
 	early          []CarrierEvent  // events for a label not recorded yet
 
+	cancelReq  *CancelRequest
+	cancelDone bool   // the run has acted on cancelReq
+	cancelErr  string // why a cancellation came too late
+
 	needsAttention bool
+	pending        []activities.StageEntry // stages entered but not yet recorded in PostgreSQL
+	carry          activities.Progress     // bookkeeping for the next advance (pick result, short-pick release)
+	reviewAt       time.Time               // when the review request is due (outside quiet hours)
 	journey        []JourneyItem
 	changed        workflow.Channel
 }
@@ -70,29 +92,18 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 	if f.checkout.Outcome != OutcomeCaptured {
 		return f.result(ctx)
 	}
-	f.notify(ctx, activities.TouchOrderConfirmed, map[string]string{"amount": formatAmount(f.captured) + " " + f.in.Order.Currency})
-	if err := f.picking(ctx); err != nil {
-		return Result{}, err
+	err := f.picking(ctx)
+	if err == nil {
+		if f.in.Order.Method == activities.MethodShipToStore {
+			err = f.shipToStore(ctx)
+		} else {
+			err = f.homeDelivery(ctx)
+		}
 	}
-	if f.stage == StageCancelled {
-		return f.result(ctx)
+	if err == nil {
+		err = f.requestReview(ctx)
 	}
-	var err error
-	if f.in.Order.Method == activities.MethodShipToStore {
-		err = f.shipToStore(ctx)
-	} else {
-		err = f.homeDelivery(ctx)
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	if f.stage == StageCancelled {
-		return f.result(ctx)
-	}
-	if err := f.requestReview(ctx); err != nil {
-		return Result{}, err
-	}
-	if err := f.setStage(ctx, StageCompleted, "", ""); err != nil {
+	if err != nil && !errors.Is(err, errOrderEnded) {
 		return Result{}, err
 	}
 	return f.result(ctx)
@@ -101,6 +112,10 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 // result waits for handlers still running (an update must not be cut off) and
 // returns the order's final figures.
 func (f *fulfilment) result(ctx workflow.Context) (Result, error) {
+	f.cancelDone = true
+	if f.cancelReq != nil && f.stage != StageCancelled && f.cancelErr == "" {
+		f.cancelErr = "the order has already ended"
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
@@ -110,31 +125,33 @@ func (f *fulfilment) result(ctx workflow.Context) (Result, error) {
 // wake tells a waiting run that a handler changed the state.
 func (f *fulfilment) wake() { f.changed.SendAsync(struct{}{}) }
 
-// waitFor blocks until done holds. With a timeout, it gives up when a cancellable
-// timer (shown in the Web UI with summary) fires first and reports timedOut; the
-// timer is cancelled as soon as done holds, so it costs nothing later.
+// waitFor blocks until done holds or a cancellation is requested. With a timeout,
+// it gives up when a cancellable timer (shown in the Web UI with summary) fires
+// first and reports timedOut; the timer is cancelled as soon as the wait ends, so it
+// costs nothing later.
 func (f *fulfilment) waitFor(ctx workflow.Context, timeout time.Duration, summary string, done func() bool) (timedOut bool, err error) {
+	over := func() bool { return done() || f.cancelReq != nil }
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(f.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 	fired := false
-	if timeout > 0 && !done() {
+	if timeout > 0 && !over() {
 		t := workflow.NewTimerWithOptions(tctx, timeout, workflow.TimerOptions{Summary: summary})
 		sel.AddFuture(t, func(fu workflow.Future) { fired = fu.Get(tctx, nil) == nil })
 	}
-	for !done() && !fired {
+	for !over() && !fired {
 		sel.Select(ctx)
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
 	}
-	return !done(), nil
+	return !over(), nil
 }
 
-// activityOptions: 30 s per attempt is ample for one provider call or one
-// transaction; retries back off to a minute and never give up, because every
+// activityOptions: 30 s per attempt is ample for a few provider calls and
+// transactions; retries back off to a minute and never give up, because every
 // activity is idempotent and a provider outage must not lose an order.
 func activityOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -164,4 +181,14 @@ func (f *fulfilment) summary() activities.OrderSummary {
 		OrderID: o.OrderID, CustomerID: o.Customer.ID, Method: o.Method, StoreID: o.StoreID,
 		LocationID: f.locationID, Total: o.Total(), Currency: o.Currency, PlacedAt: o.PlacedAt,
 	}
+}
+
+// message builds a touchpoint's notification request.
+func (f *fulfilment) message(tp activities.Touchpoint, facts map[string]string) activities.NotifyRequest {
+	o := f.in.Order
+	return activities.NotifyRequest{OrderID: o.OrderID, Touchpoint: tp, Customer: o.Customer, StoreID: o.StoreID, Facts: facts}
+}
+
+func (f *fulfilment) money(minor int64) string {
+	return formatAmount(minor) + " " + f.in.Order.Currency
 }

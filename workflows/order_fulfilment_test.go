@@ -24,8 +24,9 @@ func TestShipToStoreFromStoreStock(t *testing.T) {
 	}
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeCaptured)
 	equal(t, "captured at checkout", res.CapturedAmount, int64(total))
-	if res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(h.in.Order.PlacedAt.Add(h.in.Policy.StoreReadyLead)) {
-		t.Errorf("promised ready at %v, want placed + %s", res.PromisedReadyAt, h.in.Policy.StoreReadyLead)
+	// Placed at 09:00 before the store opens at 10:00: ready two hours after opening.
+	if want := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC); res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(want) {
+		t.Errorf("promised ready at %v, want %v (12:00 in Berlin)", res.PromisedReadyAt, want)
 	}
 	if pick.err != nil || handover.err != nil || !handover.done {
 		t.Fatalf("pick err=%v, handover done=%v err=%v rejected=%v", pick.err, handover.done, handover.err, handover.rejected)
@@ -46,13 +47,7 @@ func TestHomeDelivery(t *testing.T) {
 	res, _ := h.checkout()
 	h.pickAll(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		var st workflows.Status
-		v, err := h.env.QueryWorkflow(workflows.QueryStatus)
-		if err != nil || v.Get(&st) != nil || st.Shipment == nil {
-			t.Errorf("no shipment in status after picking: %v %+v", err, st)
-			return
-		}
-		code := st.Shipment.TrackingCode
+		code := h.trackingCode()
 		for _, status := range []string{"in_transit", "out_for_delivery", "in_transit", "delivered", "delivered"} {
 			h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{
 				EventID: code + ":" + status, TrackingCode: code, Status: status, At: h.env.Now(),
@@ -154,7 +149,7 @@ func TestPickupWindowExpiryCancelsAndRefunds(t *testing.T) {
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
 	equal(t, "result refunded", final.Refunded, int64(total))
 	equal(t, "stock returned", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 10)
-	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "cancelled"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "pickup-reminder-1", "pickup-reminder-2", "cancelled"})
 }
 
 func TestShortPickRefundsExactlyTheMissingLines(t *testing.T) {
@@ -236,8 +231,9 @@ func TestTransferFromDistributionCentre(t *testing.T) {
 
 	final := h.run()
 
-	if res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(h.in.Order.PlacedAt.Add(h.in.Policy.TransferLead)) {
-		t.Errorf("promised ready at %v, want placed + %s", res.PromisedReadyAt, h.in.Policy.TransferLead)
+	// A transfer takes two opening days: Wednesday, two hours after opening.
+	if want := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC); res.PromisedReadyAt == nil || !res.PromisedReadyAt.Equal(want) {
+		t.Errorf("promised ready at %v, want %v (Wednesday 12:00 in Berlin)", res.PromisedReadyAt, want)
 	}
 	if arrival.err != nil || !arrival.done {
 		t.Fatalf("arrival: %+v", arrival)
@@ -327,4 +323,166 @@ func TestPaymentCapturedElsewhereNeedsAttention(t *testing.T) {
 	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
 	equal(t, "needs attention", h.store.NeedsAttention(h.in.Order.OrderID), true)
 	equal(t, "stock released", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
+}
+
+// sentAt returns when each email was sent, by touchpoint (virtual time).
+func (h *harness) sentAt() map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, m := range h.email.Sent() {
+		out[strings.Split(m.NotificationKey, ":")[2]] = m.At.UTC()
+	}
+	return out
+}
+
+func TestCancelWhilePickingRefundsAndReleases(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	var res workflows.CancelResult
+	c := h.update(time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "customer changed their mind", By: "support-1"}, &res)
+
+	final := h.run()
+
+	if c.err != nil || !c.done {
+		t.Fatalf("cancel: %+v", c)
+	}
+	equal(t, "cancel answer", res, workflows.CancelResult{OrderID: "A-10001", Stage: workflows.StageCancelled, Refunded: total})
+	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
+	equal(t, "stock back", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 10)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "cancelled"})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "cancelled"})
+}
+
+func TestCancelAfterHandoverIsRejected(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	h.collect(2 * time.Hour)
+	late := h.update(3*time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "too late", By: "support-1"}, nil)
+
+	final := h.run()
+
+	if late.rejected == nil || !strings.Contains(late.rejected.Error(), "only before handover or shipping") {
+		t.Errorf("cancel after handover: rejected = %v", late.rejected)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "nothing refunded", h.pay.Refunded("pi_test_1"), int64(0))
+}
+
+func TestCancelHomeDeliveryBeforeShippingIsPossibleAfterwardsNot(t *testing.T) {
+	h := newHarness(t, activities.MethodHomeDelivery)
+	h.checkout()
+	h.pickAll(time.Hour)
+	late := h.update(2*time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "too late", By: "support-1"}, nil)
+	h.env.RegisterDelayedCallback(func() { h.deliver() }, 3*time.Hour)
+
+	final := h.run()
+
+	if late.rejected == nil {
+		t.Error("cancel after shipping was accepted")
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+}
+
+func TestExtendPickupMovesDeadlineAndReminders(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	// Ready at +1h; deadline +7d+1h. After the first reminder (+2d+1h), support
+	// extends by three days: the second reminder moves from +5d+1h to +8d+1h.
+	readyAt := mondayMorning.Add(time.Hour)
+	var ext workflows.PickupResult
+	e := h.update(3*24*time.Hour, workflows.UpdateExtendPickup, workflows.ExtendPickupRequest{
+		Until: readyAt.Add(10 * 24 * time.Hour), By: "support-1"}, &ext)
+	tooFar := h.update(3*24*time.Hour+time.Minute, workflows.UpdateExtendPickup, workflows.ExtendPickupRequest{
+		Until: readyAt.Add(60 * 24 * time.Hour), By: "support-1"}, nil)
+	h.collect(9 * 24 * time.Hour)
+
+	final := h.run()
+
+	if e.err != nil || !ext.Deadline.Equal(readyAt.Add(10*24*time.Hour)) {
+		t.Fatalf("extend: %+v %+v", e, ext)
+	}
+	if tooFar.rejected == nil || !strings.Contains(tooFar.rejected.Error(), "until") {
+		t.Errorf("extension beyond 30 days: rejected = %v", tooFar.rejected)
+	}
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	at := h.sentAt()
+	equal(t, "first reminder", at["pickup-reminder-1"], readyAt.Add(2*24*time.Hour))
+	equal(t, "second reminder moved", at["pickup-reminder-2"], readyAt.Add(8*24*time.Hour))
+}
+
+func TestLockedPickupNeedsSupportToUnlock(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	lock := h.update(2*time.Hour, workflows.UpdateLockPickup, workflows.LockPickupRequest{Attempts: 5, By: "starter"}, nil)
+	whileLocked := h.collect(3 * time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		equal(t, "needs attention while locked", h.store.NeedsAttention("A-10001"), true)
+	}, 3*time.Hour+time.Minute)
+	unlock := h.update(4*time.Hour, workflows.UpdateUnlockPickup, workflows.UnlockPickupRequest{By: "support-1"}, nil)
+	after := h.collect(5 * time.Hour)
+
+	final := h.run()
+
+	if lock.err != nil || unlock.err != nil {
+		t.Fatalf("lock %+v unlock %+v", lock, unlock)
+	}
+	if whileLocked.rejected == nil || !strings.Contains(whileLocked.rejected.Error(), workflows.ErrPickupLocked.Error()) {
+		t.Errorf("right code while locked: rejected = %v", whileLocked.rejected)
+	}
+	if !after.done || after.err != nil {
+		t.Errorf("handover after unlock: %+v", after)
+	}
+	equal(t, "needs attention after unlock", h.store.NeedsAttention("A-10001"), false)
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+}
+
+func TestLateTransferSendsPickupDateChanged(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.setStock("berlin-mitte", "WATCH-001", 0)
+	h.checkout()
+	h.pickAll(time.Hour)
+	// Promised Wednesday noon; the parcel arrives on Thursday afternoon.
+	h.update(3*24*time.Hour+6*time.Hour, workflows.UpdateConfirmArrival, workflows.ConfirmArrivalRequest{StoreID: "berlin-mitte", By: "staff-1"}, nil)
+	h.collect(4 * 24 * time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "pickup-date-changed", "ready-for-pickup", "picked-up", "review-request"})
+}
+
+func TestReviewRequestIsDeferredOutOfQuietHours(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	// Handover at 22:30 in Berlin: a week later is quiet time, so the request waits
+	// until 08:00 the next morning.
+	handover := time.Date(2026, 11, 24, 21, 30, 0, 0, time.UTC)
+	h.collect(handover.Sub(mondayMorning))
+
+	h.run()
+
+	want := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC) // 08:00 in Berlin
+	equal(t, "review request sent at", h.sentAt()["review-request"], want)
+}
+
+func TestCarrierExceptionMarksNeedsAttention(t *testing.T) {
+	h := newHarness(t, activities.MethodHomeDelivery)
+	h.checkout()
+	h.pickAll(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		code := h.trackingCode()
+		h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{EventID: "x1", TrackingCode: code, Status: workflows.CarrierFailure, At: h.env.Now()})
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		equal(t, "needs attention after the failed attempt", h.store.NeedsAttention("A-10001"), true)
+		h.deliver()
+	}, 30*time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
 }

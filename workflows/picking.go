@@ -8,25 +8,25 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// picking puts the order on the fulfilling location's pick list and waits for
-// staff to confirm. If the SLA passes first the order needs attention, and the
-// wait goes on. A short pick refunds exactly the missing lines; nothing picked
-// cancels the order.
+// picking puts the order on the fulfilling location's pick list (and confirms the
+// order to the customer) and waits for staff to confirm. If the SLA passes first
+// the order needs attention, and the wait goes on. A short pick refunds exactly the
+// missing lines; nothing picked cancels the order. What was picked is recorded with
+// the next transition, in the same activity.
 func (f *fulfilment) picking(ctx workflow.Context) error {
-	o := f.in.Order
-	due := workflow.Now(ctx).Add(f.in.Policy.PickingSLA)
-	var pk *activities.Picking
-	err := workflow.ExecuteActivity(activityOptions(ctx, "create pick task"), pk.CreatePickTask, activities.PickTask{
-		OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: due,
-	}).Get(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create pick task: %w", err)
+	o, sla := f.in.Order, f.in.Policy.PickingSLA
+	if err := f.enter(ctx, StagePicking, "", ""); err != nil {
+		return err
 	}
-	if err := f.setStage(ctx, StagePicking, "", ""); err != nil {
+	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
+		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: workflow.Now(ctx).Add(sla)},
+		Notify:   []activities.NotifyRequest{f.message(activities.TouchOrderConfirmed, map[string]string{"amount": f.money(f.captured)})},
+	})
+	if err != nil {
 		return err
 	}
 	picked := func() bool { return f.pick != nil }
-	late, err := f.waitFor(ctx, f.in.Policy.PickingSLA, "picking SLA", picked)
+	late, err := f.waitFor(ctx, sla, "picking SLA", picked)
 	if err != nil {
 		return err
 	}
@@ -38,30 +38,30 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 			return err
 		}
 	}
-	err = workflow.ExecuteActivity(activityOptions(ctx, "record pick"), pk.RecordPick, activities.PickResult{
-		OrderID: o.OrderID, Picked: f.pick.Lines, By: f.pick.By, At: workflow.Now(ctx),
-	}).Get(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record pick: %w", err)
+	if f.cancelReq != nil {
+		return f.cancelRequested(ctx)
 	}
+	result := activities.PickResult{OrderID: o.OrderID, Picked: f.pick.Lines, By: f.pick.By, At: workflow.Now(ctx)}
 	missing := f.missing()
 	missingItems := 0
 	for _, m := range missing {
 		missingItems += m.Quantity
 	}
 	if missingItems == o.Items() {
+		f.carry.Pick = &result
 		return f.cancel(ctx, "nothing could be picked", f.pick.By)
 	}
+	f.carry.Pick = &result
 	if len(missing) > 0 {
 		if err := f.shortPick(ctx, missing); err != nil {
 			return err
 		}
 	}
-	return f.setStage(ctx, StagePicked, f.pick.By, "")
+	return f.enter(ctx, StagePicked, f.pick.By, "")
 }
 
-// shortPick refunds the missing lines (key "<order_id>:refund:short-pick"), returns
-// their stock and tells the customer.
+// shortPick refunds the missing lines (key "<order_id>:refund:short-pick"); their
+// stock goes back and the customer hears of it with the next transition.
 func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.PickedLine) error {
 	var amount int64
 	for _, m := range missing {
@@ -70,10 +70,8 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 	if err := f.refund(ctx, amount, "short-pick"); err != nil {
 		return err
 	}
-	if err := f.releaseStock(ctx, missing); err != nil {
-		return err
-	}
-	f.notify(ctx, activities.TouchPartialRefund, map[string]string{"amount": formatAmount(amount) + " " + f.in.Order.Currency})
+	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID, Lines: missing}
+	f.carry.Notify = append(f.carry.Notify, f.message(activities.TouchPartialRefund, map[string]string{"amount": f.money(amount)}))
 	return nil
 }
 
@@ -93,26 +91,5 @@ func (f *fulfilment) refund(ctx workflow.Context, amount int64, reason string) e
 		return fmt.Errorf("refund %s: %w", reason, err)
 	}
 	f.refunded += r.Amount
-	return nil
-}
-
-// cancel ends the order before handover or shipping: the remaining payment is
-// refunded, all stock returned and the customer told. It runs on a disconnected
-// context so that the compensation completes even if the workflow is cancelled.
-func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string) error {
-	dctx, done := workflow.NewDisconnectedContext(ctx)
-	defer done()
-	if err := f.refund(dctx, f.captured-f.refunded, "cancel"); err != nil {
-		return err
-	}
-	if err := f.releaseStock(dctx, nil); err != nil {
-		return err
-	}
-	if err := f.setStage(dctx, StageCancelled, actor, reason); err != nil {
-		return err
-	}
-	f.notify(dctx, activities.TouchCancelled, map[string]string{
-		"reason": reason, "amount": formatAmount(f.refunded) + " " + f.in.Order.Currency,
-	})
 	return nil
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -11,7 +12,8 @@ import (
 
 // shipToStore brings the goods to the pickup store (a transfer from the
 // distribution centre unless the store picked them itself), makes the order ready
-// with a pickup code and waits for the handover until the pickup deadline.
+// with a pickup code and waits for the handover until the pickup deadline, with
+// reminders before it.
 func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 	o := f.in.Order
 	if f.locationID != o.StoreID {
@@ -19,36 +21,106 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 			return err
 		}
 	}
-	var pk *activities.Picking
+	code, err := f.drawPickupCode(ctx)
+	if err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	f.deadline = now.Add(f.in.Policy.PickupWindow)
+	f.reminders = nil
+	for _, r := range f.in.Policy.PickupReminders {
+		if r > 0 && r < f.in.Policy.PickupWindow {
+			f.reminders = append(f.reminders, now.Add(r))
+		}
+	}
+	var notes []activities.NotifyRequest
+	if f.promised != nil && absDuration(now.Sub(*f.promised)) >= 24*time.Hour {
+		notes = append(notes, f.message(activities.TouchPickupChanged, map[string]string{"promised": f.promised.UTC().Format("2006-01-02")}))
+	}
+	ready := f.message(activities.TouchReadyForPickup, map[string]string{"pickup_code": code.Code})
+	ready.Deadline = f.deadline
+	if err := f.enter(ctx, StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline)); err != nil {
+		return err
+	}
+	if _, err := f.advance(ctx, "ready for pickup: notice with code", activities.Progress{Notify: append(notes, ready)}); err != nil {
+		return err
+	}
+	if err := f.awaitPickup(ctx); err != nil {
+		return err
+	}
+	f.cancelDone = true // handed over: too late to cancel
+	if err := f.enter(ctx, StagePickedUp, f.pickedUp, ""); err != nil {
+		return err
+	}
+	res, err := f.advance(ctx, "handover: stock sold, thank-you", activities.Progress{
+		Consume: true, PlanAfter: f.in.Policy.ReviewDelay,
+		Notify: []activities.NotifyRequest{f.message(activities.TouchPickedUp, nil)},
+	})
+	f.reviewAt = res.PlanAt
+	return err
+}
+
+// drawPickupCode draws the code in a side effect: crypto/rand, recorded once
+// (encrypted) in history. Only its salted hash stays in the workflow's state.
+func (f *fulfilment) drawPickupCode(ctx workflow.Context) (activities.PickupCode, error) {
 	var code activities.PickupCode
-	if err := workflow.ExecuteActivity(activityOptions(ctx, "issue pickup code"), pk.IssuePickupCode).Get(ctx, &code); err != nil {
-		return fmt.Errorf("issue pickup code: %w", err)
+	//workflowcheck:ignore the side effect's result is recorded, so replay never draws again
+	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
+		c, err := activities.NewPickupCode()
+		if err != nil {
+			return activities.PickupCode{Hash: "error: " + err.Error()}
+		}
+		return c
+	})
+	if err := enc.Get(&code); err != nil {
+		return code, fmt.Errorf("pickup code: %w", err)
+	}
+	if code.Code == "" {
+		return code, fmt.Errorf("draw pickup code: %s", code.Hash)
 	}
 	f.codeSalt, f.codeHash = code.Salt, code.Hash
-	f.deadline = workflow.Now(ctx).Add(f.in.Policy.PickupWindow)
-	err := f.setStage(ctx, StageReadyForPickup, "", "",
-		temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline))
-	if err != nil {
-		return err
-	}
-	f.notify(ctx, activities.TouchReadyForPickup, map[string]string{"pickup_code": code.Code})
+	return code, nil
+}
 
+// awaitPickup waits for the handover. One timer runs at a time, for the next
+// reminder or the deadline; an extension replaces it. At the deadline the order is
+// cancelled and refunded.
+func (f *fulfilment) awaitPickup(ctx workflow.Context) error {
 	collected := func() bool { return f.pickedUp != "" }
-	expired, err := f.waitFor(ctx, f.in.Policy.PickupWindow, "pickup deadline", collected)
-	if err != nil {
-		return err
+	for !collected() {
+		if f.cancelReq != nil {
+			return f.cancelRequested(ctx)
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(f.deadline) {
+			return f.cancel(ctx, "the order was not picked up in time", "")
+		}
+		next, summary := f.deadline, "pickup deadline"
+		reminder := f.reminded < len(f.reminders)
+		if reminder {
+			next, summary = f.reminders[f.reminded], fmt.Sprintf("pickup reminder %d", f.reminded+1)
+		}
+		extended := f.extended
+		fired, err := f.waitFor(ctx, next.Sub(now), summary, func() bool { return collected() || f.extended != extended })
+		if err != nil {
+			return err
+		}
+		if fired && reminder {
+			if err := f.remind(ctx); err != nil {
+				return err
+			}
+		}
 	}
-	if expired {
-		return f.cancel(ctx, "the order was not picked up in time", "")
-	}
-	if err := f.consumeStock(ctx); err != nil {
-		return err
-	}
-	if err := f.setStage(ctx, StagePickedUp, f.pickedUp, ""); err != nil {
-		return err
-	}
-	f.notify(ctx, activities.TouchPickedUp, nil)
 	return nil
+}
+
+// remind sends the next pickup reminder (its own key per reminder).
+func (f *fulfilment) remind(ctx workflow.Context) error {
+	f.reminded++
+	msg := f.message(activities.TouchPickupReminder, nil)
+	msg.Deadline, msg.Occurrence = f.deadline, f.reminded
+	_, err := f.advance(ctx, fmt.Sprintf("pickup reminder %d", f.reminded), activities.Progress{Notify: []activities.NotifyRequest{msg}})
+	return err
 }
 
 // transfer ships the goods from the distribution centre to the pickup store and
@@ -63,7 +135,10 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 		return err
 	}
 	f.track(ctx, label)
-	if err := f.setStage(ctx, StageInTransitToStore, "", ""); err != nil {
+	if err := f.enter(ctx, StageInTransitToStore, "", ""); err != nil {
+		return err
+	}
+	if _, err := f.advance(ctx, "journey: in transit to store", activities.Progress{}); err != nil {
 		return err
 	}
 	arrived := func() bool { return f.arrived != "" }
@@ -79,6 +154,9 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 			return err
 		}
 	}
+	if f.cancelReq != nil {
+		return f.cancelRequested(ctx)
+	}
 	return nil
 }
 
@@ -91,11 +169,9 @@ func (f *fulfilment) buyLabel(ctx workflow.Context, req activities.BuyLabelReque
 	return label, nil
 }
 
-// consumeStock turns the reservation into a sale once the goods left us.
-func (f *fulfilment) consumeStock(ctx workflow.Context) error {
-	var inv *activities.Inventory
-	if err := workflow.ExecuteActivity(activityOptions(ctx, "consume stock"), inv.ConsumeStock, f.in.Order.OrderID).Get(ctx, nil); err != nil {
-		return fmt.Errorf("consume stock: %w", err)
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
 	}
-	return nil
+	return d
 }

@@ -54,7 +54,8 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 
 // RecordEntry adds a journey entry once per (order, key); a repeat changes nothing.
 // An attention entry (activities.EntryAttention) also sets the projection's
-// needs_attention, in the same transaction, so support lists show the order.
+// needs_attention, in the same transaction, so support lists show the order; an
+// EntryAttentionResolved entry clears it.
 func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) error {
 	if e.OrderID == "" || e.Key == "" || e.Kind == "" {
 		return fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
@@ -67,10 +68,11 @@ func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) erro
 			e.OrderID, e.Kind, e.Key, e.Detail, e.Actor, e.At); err != nil {
 			return fmt.Errorf("insert journey entry: %w", err)
 		}
-		if e.Kind != activities.EntryAttention {
+		if e.Kind != activities.EntryAttention && e.Kind != activities.EntryAttentionResolved {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `update orders set needs_attention = true where order_id = $1 and not needs_attention`, e.OrderID); err != nil {
+		needs := e.Kind == activities.EntryAttention
+		if _, err := tx.Exec(ctx, `update orders set needs_attention = $2 where order_id = $1`, e.OrderID, needs); err != nil {
 			return fmt.Errorf("flag order: %w", err)
 		}
 		return nil

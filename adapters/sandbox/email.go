@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// SentEmail is an email the fake "sent".
+// SentEmail is an email the fake "sent", and when (by the Now clock).
 type SentEmail struct {
 	MessageID string
+	At        time.Time
 	activities.Email
 }
 
@@ -21,6 +23,8 @@ type SentEmail struct {
 type Email struct {
 	// Deliver, when set, receives every sent email; an error fails the send.
 	Deliver func(ctx context.Context, e SentEmail) error
+	// Now stamps sent emails; time.Now unless set (tests pass a virtual clock).
+	Now func() time.Time
 
 	mu   sync.Mutex
 	sent []SentEmail
@@ -34,7 +38,11 @@ func (s *Email) SendEmail(ctx context.Context, e activities.Email) (string, erro
 	if strings.HasSuffix(e.To, "@bounce.invalid") {
 		return "", fmt.Errorf("sandbox email %s: recipient rejected: %w", e.NotificationKey, activities.ErrInvalidRequest)
 	}
-	m := SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), Email: e}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	m := SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), At: now(), Email: e}
 	if s.Deliver != nil {
 		if err := s.Deliver(ctx, m); err != nil {
 			return "", fmt.Errorf("sandbox email %s: deliver: %w", e.NotificationKey, err)

@@ -368,8 +368,13 @@ func (s *Store) RecordEntry(_ context.Context, e activities.JourneyEntry) error 
 	defer s.mu.Unlock()
 	e.At = storeTime(e.At)
 	s.addEntry(e)
-	if o, ok := s.orders[e.OrderID]; ok && e.Kind == activities.EntryAttention {
-		o.needsAttention = true
+	if o, ok := s.orders[e.OrderID]; ok {
+		switch e.Kind {
+		case activities.EntryAttention:
+			o.needsAttention = true
+		case activities.EntryAttentionResolved:
+			o.needsAttention = false
+		}
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type Store interface {
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
+	RecordFailedPickup(ctx context.Context, orderID string) (int, error)
+	FailedPickups(ctx context.Context, orderID string) (int, error)
+	ResetFailedPickups(ctx context.Context, orderID string) error
 	Ping(ctx context.Context) error
 }
 
@@ -87,6 +90,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/me", s.auth(s.me, roleCheckout, roleStaff, roleSupport))
 	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
 	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
+	mux.Handle("POST /v1/orders/{id}/cancel", s.auth(s.cancelOrder, roleSupport))
+	mux.Handle("POST /v1/orders/{id}/extend-pickup", s.auth(s.extendPickup, roleSupport))
+	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, roleSupport))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))

@@ -61,7 +61,13 @@ type pickupBody struct {
 	Code string `json:"code"`
 }
 
-// completePickup hands the order over when the customer's code matches.
+// MaxPickupAttempts is how many wrong codes an order takes before the handover is
+// locked until support unlocks it: enough for typos, too few to guess six digits.
+const MaxPickupAttempts = 5
+
+// completePickup hands the order over when the customer's code matches. Wrong
+// codes are counted; at MaxPickupAttempts the handover is locked (423) and the
+// order needs support.
 func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	var body pickupBody
 	if err := decode(w, r, &body); err != nil {
@@ -74,10 +80,57 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, p)
 		return
 	}
-	s.storeUpdate(w, r, func(row orderPlace) bool { return row.store == r.PathValue("store") },
-		workflows.UpdateCompletePickup, func(by string) any {
-			return workflows.CompletePickupRequest{StoreID: r.PathValue("store"), Code: strings.TrimSpace(body.Code), By: by}
-		}, &workflows.HandoverResult{})
+	id, who, ok := s.storeOrder(w, r, func(row orderPlace) bool { return row.store == r.PathValue("store") })
+	if !ok {
+		return
+	}
+	failed, err := s.store.FailedPickups(r.Context(), id)
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot read the order now.", err))
+		return
+	}
+	if failed >= MaxPickupAttempts {
+		s.problem(w, r, s.lockPickup(r, id, failed))
+		return
+	}
+	var out workflows.HandoverResult
+	err = s.update(r, id, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
+		StoreID: r.PathValue("store"), Code: strings.TrimSpace(body.Code), By: who,
+	}, &out)
+	if err != nil && strings.Contains(err.Error(), workflows.ErrWrongPickupCode.Error()) {
+		s.problem(w, r, s.wrongCode(r, id))
+		return
+	}
+	if err != nil {
+		s.problem(w, r, s.temporalError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// wrongCode counts a wrong code and answers 422 with the attempts left, or locks.
+func (s *Server) wrongCode(r *http.Request, id string) error {
+	failed, err := s.store.RecordFailedPickup(r.Context(), id)
+	if err != nil {
+		return unavailable("Cannot record the attempt now.", err)
+	}
+	if failed >= MaxPickupAttempts {
+		return s.lockPickup(r, id, failed)
+	}
+	p := newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
+	p.Extra = map[string]any{"attempts_left": MaxPickupAttempts - failed}
+	return p
+}
+
+// lockPickup locks the handover in the workflow (once) and answers 423.
+func (s *Server) lockPickup(r *http.Request, id string, failed int) error {
+	err := s.update(r, id, workflows.UpdateLockPickup, workflows.LockPickupRequest{Attempts: failed, By: "starter"}, &workflows.PickupResult{})
+	if err != nil && !strings.Contains(err.Error(), workflows.ErrWrongStage.Error()) { // already locked is fine
+		return s.temporalError(err)
+	}
+	p := newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
+	p.Extra = map[string]any{"attempts_left": 0}
+	return p
 }
 
 // fieldErrorType is the application error type Temporal gives a workflows.FieldError
@@ -86,38 +139,53 @@ const fieldErrorType = "FieldError"
 
 type orderPlace struct{ store, location string }
 
-// storeUpdate runs a staff update on an order of the path's store. Orders of other
-// stores, and stores not the caller's, answer 404 like unknown orders.
+// storeUpdate runs a staff update on an order of the path's store.
 func (s *Server) storeUpdate(w http.ResponseWriter, r *http.Request, belongs func(orderPlace) bool, name string, arg func(by string) any, out any) {
-	p := principalFrom(r.Context())
-	id := r.PathValue("id")
-	if !ownStore(p, r.PathValue("store")) {
-		s.problem(w, r, notFound())
+	id, who, ok := s.storeOrder(w, r, belongs)
+	if !ok {
 		return
 	}
-	row, err := s.store.OrderRow(r.Context(), id)
-	if errors.Is(err, activities.ErrNotFound) || (err == nil && !belongs(orderPlace{store: row.StoreID, location: row.LocationID})) {
-		s.problem(w, r, notFound())
-		return
-	}
-	if err != nil {
-		s.problem(w, r, unavailable("Cannot read the order now.", err))
-		return
-	}
-	h, err := s.temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.WorkflowID(id),
-		UpdateName:   name,
-		Args:         []any{arg(p.Subject)},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(r.Context(), out)
-	}
-	if err != nil {
+	if err := s.update(r, id, name, arg(who), out); err != nil {
 		s.problem(w, r, s.temporalError(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// storeOrder checks that the caller may act on the path's order at the path's
+// store and returns the order ID and the caller's subject. Orders of other
+// stores, and stores not the caller's, answer 404 like unknown orders.
+func (s *Server) storeOrder(w http.ResponseWriter, r *http.Request, belongs func(orderPlace) bool) (string, string, bool) {
+	p := principalFrom(r.Context())
+	id := r.PathValue("id")
+	if !ownStore(p, r.PathValue("store")) {
+		s.problem(w, r, notFound())
+		return "", "", false
+	}
+	row, err := s.store.OrderRow(r.Context(), id)
+	if errors.Is(err, activities.ErrNotFound) || (err == nil && !belongs(orderPlace{store: row.StoreID, location: row.LocationID})) {
+		s.problem(w, r, notFound())
+		return "", "", false
+	}
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot read the order now.", err))
+		return "", "", false
+	}
+	return id, p.Subject, true
+}
+
+// update runs a workflow update and waits for its result.
+func (s *Server) update(r *http.Request, id, name string, arg, out any) error {
+	h, err := s.temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(id),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(r.Context(), out)
 }
 
 // temporalError maps Temporal errors to problems: unknown orders 404, rejected
@@ -139,6 +207,8 @@ func (s *Server) temporalError(err error) error {
 		return notFound()
 	case errors.As(err, &unavailableErr):
 		return unavailable("Temporal is not reachable.", err)
+	case strings.Contains(msg, workflows.ErrPickupLocked.Error()):
+		return newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
 	case strings.Contains(msg, workflows.ErrWrongPickupCode.Error()):
 		return newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
 	case strings.Contains(msg, workflows.ErrWrongStore.Error()):

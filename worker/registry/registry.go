@@ -41,10 +41,9 @@ var _ Registrar = worker.Worker(nil)
 // Register adds the workflow and every activity struct to r.
 func Register(r Registrar, store Store, p Providers) {
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: "OrderFulfilment"})
-	r.RegisterActivity(&activities.Inventory{Stock: store})
+	notifications := &activities.Notifications{Log: store, Email: p.Email, Consents: store, Locations: store, Journey: store}
+	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
-	r.RegisterActivity(&activities.Picking{Tasks: store})
 	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
-	r.RegisterActivity(&activities.Notifications{Log: store, Email: p.Email, Consents: store, Locations: store, Journey: store})
-	r.RegisterActivity(&activities.Journey{Store: store})
+	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications})
 }

@@ -42,6 +42,9 @@ func Sandbox(store *postgres.Store, c client.Client, trackingBaseURL string, ste
 			return store.MarkTrackingEvent(ctx, s.OrderID, s.Purpose, status, at)
 		},
 		Deliver: func(ctx context.Context, orderID string, ev sandbox.TrackingEvent) error {
+			if !workflows.CarrierEventMatters(ev.Status) {
+				return nil // recorded with the shipment by Mark; the order need not wake up
+			}
 			return SignalCarrierEvent(ctx, c, orderID, workflows.CarrierEvent{
 				EventID: ev.EventID, TrackingCode: ev.TrackingCode, Status: ev.Status, At: ev.At,
 			})

@@ -1,0 +1,92 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CheckoutRequest reserves an order's stock and captures its payment.
+type CheckoutRequest struct {
+	Reserve ReserveRequest `json:"reserve"`
+	Capture CaptureRequest `json:"capture"`
+	// PickupStoreID, when set, is where a ship-to-store customer collects; the
+	// promised ready time follows its opening hours.
+	PickupStoreID string    `json:"pickup_store_id,omitempty"`
+	PlacedAt      time.Time `json:"placed_at"`
+	// StoreReadyLead is the time from checkout (or from a transfer's arrival) to
+	// ready; TransferDays the store's opening days a transfer takes.
+	StoreReadyLead time.Duration `json:"store_ready_lead"`
+	TransferDays   int           `json:"transfer_days"`
+}
+
+// CheckoutOutcome is what happened: short lines, a payment failure (its error
+// type) or a capture with the promised ready time.
+type CheckoutOutcome struct {
+	Reservation     Reservation `json:"reservation"`
+	Capture         *Capture    `json:"capture,omitempty"`
+	PaymentFailure  string      `json:"payment_failure,omitempty"`
+	PromisedReadyAt *time.Time  `json:"promised_ready_at,omitempty"`
+}
+
+// Checkout is the checkout activity: stock and payment in one step, so that a
+// checkout costs one Temporal Action, not three.
+type Checkout struct {
+	Stock     StockStore
+	Payments  PaymentProvider
+	Locations LocationDirectory
+}
+
+// paymentFailures are the capture errors that end an order as payment_failed.
+func paymentFailures() map[error]string {
+	return map[error]string{
+		ErrCardDeclined:         ErrTypeCardDeclined,
+		ErrAuthorizationExpired: ErrTypeAuthorizationExpired,
+		ErrAlreadyCaptured:      ErrTypeAlreadyCaptured,
+	}
+}
+
+// CheckOut reserves the order's stock, then captures the payment. A shortage or a
+// declined payment is an outcome, not an error; on a payment failure the stock is
+// released again. Every step is idempotent (reservation per order, capture per
+// idempotency key "<order_id>:capture"), so a retry after a crash between any two
+// steps ends in the same state.
+func (a *Checkout) CheckOut(ctx context.Context, req CheckoutRequest) (CheckoutOutcome, error) {
+	orderID := req.Reserve.OrderID
+	res, err := a.Stock.Reserve(ctx, req.Reserve)
+	if err != nil {
+		return CheckoutOutcome{}, classify(fmt.Errorf("reserve stock for order %s: %w", orderID, err))
+	}
+	out := CheckoutOutcome{Reservation: res}
+	if len(res.Short) > 0 {
+		return out, nil
+	}
+	capture, err := a.Payments.Capture(ctx, req.Capture)
+	for sentinel, typ := range paymentFailures() {
+		if errors.Is(err, sentinel) {
+			if rerr := a.Stock.Release(ctx, orderID, nil); rerr != nil {
+				return CheckoutOutcome{}, classify(fmt.Errorf("release stock of order %s after %s: %w", orderID, typ, rerr))
+			}
+			out.PaymentFailure = typ
+			return out, nil
+		}
+	}
+	if err != nil {
+		return CheckoutOutcome{}, classify(fmt.Errorf("capture %s: %w", req.Capture.IdempotencyKey, err))
+	}
+	out.Capture = &capture
+	if req.PickupStoreID != "" {
+		store, err := a.Locations.Location(ctx, req.PickupStoreID)
+		if err != nil {
+			return CheckoutOutcome{}, classify(fmt.Errorf("promise ready time of order %s: %w", orderID, err))
+		}
+		days := 0
+		if res.LocationID != req.PickupStoreID {
+			days = req.TransferDays
+		}
+		promised := PromiseReady(store, req.PlacedAt, req.StoreReadyLead, days)
+		out.PromisedReadyAt = &promised
+	}
+	return out, nil
+}

@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// cancellable are the stages in which an order can still be cancelled: before
+// handover or shipping.
+func cancellable(s Stage) bool {
+	switch s {
+	case StagePaymentCaptured, StagePicking, StagePicked, StageInTransitToStore, StageReadyForPickup:
+		return true
+	}
+	return false
+}
+
+func (f *fulfilment) validateCancel(req CancelRequest) error {
+	switch {
+	case req.Reason == "":
+		return FieldError{Field: "reason", Message: "is required"}
+	case f.cancelReq != nil:
+		return fmt.Errorf("a cancellation is already under way: %w", ErrWrongStage)
+	case !cancellable(f.stage) || f.cancelDone:
+		return fmt.Errorf("cancel in stage %s (only before handover or shipping): %w", f.stage, ErrWrongStage)
+	}
+	return nil
+}
+
+// handleCancel asks the run to cancel and waits for the compensation, so that the
+// caller learns what was refunded.
+func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
+	f.cancelReq = &req
+	f.wake()
+	if err := workflow.Await(ctx, func() bool { return f.cancelDone || f.stage == StageCancelled }); err != nil {
+		return CancelResult{}, err
+	}
+	if f.stage != StageCancelled {
+		return CancelResult{}, fmt.Errorf("%s: %w", f.cancelErr, ErrWrongStage)
+	}
+	return CancelResult{OrderID: f.in.Order.OrderID, Stage: f.stage, Refunded: f.refunded}, nil
+}
+
+// cancelRequested carries out an accepted cancel update.
+func (f *fulfilment) cancelRequested(ctx workflow.Context) error {
+	return f.cancel(ctx, f.cancelReq.Reason, f.cancelReq.By)
+}
+
+// cancel ends the order before handover or shipping: the rest of the payment is
+// refunded (key "<order_id>:refund:cancel"), an unused label voided, all stock
+// returned and the customer told. It runs on a disconnected context so that the
+// compensation completes even if the workflow itself is cancelled. It returns
+// errOrderEnded, which ends the run with the cancelled stage.
+func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string) error {
+	dctx, done := workflow.NewDisconnectedContext(ctx)
+	defer done()
+	if err := f.refund(dctx, f.captured-f.refunded, "cancel"); err != nil {
+		return err
+	}
+	if f.shipment != nil && f.shipmentStatus == "" {
+		var sh *activities.Shipping
+		if err := workflow.ExecuteActivity(activityOptions(dctx, "void unused label"), sh.VoidLabel, f.shipment.ShipmentID).Get(dctx, nil); err != nil {
+			return fmt.Errorf("void label: %w", err)
+		}
+	}
+	if err := f.enter(dctx, StageCancelled, actor, reason); err != nil {
+		return err
+	}
+	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
+	_, err := f.advance(dctx, "cancelled: stock back, customer told", activities.Progress{
+		Notify: []activities.NotifyRequest{f.message(activities.TouchCancelled, map[string]string{"reason": reason, "amount": f.money(f.refunded)})},
+	})
+	if err != nil {
+		return err
+	}
+	f.cancelDone = true
+	return errOrderEnded
+}
