@@ -19,20 +19,30 @@ type JourneyItem struct {
 	At    time.Time `json:"at"`
 }
 
-// enter moves the order to a stage: the search attributes are upserted in one
-// command (with any extra updates, such as the pickup deadline) and the Web UI's
-// current details refreshed. The stage is written to PostgreSQL by the next
-// advance, together with that transition's other bookkeeping.
+// enter moves the order to a stage and refreshes the Web UI's current details.
+// The stage is written to PostgreSQL, and the search attributes upserted, by the
+// next advance together with that transition's other bookkeeping: one upsert
+// command per transition, carrying the latest stage and any extra attributes (such
+// as the pickup deadline). A stage passed within one workflow task (picked on the
+// way to ready_for_pickup) is in the journey but never costs an upsert of its own.
 func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) error {
 	now := workflow.Now(ctx)
 	f.stage = stage
-	f.pending = append(f.pending, activities.StageEntry{Stage: string(stage), At: now})
+	f.pending = append(f.pending, activities.StageEntry{Stage: string(stage), At: now, Actor: actor, Note: note})
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: stage, Note: note, Actor: actor, At: now})
-	updates := append([]temporal.SearchAttributeUpdate{stageAttribute(stage)}, extra...)
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		return fmt.Errorf("upsert search attributes for stage %s: %w", stage, err)
-	}
+	f.attrs = append(f.attrs, extra...)
 	f.describe(ctx, "")
+	return nil
+}
+
+// upsertStage upserts the current stage and the attributes collected since the
+// last upsert, in one command.
+func (f *fulfilment) upsertStage(ctx workflow.Context) error {
+	updates := append([]temporal.SearchAttributeUpdate{stageAttribute(f.stage)}, f.attrs...)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		return fmt.Errorf("upsert search attributes for stage %s: %w", f.stage, err)
+	}
+	f.attrs = nil
 	return nil
 }
 
@@ -44,6 +54,11 @@ func stageAttribute(s Stage) temporal.SearchAttributeUpdate {
 // bookkeeping (with anything carried over from the previous step, such as a pick
 // result) in one Journey.Advance activity, which also sends its messages.
 func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.Progress) (activities.AdvanceResult, error) {
+	if len(f.pending) > 0 {
+		if err := f.upsertStage(ctx); err != nil {
+			return activities.AdvanceResult{}, err
+		}
+	}
 	p.Order, p.Stages, p.Customer = f.summary(), f.pending, f.in.Order.Customer
 	if p.Pick == nil {
 		p.Pick = f.carry.Pick

@@ -72,9 +72,10 @@ type fulfilment struct {
 	cancelErr  string // why a cancellation came too late
 
 	needsAttention bool
-	pending        []activities.StageEntry // stages entered but not yet recorded in PostgreSQL
-	carry          activities.Progress     // bookkeeping for the next advance (pick result, short-pick release)
-	reviewAt       time.Time               // when the review request is due (outside quiet hours)
+	pending        []activities.StageEntry          // stages entered but not yet recorded in PostgreSQL
+	attrs          []temporal.SearchAttributeUpdate // extra attributes for the next stage upsert
+	carry          activities.Progress              // bookkeeping for the next advance (pick result, short-pick release)
+	reviewAt       time.Time                        // when the review request is due (outside quiet hours)
 	journey        []JourneyItem
 	changed        workflow.Channel
 }

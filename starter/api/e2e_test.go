@@ -49,6 +49,16 @@ func randomHex(t *testing.T, n int) string {
 
 func newSystem(t *testing.T, policy workflows.Policy) *system {
 	t.Helper()
+	ns := os.Getenv("TEMPORAL_NAMESPACE")
+	if ns == "" {
+		ns = "default"
+	}
+	return newSystemIn(t, policy, ns)
+}
+
+// newSystemIn builds the system on the given Temporal namespace.
+func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
+	t.Helper()
 	addr := os.Getenv("TEMPORAL_ADDRESS")
 	if addr == "" {
 		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
@@ -72,10 +82,6 @@ func newSystem(t *testing.T, policy workflows.Policy) *system {
 	codec, err := tadapter.NewCodec(keys)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ns := os.Getenv("TEMPORAL_NAMESPACE")
-	if ns == "" {
-		ns = "default"
 	}
 	c, err := client.Dial(tadapter.ClientOptions(client.Options{HostPort: addr, Namespace: ns}, codec, logger))
 	if err != nil {
@@ -240,5 +246,45 @@ func (s *system) pickupCode(id string) string {
 			s.t.Fatalf("ready-for-pickup emails of %s: %d, %v", id, len(msgs), err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// place places an order as the checkout service and expects a capture.
+func (s *system) place(id, method string) {
+	s.t.Helper()
+	if st, b := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, method)); st != http.StatusCreated {
+		s.t.Fatalf("place %s: %d %v", id, st, b)
+	}
+}
+
+// post sends a staff or support request and expects 200.
+func (s *system) post(path, token string, body any) map[string]any {
+	s.t.Helper()
+	st, b := s.do(http.MethodPost, path, token, body)
+	if st != http.StatusOK {
+		s.t.Fatalf("POST %s: %d %v", path, st, b)
+	}
+	return b
+}
+
+// pickAll waits for the pick task and confirms every line in full.
+func (s *system) pickAll(id, location, token string) {
+	s.t.Helper()
+	s.waitStage(id, "picking")
+	s.post("/v1/stores/"+location+"/orders/"+id+"/pick", s.tokens[token],
+		map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 2}}})
+}
+
+// handOver waits until the order is ready and hands it over with the customer's code.
+func (s *system) handOver(id string) {
+	s.t.Helper()
+	s.waitStage(id, "ready_for_pickup")
+	s.post("/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)})
+}
+
+func (s *system) setStock(loc, sku string, qty int) {
+	s.t.Helper()
+	if err := s.store.SetStock(context.Background(), loc, sku, qty); err != nil {
+		s.t.Fatal(err)
 	}
 }

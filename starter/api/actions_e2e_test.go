@@ -1,0 +1,186 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// actionBudget is what a happy-path order may cost in Temporal Cloud Actions.
+const actionBudget = 20
+
+// TestActionsPerOrder runs one order per path in a namespace of its own and counts
+// the billable Actions the dev server's `action` metric records for it. The happy
+// paths of both methods must stay within actionBudget; every path's count is
+// logged (`make test GOTESTFLAGS='-run ActionsPerOrder -v'`) for the README.
+func TestActionsPerOrder(t *testing.T) {
+	t.Parallel()
+	metrics := os.Getenv("TEMPORAL_METRICS_URL")
+	if metrics == "" {
+		t.Fatal("TEMPORAL_METRICS_URL is not set: run the tests with `make test`, which starts the dev server with metrics")
+	}
+	paths := []struct {
+		name   string
+		budget int
+		policy func(*workflows.Policy)
+		run    func(s *system, id string)
+	}{
+		{"ship to store from store stock", actionBudget, nil, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.pickAll(id, "berlin-mitte", "berlin")
+			s.handOver(id)
+		}},
+		{"home delivery", actionBudget, nil, func(s *system, id string) {
+			s.place(id, "home_delivery")
+			s.pickAll(id, "dc-erfurt", "dc")
+		}},
+		{"ship to store by transfer", 0, nil, func(s *system, id string) {
+			s.setStock("berlin-mitte", "WATCH-001", 0)
+			s.place(id, "ship_to_store")
+			s.pickAll(id, "dc-erfurt", "dc")
+			s.waitStage(id, "in_transit_to_store")
+			s.post("/v1/stores/berlin-mitte/orders/"+id+"/arrival", s.tokens["berlin"], map[string]any{})
+			s.handOver(id)
+		}},
+		{"card declined", 0, nil, func(s *system, id string) {
+			body := s.orderBody(id, "ship_to_store")
+			body["payment_intent_id"] = "pi_decline_" + id
+			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
+		}},
+		{"stock short", 0, nil, func(s *system, id string) {
+			body := s.orderBody(id, "ship_to_store")
+			body["lines"] = []map[string]any{{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900}}
+			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
+		}},
+		{"cancelled while picking", 0, nil, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.waitStage(id, "picking")
+			s.post("/v1/orders/"+id+"/cancel", s.tokens["support"], map[string]any{"reason": "customer asked"})
+		}},
+		{"pickup window expired", 0, func(p *workflows.Policy) {
+			p.PickupWindow, p.PickupReminders = 3*time.Second, []time.Duration{time.Second, 2 * time.Second}
+		}, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.pickAll(id, "berlin-mitte", "berlin")
+		}},
+	}
+	for _, path := range paths {
+		t.Run(path.name, func(t *testing.T) {
+			t.Parallel()
+			ns := newNamespace(t)
+			policy := fastPolicy()
+			if path.policy != nil {
+				path.policy(&policy)
+			}
+			s := newSystemIn(t, policy, ns)
+			id := "ACT-" + s.suffix
+			path.run(s, id)
+			s.result(id)
+			n := settledActions(t, metrics, ns)
+			t.Logf("%s: %d actions", path.name, n)
+			if path.budget > 0 && n > path.budget {
+				t.Errorf("%s cost %d actions, budget %d", path.name, n, path.budget)
+			}
+		})
+	}
+}
+
+// newNamespace registers a fresh namespace with the order search attributes and
+// waits until it serves requests.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := "actions" + randomHex(t, 4) // letters and digits only: the metric label would not keep a "-"
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	attrs := map[string]enums.IndexedValueType{
+		workflows.AttrOrderStage: enums.INDEXED_VALUE_TYPE_KEYWORD, workflows.AttrFulfilmentMethod: enums.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.AttrStoreID: enums.INDEXED_VALUE_TYPE_KEYWORD, workflows.AttrCustomerID: enums.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.AttrNeedsAttention: enums.INDEXED_VALUE_TYPE_BOOL, workflows.AttrPickupDeadline: enums.INDEXED_VALUE_TYPE_DATETIME,
+		workflows.AttrOrderTotal: enums.INDEXED_VALUE_TYPE_DOUBLE,
+	}
+	for {
+		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{SearchAttributes: attrs, Namespace: ns})
+		if err == nil {
+			return ns
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("namespace %s not ready: %v", ns, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// settledActions reads the count until it stops changing: the dev server's
+// metrics reporter flushes on an interval, so the last Actions show up late.
+func settledActions(t *testing.T, url, ns string) int {
+	t.Helper()
+	last, stable := -1, 0
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		n := countActions(t, url, ns)
+		if n == last && n > 0 {
+			if stable++; stable == 2 {
+				return n
+			}
+		} else {
+			last, stable = n, 0
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("the action count of namespace %s did not settle (last %d)", ns, last)
+	return 0
+}
+
+// countActions sums the dev server's `action` counter for one namespace.
+func countActions(t *testing.T, url, ns string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	total := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "action{") || !strings.Contains(line, `namespace="`+ns+`"`) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		total += int(v)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
