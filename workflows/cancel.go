@@ -35,7 +35,7 @@ func (f *fulfilment) validateCancel(req CancelRequest) error {
 func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
 	f.cancelReq = &req
 	f.wake()
-	if err := workflow.Await(ctx, func() bool { return f.cancelDone || f.stage == StageCancelled }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return f.cancelDone }); err != nil {
 		return CancelResult{}, err
 	}
 	if f.stage != StageCancelled {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 func TestEndToEndShipToStore(t *testing.T) {
@@ -57,6 +59,23 @@ func TestEndToEndShipToStore(t *testing.T) {
 	}
 	if st, b := s.do(http.MethodGet, "/v1/orders/"+id, s.tokens["support"], nil); st != http.StatusOK || b["stage"] != "completed" || b["pickup_code"] != "••••••" {
 		t.Errorf("status: %d %v", st, b)
+	}
+	// Support finds the order in the Web UI by its search attributes.
+	desc, err := s.client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(id), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+	for name, want := range map[string]string{
+		workflows.AttrOrderStage: `"completed"`, workflows.AttrStoreID: `"berlin-mitte"`, workflows.AttrFulfilmentMethod: `"ship_to_store"`,
+		workflows.AttrCustomerID: `"C-` + id + `"`, workflows.AttrNeedsAttention: "false", workflows.AttrOrderTotal: "327",
+	} {
+		if got := string(attrs[name].GetData()); got != want {
+			t.Errorf("search attribute %s = %s, want %s", name, got, want)
+		}
+	}
+	if attrs[workflows.AttrPickupDeadline] == nil {
+		t.Error("no PickupDeadline search attribute")
 	}
 }
 
@@ -164,5 +183,69 @@ func TestStoreConsoleIsServed(t *testing.T) {
 	}
 	if st, me := s.do(http.MethodGet, "/v1/me", s.tokens["berlin"], nil); st != http.StatusOK || me["store_id"] != "berlin-mitte" || me["role"] != "staff" {
 		t.Errorf("GET /v1/me: %d %v", st, me)
+	}
+}
+
+func TestEndToEndWrongCodesLockTheHandoverUntilSupportUnlocks(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	id := "E2E-L-" + s.suffix
+	s.place(id, "ship_to_store")
+	s.pickAll(id, "berlin-mitte", "berlin")
+	s.waitStage(id, "ready_for_pickup")
+	path := "/v1/stores/berlin-mitte/orders/" + id + "/pickup"
+	for left := 4; left >= 1; left-- {
+		st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "wrong"})
+		if st != http.StatusUnprocessableEntity || b["attempts_left"] != float64(left) {
+			t.Fatalf("wrong code with %d left: %d %v", left, st, b)
+		}
+	}
+	if st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "wrong"}); st != http.StatusLocked {
+		t.Fatalf("fifth wrong code: %d %v, want 423", st, b)
+	}
+	if st, _ := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)}); st != http.StatusLocked {
+		t.Errorf("right code while locked: %d, want 423", st)
+	}
+	if row, err := s.store.OrderRow(t.Context(), id); err != nil || !row.NeedsAttention {
+		t.Errorf("locked order not marked needs attention: %+v %v", row, err)
+	}
+	if st, _ := s.do(http.MethodPost, "/v1/orders/"+id+"/unlock-pickup", s.tokens["berlin"], nil); st != http.StatusForbidden {
+		t.Errorf("staff unlocking: %d, want 403", st)
+	}
+	s.post("/v1/orders/"+id+"/unlock-pickup", s.tokens["support"], nil)
+	s.post(path, s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)})
+	if res := s.result(id); res.Stage != "completed" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestEndToEndSupportCancelsAndExtends(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	cancelled := "E2E-C-" + s.suffix
+	s.place(cancelled, "ship_to_store")
+	s.waitStage(cancelled, "picking")
+	before := s.stock("berlin-mitte", "WATCH-001")
+	if st, _ := s.do(http.MethodPost, "/v1/orders/"+cancelled+"/cancel", s.tokens["support"], map[string]any{}); st != http.StatusBadRequest {
+		t.Errorf("cancel without reason: %d, want 400", st)
+	}
+	b := s.post("/v1/orders/"+cancelled+"/cancel", s.tokens["support"], map[string]any{"reason": "customer asked"})
+	if b["stage"] != "cancelled" || b["refunded"] != float64(32700) {
+		t.Errorf("cancel answer %v", b)
+	}
+	if after := s.stock("berlin-mitte", "WATCH-001"); after != before+1 {
+		t.Errorf("stock after cancel %d, want %d", after, before+1)
+	}
+	if st, _ := s.do(http.MethodPost, "/v1/orders/"+cancelled+"/cancel", s.tokens["support"], map[string]any{"reason": "again"}); st != http.StatusConflict {
+		t.Errorf("second cancel: %d, want 409", st)
+	}
+
+	extended := "E2E-X-" + s.suffix
+	s.place(extended, "ship_to_store")
+	s.pickAll(extended, "berlin-mitte", "berlin")
+	s.waitStage(extended, "ready_for_pickup")
+	until := "2099-01-01T10:00:00Z"
+	if st, _ := s.do(http.MethodPost, "/v1/orders/"+extended+"/extend-pickup", s.tokens["support"], map[string]any{"until": until}); st != http.StatusBadRequest {
+		t.Errorf("extension far beyond the limit: %d, want 400", st)
 	}
 }

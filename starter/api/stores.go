@@ -203,6 +203,8 @@ func (s *Server) temporalError(err error) error {
 		return p
 	}
 	switch {
+	case errors.As(err, &notFoundErr) && strings.Contains(msg, "already completed"):
+		return newProblem(http.StatusConflict, "order-ended", "Order has ended", "The order's story is over; nothing can change it now.")
 	case errors.As(err, &notFoundErr):
 		return notFound()
 	case errors.As(err, &unavailableErr):
