@@ -13,6 +13,10 @@ import (
 // orders on (FULFILMENT_TASK_QUEUE overrides it in both).
 const TaskQueue = "fulfilment"
 
+// WorkflowType is the registered name of OrderFulfilment: part of every history,
+// so it never changes.
+const WorkflowType = "OrderFulfilment"
+
 // WorkflowID is the order's workflow ID: a function of the business key, so the
 // same order can never run twice at once.
 func WorkflowID(orderID string) string { return "order:" + orderID }

@@ -13,7 +13,7 @@ import (
 // with the encrypting data converter, a failure converter that encrypts error
 // messages and stack traces too, and the slog logger.
 func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) client.Options {
-	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+	dc := DataConverter(codec)
 	base.DataConverter = dc
 	base.FailureConverter = sdktemporal.NewDefaultFailureConverter(sdktemporal.DefaultFailureConverterOptions{
 		DataConverter:          dc,
@@ -21,4 +21,10 @@ func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) clien
 	})
 	base.Logger = tlog.NewStructuredLogger(logger)
 	return base
+}
+
+// DataConverter is the default JSON converter with every payload encrypted by codec;
+// replayers of recorded histories need it too.
+func DataConverter(codec *Codec) converter.DataConverter {
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
 }

@@ -12,7 +12,9 @@
 #   GOTESTFLAGS    extra go test flags, e.g. GOTESTFLAGS='-run TestOrder -v'
 # Exported to the tests: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL (database
 # "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
-# dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built).
+# dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built),
+# CHROMIUM_PATH (Chromium for the store console's browser test, when not given and
+# `chromium` is on PATH; .ci/run installs it).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -105,6 +107,10 @@ main() {
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
   if [[ -x "$TEMPORAL_BIN" ]]; then
     export TEMPORAL_CLI="$TEMPORAL_BIN"
+  fi
+  if [[ -z "${CHROMIUM_PATH:-}" ]] && command -v chromium >/dev/null 2>&1; then
+    CHROMIUM_PATH="$(command -v chromium)"
+    export CHROMIUM_PATH
   fi
   run_go_test "$mode" || rc=$?
   return "$rc"

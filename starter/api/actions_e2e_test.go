@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -65,6 +66,30 @@ func TestActionsPerOrder(t *testing.T) {
 			body["lines"] = []map[string]any{{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900}}
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
+		{"short pick", 0, nil, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.waitStage(id, "picking")
+			s.post("/v1/stores/berlin-mitte/orders/"+id+"/pick", s.tokens["berlin"],
+				map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 1}}})
+			s.handOver(id)
+		}},
+		{"nothing picked", 0, nil, func(s *system, id string) {
+			s.place(id, "home_delivery")
+			s.waitStage(id, "picking")
+			s.post("/v1/stores/dc-erfurt/orders/"+id+"/pick", s.tokens["dc"],
+				map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 0}, {"sku": "STRAP-LEA-20", "quantity": 0}}})
+		}},
+		{"pickup locked unlocked and extended", 0, nil, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.pickAll(id, "berlin-mitte", "berlin")
+			s.waitStage(id, "ready_for_pickup")
+			for range api.MaxPickupAttempts {
+				s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": "wrong"})
+			}
+			s.post("/v1/orders/"+id+"/unlock-pickup", s.tokens["support"], nil)
+			s.post("/v1/orders/"+id+"/extend-pickup", s.tokens["support"], map[string]any{"until": time.Now().Add(8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
+			s.handOver(id)
+		}},
 		{"cancelled while picking", 0, nil, func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
@@ -89,6 +114,7 @@ func TestActionsPerOrder(t *testing.T) {
 			id := "ACT-" + s.suffix
 			path.run(s, id)
 			s.result(id)
+			s.checkHistory(id, path.name)
 			n := settledActions(t, metrics, ns)
 			t.Logf("%s: %d actions", path.name, n)
 			if path.budget > 0 && n > path.budget {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
@@ -30,13 +30,15 @@ import (
 // system is the whole stack in one process: the real dev server and PostgreSQL
 // (from make test), the worker with sandbox providers, and the starter over HTTP.
 type system struct {
-	t      *testing.T
-	url    string
-	http   *http.Client
-	store  *postgres.Store
-	client client.Client
-	tokens map[string]string
-	suffix string
+	t    *testing.T
+	url  string
+	http *http.Client
+	// dataConverter decrypts this system's payloads (for replaying histories).
+	dataConverter converter.DataConverter
+	store         *postgres.Store
+	client        client.Client
+	tokens        map[string]string
+	suffix        string
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -71,11 +73,12 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
 	if err := store.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
+	// The test-only key of the recorded histories, so that they can be replayed.
+	secret, err := os.ReadFile(replayKeyFile)
+	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := tadapter.ParseKeys("e2e:" + base64.StdEncoding.EncodeToString(secret))
+	keys, err := tadapter.ParseKeys("replay:" + strings.TrimSpace(string(secret)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
 	srv := httptest.NewServer(api.New(api.Config{TaskQueue: tq, Policy: policy, Sandbox: true}, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
-	s := &system{t: t, url: srv.URL, http: srv.Client(), store: store, client: c, tokens: map[string]string{}, suffix: randomHex(t, 4)}
+	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c, tokens: map[string]string{}, suffix: randomHex(t, 4)}
 	for name, spec := range map[string][2]string{
 		"checkout": {"checkout", ""}, "support": {"support", ""},
 		"berlin": {"staff", "berlin-mitte"}, "hamburg": {"staff", "hamburg-altona"}, "dc": {"staff", "dc-erfurt"},
@@ -116,6 +119,10 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
 	}
 	return s
 }
+
+// replayKeyFile holds the payload key of the e2e tests (test data only), shared
+// with the replay test in workflows/.
+const replayKeyFile = "../../workflows/testdata/replay.key"
 
 // fastPolicy shrinks the week until the review request to two seconds.
 func fastPolicy() workflows.Policy {

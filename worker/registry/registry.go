@@ -40,7 +40,7 @@ var _ Registrar = worker.Worker(nil)
 
 // Register adds the workflow and every activity struct to r.
 func Register(r Registrar, store Store, p Providers) {
-	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: "OrderFulfilment"})
+	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, Consents: store, Locations: store, Journey: store}
 	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})

@@ -11,6 +11,7 @@ const texts = {
     attention: "needs attention", none: "Nothing here right now.",
     badToken: "This token is not valid for a store.", picked: "Pick confirmed for", arrived: "Arrival confirmed for",
     handedOver: "Handed over:", wrongCode: "Wrong pickup code. Check the code with the customer.",
+    attemptsLeft: "Attempts left:", locked: "Handover locked after too many wrong codes. Please call support.",
     failed: "That did not work. Please try again.", qty: "of",
   },
   de: {
@@ -21,6 +22,7 @@ const texts = {
     attention: "Klärung nötig", none: "Gerade nichts zu tun.",
     badToken: "Dieses Token gilt für keine Filiale.", picked: "Pick bestätigt für", arrived: "Ankunft bestätigt für",
     handedOver: "Übergeben:", wrongCode: "Falscher Abholcode. Bitte den Code mit der Kundin oder dem Kunden prüfen.",
+    attemptsLeft: "Verbleibende Versuche:", locked: "Übergabe nach zu vielen falschen Codes gesperrt. Bitte den Support anrufen.",
     failed: "Das hat nicht geklappt. Bitte erneut versuchen.", qty: "von",
   },
 };
@@ -86,7 +88,7 @@ function orderCard(o) {
   const badge = card.querySelector(".badge");
   if (o.needs_attention) { badge.hidden = false; badge.textContent = t("attention"); }
   const meta = [];
-  if (o.due_at) meta.push(t("due") + " " + new Date(o.due_at).toLocaleString(state.lang));
+  if (o.due_at && o.stage === "picking") meta.push(t("due") + " " + new Date(o.due_at).toLocaleString(state.lang));
   if (o.tracking_code) meta.push(t("tracking") + " " + o.tracking_code);
   card.querySelector(".meta").textContent = meta.join(" · ");
   return card;
@@ -109,8 +111,12 @@ function button(label, onClick) {
   return b;
 }
 
+// fill renders a list anew. A card that stays keeps what staff typed (quantities, a
+// pickup code), its focus and its error, so the 10-second refresh wipes none of them.
 function fill(id, orders, build) {
   const box = $(id);
+  const before = new Map([...box.querySelectorAll("[data-order]")].map((c) => [c.dataset.order, c]));
+  const focused = document.activeElement;
   box.replaceChildren();
   $(id + "-count").textContent = "(" + orders.length + ")";
   if (orders.length === 0) {
@@ -119,7 +125,19 @@ function fill(id, orders, build) {
     p.textContent = t("none");
     box.append(p);
   }
-  orders.forEach((o) => box.append(build(o)));
+  orders.forEach((o) => {
+    const card = build(o);
+    box.append(card);
+    const old = before.get(o.order_id);
+    if (!old) return;
+    const inputs = card.querySelectorAll("input");
+    old.querySelectorAll("input").forEach((input, i) => {
+      if (!inputs[i]) return;
+      inputs[i].value = input.value;
+      if (input === focused) inputs[i].focus();
+    });
+    card.querySelector(".error").textContent = old.querySelector(".error").textContent;
+  });
 }
 
 async function act(card, path, body, okText) {
@@ -130,7 +148,13 @@ async function act(card, path, body, okText) {
     await refresh();
     return;
   }
-  err.textContent = status === 422 ? t("wrongCode") : (data.errors ? data.errors.map((e) => e.field + ": " + e.message).join("; ") : (data.detail || t("failed")));
+  if (status === 422) {
+    err.textContent = t("wrongCode") + " " + t("attemptsLeft") + " " + data.attempts_left;
+  } else if (status === 423) {
+    err.textContent = t("locked");
+  } else {
+    err.textContent = data.errors ? data.errors.map((e) => e.field + ": " + e.message).join("; ") : (data.detail || t("failed"));
+  }
 }
 
 function render() {
