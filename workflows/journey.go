@@ -27,7 +27,10 @@ type JourneyItem struct {
 // way to ready_for_pickup) is in the journey but never costs an upsert of its own.
 func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) error {
 	now := workflow.Now(ctx)
-	f.stage = stage
+	f.stage, f.since = stage, now
+	if stage == StagePicking {
+		f.pickDue = now.Add(f.in.Policy.PickingSLA)
+	}
 	f.pending = append(f.pending, activities.StageEntry{Stage: string(stage), At: now, Actor: actor, Note: note})
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: stage, Note: note, Actor: actor, At: now})
 	f.attrs = append(f.attrs, extra...)
@@ -132,21 +135,23 @@ func (f *fulfilment) note(ctx workflow.Context, what, actor string) error {
 func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 	o, p := f.in.Order, f.in.Policy
 	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
-	text := fmt.Sprintf("**Stage:** %s\n\n", f.stage)
+	text := fmt.Sprintf("**Stage:** %s · %s\n\n", f.stage, f.money(f.captured-f.refunded)+" paid")
 	switch f.stage {
 	case StagePicking:
-		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`); SLA %s.", f.locationID, UpdateCompletePick, p.PickingSLA)
+		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`) by %s (picking SLA).", f.locationID, UpdateCompletePick, at(f.pickDue))
 	case StageInTransitToStore:
-		text += fmt.Sprintf("**Next:** %s confirms the parcel's arrival (update `%s`) or the carrier reports it delivered; promised ready %s.", o.StoreID, UpdateConfirmArrival, at(*f.promised))
+		text += fmt.Sprintf("**Next:** %s confirms the parcel's arrival (update `%s`) or the carrier reports it delivered; promised ready %s, overdue after %s.",
+			o.StoreID, UpdateConfirmArrival, at(*f.promised), at(f.since.Add(p.TransferTimeout)))
 	case StageReadyForPickup:
-		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s.", o.StoreID, UpdateCompletePickup, at(f.deadline))
+		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s; %d of %d reminders sent.",
+			o.StoreID, UpdateCompletePickup, at(f.deadline), f.reminded, len(f.reminders))
 		if f.locked {
 			text += " **Handover locked** after wrong codes: support unlocks (update `" + UpdateUnlockPickup + "`)."
 		}
 	case StageShipped:
-		text += fmt.Sprintf("**Next:** the carrier reports delivery (signal `%s`) within %s.", SignalCarrierEvent, p.DeliveryTimeout)
+		text += fmt.Sprintf("**Next:** the carrier reports delivery (signal `%s`) by %s.", SignalCarrierEvent, at(f.since.Add(p.DeliveryTimeout)))
 	case StagePickedUp, StageDelivered:
-		text += fmt.Sprintf("**Next:** review request after %s.", p.ReviewDelay)
+		text += fmt.Sprintf("**Next:** review request at %s (if marketing consent holds then).", at(f.since.Add(p.ReviewDelay)))
 	}
 	if f.needsAttention {
 		text += "\n\n**Needs attention**"

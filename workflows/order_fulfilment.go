@@ -42,6 +42,8 @@ var errOrderEnded = errors.New("order ended")
 type fulfilment struct {
 	in         Input
 	stage      Stage
+	since      time.Time // when the order entered stage
+	pickDue    time.Time // when the picking SLA runs out
 	locationID string
 	promised   *time.Time
 

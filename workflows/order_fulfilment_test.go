@@ -486,3 +486,18 @@ func TestCarrierExceptionMarksNeedsAttention(t *testing.T) {
 
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)
 }
+
+func TestExpiredAuthorizationEndsAsPaymentFailed(t *testing.T) {
+	h := newHarness(t, activities.MethodHomeDelivery)
+	h.in.Order.PaymentIntentID = "pi_expired_1"
+	res, _ := h.checkout()
+
+	final := h.run()
+
+	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
+	equal(t, "reason", res.Reason, "the payment authorization has expired")
+	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "stock released", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 10)
+	equal(t, "needs no attention", h.store.NeedsAttention("A-10001"), false)
+	equal(t, "emails", h.sentTouchpoints(), []string{"payment-failed"})
+}

@@ -19,7 +19,7 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 		return err
 	}
 	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
-		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: workflow.Now(ctx).Add(sla)},
+		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: f.pickDue},
 		Notify:   []activities.NotifyRequest{f.message(activities.TouchOrderConfirmed, map[string]string{"amount": f.money(f.captured)})},
 	})
 	if err != nil {

@@ -38,6 +38,10 @@ type Status struct {
 	Lines          []LineStatus      `json:"lines"`
 	Shipment       *ShipmentStatus   `json:"shipment,omitempty"`
 	PickupDeadline *time.Time        `json:"pickup_deadline,omitempty"`
+	// PromisedReadyAt is the ready time promised at checkout (ship to store).
+	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
+	// PickupLocked is true after too many wrong codes, until support unlocks.
+	PickupLocked bool `json:"pickup_locked"`
 	// PickupCode is always masked: the code exists only in the customer's message.
 	PickupCode     string        `json:"pickup_code,omitempty"`
 	NeedsAttention bool          `json:"needs_attention"`
@@ -53,6 +57,7 @@ func (f *fulfilment) status() (Status, error) {
 		OrderID: o.OrderID, Stage: f.stage, Method: o.Method, StoreID: o.StoreID, LocationID: f.locationID,
 		Currency: o.Currency, Total: o.Total(), Captured: f.captured, Refunded: f.refunded,
 		NeedsAttention: f.needsAttention, Journey: append([]JourneyItem(nil), f.journey...),
+		PromisedReadyAt: f.promised, PickupLocked: f.locked,
 	}
 	picked := map[string]int{}
 	if f.pick != nil {
