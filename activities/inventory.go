@@ -46,3 +46,46 @@ type ReleaseStockRequest struct {
 	OrderID string       `json:"order_id"`
 	Lines   []PickedLine `json:"lines,omitempty"`
 }
+
+// ChooseLocation is the reservation rule, shared by every StockStore: the first candidate with every SKU;
+// otherwise the SKUs even the best single candidate lacks; otherwise (each SKU is
+// somewhere, but no candidate has all) what the candidate with the fewest gaps lacks.
+func ChooseLocation(locations, skus []string, want map[string]int, have func(loc, sku string) int) (string, []ShortLine) {
+	for _, loc := range locations {
+		ok := true
+		for _, sku := range skus {
+			if have(loc, sku) < want[sku] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return loc, nil
+		}
+	}
+	var short []ShortLine
+	for _, sku := range skus {
+		best := 0
+		for _, loc := range locations {
+			best = max(best, have(loc, sku))
+		}
+		if best < want[sku] {
+			short = append(short, ShortLine{SKU: sku, Requested: want[sku], Available: best})
+		}
+	}
+	if len(short) > 0 {
+		return "", short
+	}
+	for _, loc := range locations {
+		var gaps []ShortLine
+		for _, sku := range skus {
+			if q := have(loc, sku); q < want[sku] {
+				gaps = append(gaps, ShortLine{SKU: sku, Requested: want[sku], Available: q})
+			}
+		}
+		if short == nil || len(gaps) < len(short) {
+			short = gaps
+		}
+	}
+	return "", short
+}

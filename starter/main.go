@@ -134,13 +134,9 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
-	codec, err := tadapter.NewCodec(cfg.payloadKeys)
+	c, codec, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
-	}
-	c, err := client.DialContext(ctx, tadapter.ClientOptions(cfg.temporal, codec, logger))
-	if err != nil {
-		return fmt.Errorf("connect to Temporal: %w", err)
 	}
 	defer c.Close()
 	srv := api.New(api.Config{TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins},

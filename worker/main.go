@@ -108,13 +108,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
-	codec, err := tadapter.NewCodec(cfg.payloadKeys)
+	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
-	}
-	c, err := client.DialContext(ctx, tadapter.ClientOptions(cfg.temporal, codec, logger))
-	if err != nil {
-		return fmt.Errorf("connect to Temporal: %w", err)
 	}
 	defer c.Close()
 

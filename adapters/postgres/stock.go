@@ -51,7 +51,7 @@ func (s *Store) Reserve(ctx context.Context, req activities.ReserveRequest) (act
 		if err != nil {
 			return err
 		}
-		loc, short := chooseLocation(req.Locations, skus, want, have)
+		loc, short := activities.ChooseLocation(req.Locations, skus, want, func(loc, sku string) int { return have[loc][sku] })
 		if loc == "" {
 			res = activities.Reservation{Short: short}
 			return nil
@@ -149,48 +149,6 @@ func lockStock(ctx context.Context, tx pgx.Tx, locations, skus []string) (map[st
 		return nil, fmt.Errorf("lock stock: %w", err)
 	}
 	return have, nil
-}
-
-// chooseLocation applies the reservation rule of Reserve to the stock in have: the
-// first candidate with every SKU, or the short lines.
-func chooseLocation(locations, skus []string, want map[string]int, have map[string]map[string]int) (string, []activities.ShortLine) {
-	for _, loc := range locations {
-		ok := true
-		for _, sku := range skus {
-			if have[loc][sku] < want[sku] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return loc, nil
-		}
-	}
-	var short []activities.ShortLine
-	for _, sku := range skus {
-		best := 0
-		for _, loc := range locations {
-			best = max(best, have[loc][sku])
-		}
-		if best < want[sku] {
-			short = append(short, activities.ShortLine{SKU: sku, Requested: want[sku], Available: best})
-		}
-	}
-	if len(short) > 0 {
-		return "", short
-	}
-	for _, loc := range locations {
-		var gaps []activities.ShortLine
-		for _, sku := range skus {
-			if have[loc][sku] < want[sku] {
-				gaps = append(gaps, activities.ShortLine{SKU: sku, Requested: want[sku], Available: have[loc][sku]})
-			}
-		}
-		if short == nil || len(gaps) < len(short) {
-			short = gaps
-		}
-	}
-	return "", short
 }
 
 // Release returns reserved stock to its location. Lines are absolute targets per

@@ -166,7 +166,7 @@ func (s *Store) Reserve(_ context.Context, req activities.ReserveRequest) (activ
 		}
 	}
 	have := func(loc, sku string) int { return s.stock[storeStockKey{loc, sku}] }
-	loc, short := storeChooseLocation(req.Locations, skus, want, have)
+	loc, short := activities.ChooseLocation(req.Locations, skus, want, have)
 	if loc == "" {
 		return activities.Reservation{Short: short}, nil
 	}
@@ -177,49 +177,6 @@ func (s *Store) Reserve(_ context.Context, req activities.ReserveRequest) (activ
 	}
 	s.reservations[req.OrderID] = held
 	return activities.Reservation{LocationID: loc}, nil
-}
-
-// storeChooseLocation is the reservation rule: the first candidate with every SKU;
-// otherwise the SKUs even the best single candidate lacks; otherwise (each SKU is
-// somewhere, but no candidate has all) what the candidate with the fewest gaps lacks.
-func storeChooseLocation(locations, skus []string, want map[string]int, have func(loc, sku string) int) (string, []activities.ShortLine) {
-	for _, loc := range locations {
-		ok := true
-		for _, sku := range skus {
-			if have(loc, sku) < want[sku] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return loc, nil
-		}
-	}
-	var short []activities.ShortLine
-	for _, sku := range skus {
-		best := 0
-		for _, loc := range locations {
-			best = max(best, have(loc, sku))
-		}
-		if best < want[sku] {
-			short = append(short, activities.ShortLine{SKU: sku, Requested: want[sku], Available: best})
-		}
-	}
-	if len(short) > 0 {
-		return "", short
-	}
-	for _, loc := range locations {
-		var gaps []activities.ShortLine
-		for _, sku := range skus {
-			if q := have(loc, sku); q < want[sku] {
-				gaps = append(gaps, activities.ShortLine{SKU: sku, Requested: want[sku], Available: q})
-			}
-		}
-		if short == nil || len(gaps) < len(short) {
-			short = gaps
-		}
-	}
-	return "", short
 }
 
 // Release returns reserved stock: lines are absolute targets per SKU, nil releases

@@ -1,6 +1,8 @@
 package temporal
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
@@ -27,4 +29,18 @@ func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) clien
 // replayers of recorded histories need it too.
 func DataConverter(codec *Codec) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+}
+
+// Dial builds the codec from keys and connects a client with ClientOptions. The
+// codec is returned too: the starter serves it to the Web UI.
+func Dial(ctx context.Context, base client.Options, keys []Key, logger *slog.Logger) (client.Client, *Codec, error) {
+	codec, err := NewCodec(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.DialContext(ctx, ClientOptions(base, codec, logger))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to Temporal: %w", err)
+	}
+	return c, codec, nil
 }
