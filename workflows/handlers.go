@@ -56,6 +56,16 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 			f.handleCarrierEvent(ctx, ev)
 		}
 	})
+	payments := workflow.GetSignalChannel(ctx, SignalPaymentEvent)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var ev PaymentEvent
+			if !payments.Receive(ctx, &ev) {
+				return
+			}
+			f.handlePaymentEvent(ctx, ev)
+		}
+	})
 	return nil
 }
 
@@ -212,6 +222,19 @@ func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRe
 	f.locked = false
 	err := f.setAttention(ctx, false, "handover unlocked", req.By)
 	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
+}
+
+// handlePaymentEvent puts a dispute or a refund made outside this workflow in the
+// journey and marks the order for support, once per event ID.
+func (f *fulfilment) handlePaymentEvent(ctx workflow.Context, ev PaymentEvent) {
+	if f.seen["payment:"+ev.EventID] {
+		return
+	}
+	f.seen["payment:"+ev.EventID] = true
+	reason := fmt.Sprintf("payment provider reports a %s of %s outside this order's flow", ev.Kind, f.money(ev.Amount))
+	if err := f.flag(ctx, reason); err != nil {
+		workflow.GetLogger(ctx).Error("flag payment event", "order_id", f.in.Order.OrderID, "error", err)
+	}
 }
 
 // maxEarlyEvents bounds the carrier events kept for a label the workflow has not

@@ -17,6 +17,7 @@ const (
 	UpdateLockPickup     = "lock-pickup"
 	UpdateUnlockPickup   = "unlock-pickup"
 	SignalCarrierEvent   = "carrier-event"
+	SignalPaymentEvent   = "payment-event"
 	QueryStatus          = "status"
 )
 
@@ -151,6 +152,16 @@ type CarrierEvent struct {
 	TrackingCode string    `json:"tracking_code"`
 	Status       string    `json:"status"`
 	At           time.Time `json:"at"`
+}
+
+// PaymentEvent is something the payment provider reports that did not come from
+// this workflow: a dispute, or a refund made elsewhere (the dashboard). Signalled by
+// the Stripe webhook handler; repeated event IDs are ignored.
+type PaymentEvent struct {
+	EventID string    `json:"event_id"`
+	Kind    string    `json:"kind"` // e.g. "dispute", "refund"
+	Amount  int64     `json:"amount"`
+	At      time.Time `json:"at"`
 }
 
 // Result is what the workflow returns when the order's story ends.

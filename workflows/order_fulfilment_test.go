@@ -501,3 +501,27 @@ func TestExpiredAuthorizationEndsAsPaymentFailed(t *testing.T) {
 	equal(t, "needs no attention", h.store.NeedsAttention("A-10001"), false)
 	equal(t, "emails", h.sentTouchpoints(), []string{"payment-failed"})
 }
+
+func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	h.pickAll(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		for range 2 { // a webhook delivered twice
+			h.env.SignalWorkflow(workflows.SignalPaymentEvent, workflows.PaymentEvent{EventID: "evt_1", Kind: "dispute", Amount: total, At: h.env.Now()})
+		}
+	}, 2*time.Hour)
+	h.collect(3 * time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "needs attention", h.store.NeedsAttention("A-10001"), true)
+	var attention []string
+	for _, e := range h.store.Journey("A-10001") {
+		if e.Kind == activities.EntryAttention {
+			attention = append(attention, e.Detail)
+		}
+	}
+	equal(t, "attention entries", attention, []string{"payment provider reports a dispute of 327,00 EUR outside this order's flow"})
+}
