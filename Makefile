@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run test bench lint fmt-check vet staticcheck workflowcheck build temporal clean
+.PHONY: help run test bench lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -19,7 +19,7 @@ help: ## list the targets
 run: ## run everything locally (Temporal dev server + UI, PostgreSQL, worker, starter); Ctrl-C stops
 	@deploy/local/run.sh
 
-test: ## go test ./... against a real dev server and PostgreSQL (TEST_PKGS, GOTESTFLAGS)
+test: ## go test ./... against a real dev server, PostgreSQL and stripe-mock (TEST_PKGS, GOTESTFLAGS)
 	@deploy/local/test.sh test
 
 bench: ## go test -bench . with the same setup as test (TEST_PKGS, GOTESTFLAGS)
@@ -49,6 +49,9 @@ build: ## build bin/worker and bin/starter
 
 temporal: ## build bin/temporal (Temporal CLI, pinned; ~5 min the first time)
 	@deploy/local/temporal.sh ensure
+
+stripe-mock: ## build bin/stripe-mock (Stripe's API mock, pinned; make test starts it)
+	@deploy/local/stripe-mock.sh ensure
 
 clean: ## remove .dev/ (local PostgreSQL data, Temporal SQLite, payload key, tokens, logs)
 	@if [[ -f .dev/run.pid ]] && kill -0 "$$(cat .dev/run.pid)" 2>/dev/null; then \

@@ -61,6 +61,8 @@ func classify(err error) error {
 		{ErrInvalidRequest, ErrTypeInvalidRequest},
 		{ErrUnknownLocation, ErrTypeUnknownLocation},
 		{ErrNotFound, ErrTypeNotFound},
+		{ErrUndeliverable, ErrTypeUndeliverable},
+		{ErrUnregistered, ErrTypeUnregistered},
 	}
 	for _, p := range permanent {
 		if errors.Is(err, p.sentinel) {

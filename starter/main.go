@@ -52,6 +52,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	return fmt.Errorf("unknown command %q: want no argument (serve), token create|revoke, or demo seed|orders", strings.Join(args, " "))
 }
 
+// webhookSecrets verify the providers' webhooks; a provider without one has no
+// webhook route.
+type webhookSecrets struct {
+	stripe, easyPost, sendGridKey, twilioToken, publicURL string
+}
+
 // config is the HTTP service's configuration.
 type config struct {
 	addr        string
@@ -60,6 +66,7 @@ type config struct {
 	payloadKeys []tadapter.Key
 	uiOrigins   []string
 	taskQueue   string
+	webhooks    webhookSecrets
 	policy      workflows.Policy
 	temporal    client.Options
 }
@@ -72,6 +79,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		uiOrigins:   strings.Split(orDefault(getenv("FULFILMENT_UI_ORIGINS"), "http://127.0.0.1:8233,http://localhost:8233"), ","),
 		policy:      workflows.DefaultPolicy(),
 		taskQueue:   orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
+		webhooks: webhookSecrets{
+			stripe: getenv("STRIPE_WEBHOOK_SECRET"), easyPost: getenv("EASYPOST_WEBHOOK_SECRET"),
+			sendGridKey: getenv("SENDGRID_WEBHOOK_PUBLIC_KEY"), twilioToken: getenv("TWILIO_AUTH_TOKEN"),
+			publicURL: getenv("STARTER_PUBLIC_URL"),
+		},
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -80,7 +92,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	switch c.providers {
 	case "sandbox":
 	case "live":
-		problems = append(problems, errors.New("FULFILMENT_PROVIDERS=live: live provider adapters are not built yet; use sandbox"))
+		if missing := missingVars(getenv, "STRIPE_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY", "TWILIO_AUTH_TOKEN", "STARTER_PUBLIC_URL"); len(missing) > 0 {
+			problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=live needs %s", strings.Join(missing, ", ")))
+		}
 	default:
 		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
 	}
@@ -139,8 +153,11 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return err
 	}
 	defer c.Close()
-	srv := api.New(api.Config{TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins},
-		c, postgres.NewStore(pool), codec, logger)
+	srv := api.New(api.Config{
+		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins,
+		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
+		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
+	}, c, postgres.NewStore(pool), codec, logger)
 	return listen(ctx, cfg.addr, srv.Handler(), logger)
 }
 
@@ -172,6 +189,17 @@ func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logge
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// missingVars names the variables that are not set.
+func missingVars(getenv func(string) string, names ...string) []string {
+	var missing []string
+	for _, n := range names {
+		if getenv(n) == "" {
+			missing = append(missing, n)
+		}
+	}
+	return missing
 }
 
 func orDefault(v, def string) string {

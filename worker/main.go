@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/everywherecommerce/fulfilment/adapters/easypost"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -44,6 +47,7 @@ type config struct {
 	carrierStep     time.Duration
 	trackingBaseURL string
 	taskQueue       string
+	live            registry.LiveConfig
 	temporal        client.Options
 }
 
@@ -64,7 +68,17 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 	switch c.providers {
 	case "sandbox":
 	case "live":
-		problems = append(problems, errors.New("FULFILMENT_PROVIDERS=live: live provider adapters are not built yet; use sandbox"))
+		c.live = registry.LiveConfig{
+			StripeSecretKey: getenv("STRIPE_SECRET_KEY"),
+			EasyPostAPIKey:  getenv("EASYPOST_API_KEY"),
+			EasyPostRate:    easypost.RatePreference{Carrier: getenv("EASYPOST_CARRIER"), Service: getenv("EASYPOST_SERVICE")},
+			SendGridAPIKey:  getenv("SENDGRID_API_KEY"),
+			EmailFrom:       getenv("SENDGRID_FROM_EMAIL"),
+			EmailFromName:   getenv("SENDGRID_FROM_NAME"),
+		}
+		if missing := missingVars(getenv, "STRIPE_SECRET_KEY", "EASYPOST_API_KEY", "SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL"); len(missing) > 0 {
+			problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=live needs %s", strings.Join(missing, ", ")))
+		}
 	default:
 		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
 	}
@@ -115,12 +129,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	defer c.Close()
 
 	store := postgres.NewStore(pool)
-	providers, sim := registry.Sandbox(store, c, cfg.trackingBaseURL, cfg.carrierStep, logger)
+	g, gctx := errgroup.WithContext(ctx)
+	var providers registry.Providers
+	if cfg.providers == "live" {
+		if providers, err = registry.Live(cfg.live, store); err != nil {
+			return err
+		}
+	} else {
+		var sim *sandbox.CarrierSimulator
+		providers, sim = registry.Sandbox(store, c, cfg.trackingBaseURL, cfg.carrierStep, logger)
+		g.Go(func() error { return sim.Run(gctx) })
+	}
 	w := worker.New(c, cfg.taskQueue, worker.Options{})
 	registry.Register(w, store, providers)
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return sim.Run(gctx) })
 	g.Go(func() error {
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
@@ -148,6 +170,17 @@ func migrate(ctx context.Context, url string, logger *slog.Logger) error {
 	}
 	logger.Info("schema migrated")
 	return nil
+}
+
+// missingVars names the variables that are not set.
+func missingVars(getenv func(string) string, names ...string) []string {
+	var missing []string
+	for _, n := range names {
+		if getenv(n) == "" {
+			missing = append(missing, n)
+		}
+	}
+	return missing
 }
 
 func orDefault(v, def string) string {

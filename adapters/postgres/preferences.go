@@ -34,7 +34,10 @@ func (s *Store) SavePreferences(ctx context.Context, p ContactPreferences) error
 		ON CONFLICT (customer_id) DO UPDATE SET
 			email = EXCLUDED.email, phone = EXCLUDED.phone, locale = EXCLUDED.locale,
 			time_zone = EXCLUDED.time_zone, marketing_consent = EXCLUDED.marketing_consent,
-			updated_at = EXCLUDED.updated_at
+			updated_at = EXCLUDED.updated_at,
+			-- a new address may well work: forget that the old one bounced
+			email_undeliverable = contact_preferences.email_undeliverable AND contact_preferences.email = EXCLUDED.email,
+			sms_undeliverable = contact_preferences.sms_undeliverable AND contact_preferences.phone = EXCLUDED.phone
 		WHERE contact_preferences.updated_at <= EXCLUDED.updated_at`,
 		p.CustomerID, p.Email, p.Phone, p.Locale, p.TimeZone, p.MarketingConsent, p.UpdatedAt)
 	if err != nil {

@@ -1,8 +1,21 @@
 // Package sandbox holds deterministic in-process fakes of every external provider
-// (payments, carrier, email) and of the PostgreSQL store, for `make run` and for
-// workflow tests. They answer the same contract tests as the real adapters.
+// (payments, carrier, email, SMS, app push) and of the PostgreSQL store, for
+// `make run` and for workflow tests. They answer the same contract tests as the
+// real adapters.
 //
 // Magic values (documented in the README) trigger the failures a real provider can
-// produce: a PaymentIntent ID containing "decline" is declined, "expired" has an
-// expired authorization, "captured" was captured elsewhere.
+// produce. A PaymentIntent ID containing "decline" is declined at capture,
+// "expired" has an expired authorization, "captured" was captured elsewhere (so it
+// cannot be voided either). Transient failures hit only the first attempt of each
+// idempotency key, so the activity's retry succeeds: "ratelimit" answers a
+// RetryAfterError (1s), "unavailable" a plain retryable error, "timeout" no answer
+// until the context ends. Payments.FaultRate and Payments.Latency (zero by
+// default) add random retryable failures and delay for load and chaos tests;
+// WithPaymentsSeed makes the failures repeatable. stripetest, the fake Stripe API
+// of the Stripe adapter's tests, reads the same magic values.
+// Messages: an email address at bounce.invalid and a phone number ending in 0000
+// are refused for good (ErrUndeliverable), a push token containing "unregistered"
+// is gone (ErrUnregistered), and a recipient (address, number or token) containing
+// "ratelimit" answers the first attempt of each notification key with a
+// RetryAfterError (1s); the SendGrid, Twilio and FCM contract fakes answer the same.
 package sandbox

@@ -4,41 +4,100 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
+// Retryable failures of the fake, as a real provider's outage or timeout would
+// look to the activity: no sentinel, so the activity's RetryPolicy retries them.
+var (
+	errUnavailable = errors.New("provider unavailable (HTTP 503)")
+	errFault       = errors.New("injected fault (FaultRate)")
+)
+
+// RateLimitRetryAfter is the Retry-After of the sandbox's rate-limit magic values
+// (payments' "ratelimit", the carrier's PostalCodeRateLimited): short enough for
+// `make run`, long enough to see in a test that it was honoured.
+const RateLimitRetryAfter = time.Second
+
 // Payments is a fake payment provider. It keeps captures and refunds per
 // PaymentIntent in memory, honours idempotency keys like Stripe (the same key
-// returns the first result) and refuses to refund more than was captured.
+// returns the first result; the same key with other parameters is refused) and
+// refuses to refund more than was captured. Magic values in the PaymentIntent ID
+// produce a real provider's failures (see the package doc).
 type Payments struct {
-	mu       sync.Mutex
-	captured map[string]int64             // payment ID → amount captured
-	refunded map[string]int64             // payment ID → amount refunded
-	voided   map[string]bool              // payment ID → authorization voided
-	results  map[string]activities.Refund // idempotency key → refund
-	captures map[string]activities.Capture
+	// FaultRate is the probability (0 to 1) that a call fails with a retryable
+	// error before it does anything (no state changes), for load and chaos tests
+	// of the retry paths. 0, the default, never. Set it before the first call.
+	FaultRate float64
+	// Latency is added to every call (a cancelled context ends the wait), so that
+	// load tests see a network's round trip. 0, the default, adds none. Set it
+	// before the first call.
+	Latency time.Duration
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	captured  map[string]int64 // payment ID → amount captured
+	refunded  map[string]int64 // payment ID → amount refunded
+	voided    map[string]bool  // payment ID → authorization voided
+	refunds   map[string]refundResult
+	captures  map[string]captureResult
+	attempted map[string]bool // idempotency keys seen, for the first-attempt magic values
+}
+
+type captureResult struct {
+	req activities.CaptureRequest
+	res activities.Capture
+}
+
+type refundResult struct {
+	req activities.RefundRequest
+	res activities.Refund
 }
 
 var _ activities.PaymentProvider = (*Payments)(nil)
 
+// PaymentsOption configures NewPayments; options keep NewPayments() as it was
+// for the callers that need none.
+type PaymentsOption func(*Payments)
+
+// WithPaymentsSeed seeds the random source behind FaultRate, so that a test sees the
+// same faults on every run. Without it the seed is random.
+func WithPaymentsSeed(seed uint64) PaymentsOption {
+	return func(p *Payments) { p.rng = rand.New(rand.NewPCG(seed, seed)) }
+}
+
 // NewPayments returns an empty fake payment provider.
-func NewPayments() *Payments {
-	return &Payments{
+func NewPayments(opts ...PaymentsOption) *Payments {
+	p := &Payments{
+		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		captured: map[string]int64{}, refunded: map[string]int64{}, voided: map[string]bool{},
-		results: map[string]activities.Refund{}, captures: map[string]activities.Capture{},
+		refunds: map[string]refundResult{}, captures: map[string]captureResult{}, attempted: map[string]bool{},
 	}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
 }
 
 // Capture captures once per idempotency key; magic payment IDs fail as documented.
-func (p *Payments) Capture(_ context.Context, req activities.CaptureRequest) (activities.Capture, error) {
+func (p *Payments) Capture(ctx context.Context, req activities.CaptureRequest) (activities.Capture, error) {
+	if err := p.before(ctx, "capture", req.PaymentID, req.IdempotencyKey); err != nil {
+		return activities.Capture{}, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.captures[req.IdempotencyKey]; ok {
-		return c, nil
+		if c.req != req {
+			return activities.Capture{}, fmt.Errorf("sandbox capture %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+		}
+		return c.res, nil
 	}
 	switch {
 	case strings.Contains(req.PaymentID, "decline"):
@@ -52,16 +111,22 @@ func (p *Payments) Capture(_ context.Context, req activities.CaptureRequest) (ac
 	}
 	c := activities.Capture{ID: "ch_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
 	p.captured[req.PaymentID] = req.Amount
-	p.captures[req.IdempotencyKey] = c
+	p.captures[req.IdempotencyKey] = captureResult{req: req, res: c}
 	return c, nil
 }
 
 // Refund refunds once per idempotency key, never more than was captured.
-func (p *Payments) Refund(_ context.Context, req activities.RefundRequest) (activities.Refund, error) {
+func (p *Payments) Refund(ctx context.Context, req activities.RefundRequest) (activities.Refund, error) {
+	if err := p.before(ctx, "refund", req.PaymentID, req.IdempotencyKey); err != nil {
+		return activities.Refund{}, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if r, ok := p.results[req.IdempotencyKey]; ok {
-		return r, nil
+	if r, ok := p.refunds[req.IdempotencyKey]; ok {
+		if r.req != req {
+			return activities.Refund{}, fmt.Errorf("sandbox refund %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+		}
+		return r.res, nil
 	}
 	left := p.captured[req.PaymentID] - p.refunded[req.PaymentID]
 	if req.Amount <= 0 || req.Amount > left {
@@ -69,22 +134,70 @@ func (p *Payments) Refund(_ context.Context, req activities.RefundRequest) (acti
 	}
 	r := activities.Refund{ID: "re_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
 	p.refunded[req.PaymentID] += req.Amount
-	p.results[req.IdempotencyKey] = r
+	p.refunds[req.IdempotencyKey] = refundResult{req: req, res: r}
 	return r, nil
 }
 
-// Void cancels an uncaptured authorization; voiding twice is fine.
-func (p *Payments) Void(_ context.Context, req activities.VoidRequest) error {
+// Void cancels an uncaptured authorization; voiding twice, or an expired one, is
+// fine. A captured payment cannot be voided (it needs a refund).
+func (p *Payments) Void(ctx context.Context, req activities.VoidRequest) error {
+	if err := p.before(ctx, "void", req.PaymentID, req.IdempotencyKey); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.captured[req.PaymentID] > 0 {
+	if p.captured[req.PaymentID] > 0 || strings.Contains(req.PaymentID, "captured") {
 		return fmt.Errorf("sandbox void %s after capture: %w", req.PaymentID, activities.ErrInvalidRequest)
 	}
 	p.voided[req.PaymentID] = true
 	return nil
 }
 
-// Captured and Refunded report the totals for one PaymentIntent, for tests.
+// before is what happens ahead of each call's effect, in a real provider's order:
+// the network's latency, a failure on the way (FaultRate), the key check, then
+// the transient magic values, which fail only a key's first attempt so that the
+// activity's retry succeeds.
+func (p *Payments) before(ctx context.Context, op, paymentID, idempotencyKey string) error {
+	if p.Latency > 0 {
+		t := time.NewTimer(p.Latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sandbox %s %s: %w", op, paymentID, ctx.Err())
+		}
+	}
+	p.mu.Lock()
+	if p.FaultRate > 0 && p.rng.Float64() < p.FaultRate {
+		p.mu.Unlock()
+		return fmt.Errorf("sandbox %s %s: %w", op, paymentID, errFault)
+	}
+	if idempotencyKey == "" {
+		p.mu.Unlock()
+		return fmt.Errorf("sandbox %s %s: no idempotency key: %w", op, paymentID, activities.ErrInvalidRequest)
+	}
+	first := !p.attempted[idempotencyKey]
+	p.attempted[idempotencyKey] = true
+	p.mu.Unlock()
+	if !first {
+		return nil
+	}
+	switch {
+	case strings.Contains(paymentID, "ratelimit"):
+		return &activities.RetryAfterError{
+			After: RateLimitRetryAfter,
+			Err:   fmt.Errorf("sandbox %s %s: rate limited (HTTP 429)", op, paymentID),
+		}
+	case strings.Contains(paymentID, "unavailable"):
+		return fmt.Errorf("sandbox %s %s: %w", op, paymentID, errUnavailable)
+	case strings.Contains(paymentID, "timeout"):
+		<-ctx.Done()
+		return fmt.Errorf("sandbox %s %s: no answer: %w", op, paymentID, ctx.Err())
+	}
+	return nil
+}
+
+// Captured reports the amount captured on a PaymentIntent, for tests.
 func (p *Payments) Captured(paymentID string) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -96,6 +209,13 @@ func (p *Payments) Refunded(paymentID string) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.refunded[paymentID]
+}
+
+// Voided reports whether a PaymentIntent's authorization was voided, for tests.
+func (p *Payments) Voided(paymentID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.voided[paymentID]
 }
 
 // shortHash derives stable fake provider IDs from idempotency keys.

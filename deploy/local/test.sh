@@ -4,8 +4,9 @@
 #   test.sh [test|bench]
 #
 # Starts what is not given: without TEMPORAL_ADDRESS an in-memory dev server on free ports,
-# without DATABASE_URL a throw-away PostgreSQL cluster on a free port. Both are stopped and
-# their files removed on exit. Exit code = go test's.
+# without DATABASE_URL a throw-away PostgreSQL cluster on a free port, without
+# STRIPE_MOCK_URL stripe-mock (bin/stripe-mock, built once) on free ports. All are stopped
+# and their files removed on exit. Exit code = go test's.
 #
 # Environment:
 #   TEST_PKGS      packages (default ./...)
@@ -13,6 +14,7 @@
 # Exported to the tests: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL (database
 # "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
 # dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built),
+# STRIPE_MOCK_URL (http://127.0.0.1:PORT of stripe-mock, for the Stripe adapter's contract),
 # CHROMIUM_PATH (Chromium for the store console's browser test, when not given and
 # `chromium` is on PATH; .ci/run installs it).
 # shellcheck source-path=SCRIPTDIR
@@ -24,6 +26,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 # shellcheck source=temporal.sh
 source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
+# shellcheck source=stripe-mock.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stripe-mock.sh"
 
 WORK_DIR=""
 PG_DIR=""
@@ -33,6 +37,7 @@ cleanup() {
   trap '' INT TERM
   trap - EXIT
   stop_pid "Temporal dev server" "$TEMPORAL_PID" 20
+  stop_pid "stripe-mock" "$STRIPE_MOCK_PID" 5
   if [[ -n "$PG_DIR" ]]; then
     pg_stop "$PG_DIR" || warn "stopping PostgreSQL in $PG_DIR failed"
   fi
@@ -71,6 +76,17 @@ start_postgres() {
   export DATABASE_URL="postgres://app@127.0.0.1:$port/fulfilment?sslmode=disable"
 }
 
+start_stripe_mock() {
+  local port https_port logfile="$WORK_DIR/stripe-mock.log"
+  stripe_mock_ensure
+  port="$(pick_free_port)"
+  https_port="$(pick_free_port)"
+  stripe_mock_start "$logfile" "$port" "$https_port"
+  stripe_mock_wait_ready "$port" "$STRIPE_MOCK_PID" "$logfile" 30 ||
+    die "stripe-mock did not start"
+  export STRIPE_MOCK_URL="http://127.0.0.1:$port"
+}
+
 run_go_test() {
   local mode="$1" flags=() pkgs=()
   read -r -a flags <<<"${GOTESTFLAGS:-}"
@@ -103,6 +119,11 @@ main() {
     start_postgres
   else
     log "using the given DATABASE_URL"
+  fi
+  if [[ -z "${STRIPE_MOCK_URL:-}" ]]; then
+    start_stripe_mock
+  else
+    log "using STRIPE_MOCK_URL=$STRIPE_MOCK_URL"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
   if [[ -x "$TEMPORAL_BIN" ]]; then

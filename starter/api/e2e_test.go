@@ -49,18 +49,32 @@ func randomHex(t *testing.T, n int) string {
 	return hex.EncodeToString(b)
 }
 
-func newSystem(t *testing.T, policy workflows.Policy) *system {
+// systemSettings are what a systemOption may change; the webhook tests give the
+// starter provider secrets and slow the sandbox carrier down.
+type systemSettings struct {
+	api         api.Config
+	carrierStep time.Duration
+}
+
+// systemOption changes the system newSystem builds.
+type systemOption func(*systemSettings)
+
+func newSystem(t *testing.T, policy workflows.Policy, opts ...systemOption) *system {
 	t.Helper()
 	ns := os.Getenv("TEMPORAL_NAMESPACE")
 	if ns == "" {
 		ns = "default"
 	}
-	return newSystemIn(t, policy, ns)
+	return newSystemIn(t, policy, ns, opts...)
 }
 
 // newSystemIn builds the system on the given Temporal namespace.
-func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
+func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...systemOption) *system {
 	t.Helper()
+	settings := systemSettings{carrierStep: 300 * time.Millisecond}
+	for _, o := range opts {
+		o(&settings)
+	}
 	addr := os.Getenv("TEMPORAL_ADDRESS")
 	if addr == "" {
 		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
@@ -94,7 +108,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
 
 	// A task queue of its own, so parallel tests never run each other's orders.
 	tq := "e2e-" + randomHex(t, 6)
-	providers, sim := registry.Sandbox(store, c, "http://tracking.test/", 300*time.Millisecond, logger)
+	providers, sim := registry.Sandbox(store, c, "http://tracking.test/", settings.carrierStep, logger)
 	w := worker.New(c, tq, worker.Options{})
 	registry.Register(w, store, providers)
 	if err := w.Start(); err != nil {
@@ -103,7 +117,9 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string) *system {
 	t.Cleanup(w.Stop)
 	go func() { _ = sim.Run(ctx) }() // returns nil when the test's context ends
 
-	srv := httptest.NewServer(api.New(api.Config{TaskQueue: tq, Policy: policy, Sandbox: true}, c, store, codec, logger).Handler())
+	cfg := settings.api
+	cfg.TaskQueue, cfg.Policy, cfg.Sandbox = tq, policy, true
+	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
 	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c, tokens: map[string]string{}, suffix: randomHex(t, 4)}

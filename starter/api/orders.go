@@ -85,6 +85,17 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
 		return
 	}
+	// Payment provider webhooks (disputes, refunds made elsewhere) find the order
+	// through its PaymentIntent.
+	err = s.store.RecordPaymentOrder(r.Context(), order.PaymentIntentID, order.OrderID)
+	if errors.Is(err, activities.ErrInvalidRequest) {
+		s.problem(w, r, fieldProblem("payment_intent_id", "is already used by another order"))
+		return
+	}
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot record the payment now.", err))
+		return
+	}
 	res, err := s.checkout(r, order, req.hash(), storeName)
 	if err != nil {
 		s.problem(w, r, err)

@@ -24,6 +24,7 @@ type TemporalClient interface {
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	QueryWorkflow(ctx context.Context, workflowID string, runID string, queryType string, args ...any) (converter.EncodedValue, error)
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+	SignalWorkflow(ctx context.Context, workflowID string, runID string, signalName string, arg any) error
 }
 
 var _ TemporalClient = client.Client(nil)
@@ -35,12 +36,14 @@ type Store interface {
 	OrderRow(ctx context.Context, orderID string) (postgres.OrderRow, error)
 	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
+	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
 	RecordFailedPickup(ctx context.Context, orderID string) (int, error)
 	FailedPickups(ctx context.Context, orderID string) (int, error)
 	ResetFailedPickups(ctx context.Context, orderID string) error
 	Ping(ctx context.Context) error
+	WebhookStore
 }
 
 // Config is the service's configuration.
@@ -56,6 +59,21 @@ type Config struct {
 	UIOrigins []string
 	// Now is the clock; time.Now unless a test sets it.
 	Now func() time.Time
+
+	// Provider webhook secrets: a provider's route (POST /v1/webhooks/<provider>)
+	// exists only when its secret is set, and answers 404 otherwise.
+
+	// StripeWebhookSecret is the endpoint's signing secret (whsec_...).
+	StripeWebhookSecret string
+	// EasyPostWebhookSecret is the secret EasyPost signs the webhook's HMAC with.
+	EasyPostWebhookSecret string
+	// SendGridWebhookPublicKey is the Event Webhook's verification key, base64 ECDSA.
+	SendGridWebhookPublicKey string
+	// TwilioAuthToken is the account's auth token, with which Twilio signs callbacks.
+	TwilioAuthToken string
+	// PublicURL is the exact public https base URL Twilio posts to and signs
+	// (https://fulfilment.example.com): behind a proxy the starter cannot see it.
+	PublicURL string
 }
 
 // Server holds the handlers' dependencies.
@@ -97,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pickup", s.auth(s.completePickup, roleStaff, roleSupport))
+	s.webhookRoutes(mux)
 
 	mux.Handle("GET /store/", consoleHandler())
 	mux.Handle("GET /store", http.RedirectHandler("/store/", http.StatusMovedPermanently))

@@ -1,0 +1,75 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// TokenUnregistered: a push token containing it is gone (the app was removed), and
+// every send fails with an error wrapping activities.ErrUnregistered (FCM: 404
+// UNREGISTERED).
+const TokenUnregistered = "unregistered"
+
+// SentPush is a push notification the fake "sent", and when (by the Now clock).
+type SentPush struct {
+	MessageID string
+	At        time.Time
+	activities.Push
+}
+
+// Push is a fake app push provider. Every notification is kept in memory and
+// handed to the optional Deliver function (so that the worker can write it to the
+// outbox table shown at /dev/outbox, like emails).
+type Push struct {
+	// Deliver, when set, receives every sent notification; an error fails the send.
+	Deliver func(ctx context.Context, p SentPush) error
+	// Now stamps sent notifications; time.Now unless set (tests pass a virtual clock).
+	Now func() time.Time
+
+	mu       sync.Mutex
+	sent     []SentPush
+	attempts firstAttempts
+}
+
+var _ activities.PushSender = (*Push)(nil)
+
+// SendPush "sends" the notification. The message ID, named like FCM's
+// ("projects/sandbox/messages/..."), is derived from the notification key, so a
+// repeated send answers the same ID. A token containing "unregistered" is gone
+// (ErrUnregistered); one containing "ratelimit" is rate limited on its first
+// attempt; an empty token or key, or neither title nor body, is an invalid request.
+func (s *Push) SendPush(ctx context.Context, p activities.Push) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sandbox push %s: %w", p.NotificationKey, err)
+	}
+	switch {
+	case p.Token == "" || p.NotificationKey == "" || (p.Title == "" && p.Body == ""):
+		return "", fmt.Errorf("sandbox push %s: token, notification key and a title or body are required: %w", p.NotificationKey, activities.ErrInvalidRequest)
+	case strings.Contains(p.Token, RecipientRateLimited) && s.attempts.first(p.NotificationKey):
+		return "", rateLimited("push", p.NotificationKey)
+	case strings.Contains(p.Token, TokenUnregistered):
+		return "", fmt.Errorf("sandbox push %s: token gone: %w", p.NotificationKey, activities.ErrUnregistered)
+	}
+	sent := SentPush{MessageID: "projects/sandbox/messages/" + shortHash(p.NotificationKey), At: sentAt(s.Now), Push: p}
+	if s.Deliver != nil {
+		if err := s.Deliver(ctx, sent); err != nil {
+			return "", fmt.Errorf("sandbox push %s: deliver: %w", p.NotificationKey, err)
+		}
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, sent)
+	s.mu.Unlock()
+	return sent.MessageID, nil
+}
+
+// Sent returns every notification sent so far, oldest first.
+func (s *Push) Sent() []SentPush {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SentPush(nil), s.sent...)
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfigNamesEveryProblem(t *testing.T) {
+	key := "dev:" + base64.StdEncoding.EncodeToString(make([]byte, 32))
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+	}{
+		{"sandbox needs only the basics", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key}, nil},
+		{"nothing set", map[string]string{}, []string{"DATABASE_URL is not set", "FULFILMENT_PAYLOAD_KEYS is not set"}},
+		{"live names every missing credential", map[string]string{
+			"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "live", "STRIPE_SECRET_KEY": "sk_live_secret",
+		}, []string{"needs EASYPOST_API_KEY, SENDGRID_API_KEY, SENDGRID_FROM_EMAIL"}},
+		{"unknown providers", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "fake"}, []string{`FULFILMENT_PROVIDERS="fake"`}},
+		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(func(k string) string { return tt.env[k] }, true)
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %v", tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to contain %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "sk_live_secret") {
+				t.Error("the error shows a secret")
+			}
+		})
+	}
+}
