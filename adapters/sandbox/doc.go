@@ -18,4 +18,7 @@
 // is gone (ErrUnregistered), and a recipient (address, number or token) containing
 // "ratelimit" answers the first attempt of each notification key with a
 // RetryAfterError (1s); the SendGrid, Twilio and FCM contract fakes answer the same.
+// Carrier: postal code 00000 is undeliverable (invalid request), 42900 answers the
+// first attempt per idempotency key with a RetryAfterError, 50300 with a retryable
+// error.
 package sandbox
