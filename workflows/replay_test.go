@@ -33,8 +33,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 10 {
-		t.Fatalf("%d recorded histories in testdata/, want one per path (10); record them with RECORD_HISTORIES=1 (README)", len(files))
+	if len(files) < 13 {
+		t.Fatalf("%d recorded histories in testdata/, want one per path (13); record them with RECORD_HISTORIES=1 (README)", len(files))
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {

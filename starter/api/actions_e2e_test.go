@@ -56,6 +56,24 @@ func TestActionsPerOrder(t *testing.T) {
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/arrival", s.tokens["berlin"], map[string]any{})
 			s.handOver(id)
 		}},
+		{"transfer arrival reported by the carrier", 0, nil, func(s *system, id string) {
+			s.setStock("berlin-mitte", "WATCH-001", 0)
+			s.place(id, "ship_to_store")
+			s.pickAll(id, "dc-erfurt", "dc")
+			s.handOver(id) // the sandbox carrier's delivered event makes it ready
+		}},
+		{"picking SLA passed", 0, func(p *workflows.Policy) { p.PickingSLA = time.Second }, func(s *system, id string) {
+			s.place(id, "ship_to_store")
+			s.waitStage(id, "picking")
+			s.waitAttention(id)
+			s.pickAll(id, "berlin-mitte", "berlin")
+			s.handOver(id)
+		}},
+		{"payment captured elsewhere", 0, nil, func(s *system, id string) {
+			body := s.orderBody(id, "ship_to_store")
+			body["payment_intent_id"] = "pi_captured_" + id
+			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
+		}},
 		{"card declined", 0, nil, func(s *system, id string) {
 			body := s.orderBody(id, "ship_to_store")
 			body["payment_intent_id"] = "pi_decline_" + id
