@@ -37,14 +37,7 @@ type SentEmail struct {
 // optional Deliver function (make run writes them to the outbox table that the
 // starter shows at /dev/outbox).
 type Email struct {
-	// Deliver, when set, receives every sent email; an error fails the send.
-	Deliver func(ctx context.Context, e SentEmail) error
-	// Now stamps sent emails; time.Now unless set (tests pass a virtual clock).
-	Now func() time.Time
-
-	mu       sync.Mutex
-	sent     []SentEmail
-	attempts firstAttempts
+	sentLog[SentEmail]
 }
 
 var _ activities.EmailSender = (*Email)(nil)
@@ -65,23 +58,11 @@ func (s *Email) SendEmail(ctx context.Context, e activities.Email) (string, erro
 	case strings.HasSuffix(e.To, EmailDomainUndeliverable):
 		return "", fmt.Errorf("sandbox email %s: recipient refused: %w", e.NotificationKey, activities.ErrUndeliverable)
 	}
-	m := SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), At: sentAt(s.Now), Email: e}
-	if s.Deliver != nil {
-		if err := s.Deliver(ctx, m); err != nil {
-			return "", fmt.Errorf("sandbox email %s: deliver: %w", e.NotificationKey, err)
-		}
+	m := SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), At: s.now(), Email: e}
+	if err := s.keep(ctx, "email", e.NotificationKey, m); err != nil {
+		return "", err
 	}
-	s.mu.Lock()
-	s.sent = append(s.sent, m)
-	s.mu.Unlock()
 	return m.MessageID, nil
-}
-
-// Sent returns every email sent so far, oldest first.
-func (s *Email) Sent() []SentEmail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]SentEmail(nil), s.sent...)
 }
 
 // firstAttempts remembers which notification keys were attempted, so that the
@@ -113,12 +94,4 @@ func rateLimited(channel, key string) error {
 		After: RateLimitRetryAfter,
 		Err:   fmt.Errorf("sandbox %s %s: rate limited (HTTP 429)", channel, key),
 	}
-}
-
-// sentAt stamps a sent message by the fake's clock, or time.Now without one.
-func sentAt(now func() time.Time) time.Time {
-	if now != nil {
-		return now()
-	}
-	return time.Now()
 }

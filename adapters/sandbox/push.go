@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -26,14 +25,7 @@ type SentPush struct {
 // handed to the optional Deliver function (so that the worker can write it to the
 // outbox table shown at /dev/outbox, like emails).
 type Push struct {
-	// Deliver, when set, receives every sent notification; an error fails the send.
-	Deliver func(ctx context.Context, p SentPush) error
-	// Now stamps sent notifications; time.Now unless set (tests pass a virtual clock).
-	Now func() time.Time
-
-	mu       sync.Mutex
-	sent     []SentPush
-	attempts firstAttempts
+	sentLog[SentPush]
 }
 
 var _ activities.PushSender = (*Push)(nil)
@@ -55,21 +47,9 @@ func (s *Push) SendPush(ctx context.Context, p activities.Push) (string, error) 
 	case strings.Contains(p.Token, TokenUnregistered):
 		return "", fmt.Errorf("sandbox push %s: token gone: %w", p.NotificationKey, activities.ErrUnregistered)
 	}
-	sent := SentPush{MessageID: "projects/sandbox/messages/" + shortHash(p.NotificationKey), At: sentAt(s.Now), Push: p}
-	if s.Deliver != nil {
-		if err := s.Deliver(ctx, sent); err != nil {
-			return "", fmt.Errorf("sandbox push %s: deliver: %w", p.NotificationKey, err)
-		}
+	sent := SentPush{MessageID: "projects/sandbox/messages/" + shortHash(p.NotificationKey), At: s.now(), Push: p}
+	if err := s.keep(ctx, "push", p.NotificationKey, sent); err != nil {
+		return "", err
 	}
-	s.mu.Lock()
-	s.sent = append(s.sent, sent)
-	s.mu.Unlock()
 	return sent.MessageID, nil
-}
-
-// Sent returns every notification sent so far, oldest first.
-func (s *Push) Sent() []SentPush {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]SentPush(nil), s.sent...)
 }

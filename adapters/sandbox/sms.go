@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -25,14 +24,7 @@ type SentSMS struct {
 // optional Deliver function (so that the worker can write it to the outbox table
 // shown at /dev/outbox, like emails).
 type SMS struct {
-	// Deliver, when set, receives every sent message; an error fails the send.
-	Deliver func(ctx context.Context, m SentSMS) error
-	// Now stamps sent messages; time.Now unless set (tests pass a virtual clock).
-	Now func() time.Time
-
-	mu       sync.Mutex
-	sent     []SentSMS
-	attempts firstAttempts
+	sentLog[SentSMS]
 }
 
 var _ activities.SMSSender = (*SMS)(nil)
@@ -53,21 +45,9 @@ func (s *SMS) SendSMS(ctx context.Context, m activities.SMS) (string, error) {
 	case strings.HasSuffix(m.To, PhoneSuffixUndeliverable):
 		return "", fmt.Errorf("sandbox sms %s: recipient refused: %w", m.NotificationKey, activities.ErrUndeliverable)
 	}
-	sent := SentSMS{MessageSID: "SMsbx" + shortHash(m.NotificationKey), At: sentAt(s.Now), SMS: m}
-	if s.Deliver != nil {
-		if err := s.Deliver(ctx, sent); err != nil {
-			return "", fmt.Errorf("sandbox sms %s: deliver: %w", m.NotificationKey, err)
-		}
+	sent := SentSMS{MessageSID: "SMsbx" + shortHash(m.NotificationKey), At: s.now(), SMS: m}
+	if err := s.keep(ctx, "sms", m.NotificationKey, sent); err != nil {
+		return "", err
 	}
-	s.mu.Lock()
-	s.sent = append(s.sent, sent)
-	s.mu.Unlock()
 	return sent.MessageSID, nil
-}
-
-// Sent returns every message sent so far, oldest first.
-func (s *SMS) Sent() []SentSMS {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]SentSMS(nil), s.sent...)
 }

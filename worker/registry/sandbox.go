@@ -19,11 +19,12 @@ import (
 // land in the outbox table (shown by the starter at /dev/outbox) and the carrier
 // simulator plays tracking events for sandbox labels into the order workflows.
 func Sandbox(store *postgres.Store, c client.Client, trackingBaseURL string, step time.Duration, logger *slog.Logger) (Providers, *sandbox.CarrierSimulator) {
-	email := &sandbox.Email{Deliver: func(ctx context.Context, m sandbox.SentEmail) error {
+	email := &sandbox.Email{}
+	email.Deliver = func(ctx context.Context, m sandbox.SentEmail) error {
 		return store.PutOutbox(ctx, postgres.OutboxMessage{
 			Channel: "email", Recipient: m.To, Subject: m.Subject, Body: m.Text, NotificationKey: m.NotificationKey,
 		})
-	}}
+	}
 	sim := &sandbox.CarrierSimulator{
 		Step:   step,
 		Logger: logger,
