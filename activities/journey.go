@@ -74,6 +74,8 @@ type Progress struct {
 	// PlanAfter, when set, asks for the first time at or after the last stage's time
 	// plus PlanAfter outside the customer's quiet hours (for the review request).
 	PlanAfter time.Duration `json:"plan_after,omitempty"`
+	// QuietHours are the customer's, from the order's policy.
+	QuietHours QuietHours `json:"quiet_hours"`
 	Customer  Customer      `json:"customer"`
 }
 
@@ -134,7 +136,7 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 		res.Notified = append(res.Notified, r)
 	}
 	if p.PlanAfter > 0 && len(p.Stages) > 0 {
-		res.PlanAt = OutsideQuietHours(p.Stages[len(p.Stages)-1].At.Add(p.PlanAfter), p.Customer.TimeZone, DefaultQuietHours())
+		res.PlanAt = OutsideQuietHours(p.Stages[len(p.Stages)-1].At.Add(p.PlanAfter), p.Customer.TimeZone, p.QuietHours)
 	}
 	return res, nil
 }

@@ -62,7 +62,7 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 			return activities.AdvanceResult{}, err
 		}
 	}
-	p.Order, p.Stages, p.Customer = f.summary(), f.pending, f.in.Order.Customer
+	p.Order, p.Stages, p.Customer, p.QuietHours = f.summary(), f.pending, f.in.Order.Customer, f.in.Policy.QuietHours
 	if p.Pick == nil {
 		p.Pick = f.carry.Pick
 	}

@@ -73,6 +73,9 @@ type Policy struct {
 	DeliveryTimeout time.Duration `json:"delivery_timeout"`
 	// ReviewDelay is the wait between handover or delivery and the review request.
 	ReviewDelay time.Duration `json:"review_delay"`
+	// QuietHours, in the customer's time zone, defer messages that can wait (the
+	// review request); equal From and To switch them off.
+	QuietHours activities.QuietHours `json:"quiet_hours"`
 	// StoreReadyLead is the promised time from checkout to ready when the pickup
 	// store has the goods (within its opening hours); TransferDays the store's
 	// opening days a transfer from the distribution centre takes.
@@ -92,6 +95,7 @@ func DefaultPolicy() Policy {
 		PickupReminders:    []time.Duration{2 * day, 5 * day},
 		DeliveryTimeout:    10 * day,
 		ReviewDelay:        7 * day,
+		QuietHours:         activities.DefaultQuietHours(),
 		StoreReadyLead:     2 * time.Hour,
 		TransferDays:       2,
 	}

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
@@ -144,6 +145,8 @@ const replayKeyFile = "../../workflows/testdata/replay.key"
 func fastPolicy() workflows.Policy {
 	p := workflows.DefaultPolicy()
 	p.ReviewDelay = 2 * time.Second
+	// No quiet hours: the tests run at any hour of the day.
+	p.QuietHours = activities.QuietHours{}
 	return p
 }
 
