@@ -76,7 +76,7 @@ type Progress struct {
 	PlanAfter time.Duration `json:"plan_after,omitempty"`
 	// QuietHours are the customer's, from the order's policy.
 	QuietHours QuietHours `json:"quiet_hours"`
-	Customer  Customer      `json:"customer"`
+	Customer   Customer   `json:"customer"`
 }
 
 // AdvanceResult reports the messages and the planned time.
