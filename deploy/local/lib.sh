@@ -24,6 +24,22 @@ die() {
   exit 1
 }
 
+# go_install_pinned BIN MODULE VERSION WHAT HINT: builds the pinned tool MODULE@VERSION
+# into BIN's directory with go install, unless BIN already exists (reused once built).
+# WHAT names it in messages; HINT says how long the first build takes.
+go_install_pinned() {
+  local bin="$1" module="$2" version="$3" what="$4" hint="$5"
+  if [[ -x "$bin" ]]; then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to build $what"
+  log "building $what $version into $(dirname "$bin") (first time only, $hint)"
+  mkdir -p "$(dirname "$bin")"
+  GOBIN="$(cd "$(dirname "$bin")" && pwd)" go install "$module@$version" ||
+    die "building $what failed (go install $module@$version)"
+  [[ -x "$bin" ]] || die "go install succeeded but $bin is missing"
+}
+
 is_root() {
   [[ "${EUID:-$(id -u)}" -eq 0 ]]
 }

@@ -24,16 +24,8 @@ STRIPE_MOCK_PID=""
 
 # stripe_mock_ensure: builds $STRIPE_MOCK_BIN (pinned version) unless it already exists.
 stripe_mock_ensure() {
-  if [[ -x "$STRIPE_MOCK_BIN" ]]; then
-    return 0
-  fi
-  command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to build stripe-mock"
-  log "building stripe-mock $STRIPE_MOCK_VERSION into $(dirname "$STRIPE_MOCK_BIN") (first time only: ~10 s, ~1 min with empty Go caches)"
-  mkdir -p "$(dirname "$STRIPE_MOCK_BIN")"
-  GOBIN="$(cd "$(dirname "$STRIPE_MOCK_BIN")" && pwd)" \
-    go install "$STRIPE_MOCK_MODULE@$STRIPE_MOCK_VERSION" ||
-    die "building stripe-mock failed (go install $STRIPE_MOCK_MODULE@$STRIPE_MOCK_VERSION)"
-  [[ -x "$STRIPE_MOCK_BIN" ]] || die "go install succeeded but $STRIPE_MOCK_BIN is missing"
+  go_install_pinned "$STRIPE_MOCK_BIN" "$STRIPE_MOCK_MODULE" "$STRIPE_MOCK_VERSION" stripe-mock \
+    "~10 s, ~1 min with empty Go caches"
 }
 
 # stripe_mock_start LOGFILE HTTP_PORT HTTPS_PORT: starts stripe-mock in the background

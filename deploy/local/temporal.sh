@@ -33,16 +33,7 @@ TEMPORAL_PID=""
 
 # temporal_ensure_cli: builds $TEMPORAL_BIN (pinned version) unless it already exists.
 temporal_ensure_cli() {
-  if [[ -x "$TEMPORAL_BIN" ]]; then
-    return 0
-  fi
-  command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to build the Temporal CLI"
-  log "building Temporal CLI $TEMPORAL_CLI_VERSION into $(dirname "$TEMPORAL_BIN") (first time only, ~5 min)"
-  mkdir -p "$(dirname "$TEMPORAL_BIN")"
-  GOBIN="$(cd "$(dirname "$TEMPORAL_BIN")" && pwd)" \
-    go install "$TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION" ||
-    die "building the Temporal CLI failed (go install $TEMPORAL_CLI_MODULE@$TEMPORAL_CLI_VERSION)"
-  [[ -x "$TEMPORAL_BIN" ]] || die "go install succeeded but $TEMPORAL_BIN is missing"
+  go_install_pinned "$TEMPORAL_BIN" "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION" "the Temporal CLI" "~5 min"
 }
 
 # temporal_start LOGFILE PORT UI_PORT METRICS_PORT [DB_FILE] [CODEC_URL]
