@@ -133,7 +133,7 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 		if err != nil {
 			return AdvanceResult{}, err // already classified
 		}
-		res.Notified = append(res.Notified, r)
+		res.Notified = append(res.Notified, r...)
 	}
 	if p.PlanAfter > 0 && len(p.Stages) > 0 {
 		res.PlanAt = OutsideQuietHours(p.Stages[len(p.Stages)-1].At.Add(p.PlanAfter), p.Customer.TimeZone, p.QuietHours)
@@ -158,9 +158,13 @@ type ReviewResult struct {
 // completed with the reason the request was skipped.
 func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req NotifyRequest, at time.Time) (ReviewResult, error) {
 	req.Marketing = true
-	n, err := a.Notifications.NotifyCustomer(ctx, req)
+	sent, err := a.Notifications.NotifyCustomer(ctx, req)
 	if err != nil {
 		return ReviewResult{}, err // already classified
+	}
+	var n NotifyResult // marketing goes by email only: one result
+	if len(sent) > 0 {
+		n = sent[0]
 	}
 	stages := []StageEntry{{Stage: stageReviewRequested, At: at}, {Stage: stageCompleted, At: at}}
 	if n.Skipped != "" {

@@ -1,12 +1,14 @@
 package activities
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
-	"text/template"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/messages"
 )
 
 // Touchpoint names a moment in the order at which the customer hears from us.
@@ -27,13 +29,28 @@ const (
 	TouchReviewRequest  Touchpoint = "review-request"
 )
 
-// ChannelEmail is the one channel every customer has.
-const ChannelEmail = "email"
+// Channels. Their values are part of notification idempotency keys.
+const (
+	// ChannelEmail is the one channel every customer has; transactional messages
+	// always go by email.
+	ChannelEmail = "email"
+	// ChannelSMS and ChannelPush are the instant channels: a transactional message
+	// also goes to one of them, push when the app is installed, else SMS.
+	ChannelSMS  = "sms"
+	ChannelPush = "push"
+)
 
 // Notification statuses in the notifications table.
 const (
 	NotificationSending = "sending"
 	NotificationSent    = "sent"
+	// NotificationFailed: the provider refused the message for now (an outage, a
+	// rate limit). The next attempt sends it.
+	NotificationFailed = "failed"
+	// NotificationUndeliverable: the provider refused the recipient for good.
+	NotificationUndeliverable = "undeliverable"
+	// NotificationUnconfirmed: an SMS whose send was interrupted; it is not sent again.
+	NotificationUnconfirmed = "unconfirmed"
 )
 
 // NotificationRecord is a row of the notifications table: one per key.
@@ -50,11 +67,57 @@ type NotificationRecord struct {
 // before the call and completed after it.
 type NotificationLog interface {
 	// Begin inserts the row in status "sending". When the key exists it returns the
-	// existing row and fresh=false.
+	// existing row and fresh=false, except for a row in status "failed", which it
+	// sets to "sending" again and returns with fresh=true.
 	Begin(ctx context.Context, rec NotificationRecord) (existing NotificationRecord, fresh bool, err error)
 	// Complete marks the row sent with the provider's message ID and adds the
 	// journey entry, in one transaction.
 	Complete(ctx context.Context, key, providerMessageID string) error
+	// Settle gives a row that was not sent its fate: failed (sent again by the next
+	// Begin), undeliverable or unconfirmed. The last two add a journey entry
+	// (key "<key>:<status>", the detail) in the same transaction. A sent row is
+	// never changed; an unknown key is an error wrapping ErrNotFound.
+	Settle(ctx context.Context, key, status, detail string) error
+}
+
+// Contact is how a customer can be reached now: their contact preferences as kept
+// apart from any one order, so that they can change after checkout.
+type Contact struct {
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+	PushToken string `json:"push_token"`
+	Locale    string `json:"locale"`
+	TimeZone  string `json:"time_zone"`
+	// Channels the customer allows (email always among them).
+	Channels         []string `json:"channels"`
+	MarketingConsent bool     `json:"marketing_consent"`
+	// A bounced email or a failed SMS marks the channel; it is skipped until the
+	// customer gives a new address or number.
+	EmailUndeliverable bool `json:"email_undeliverable"`
+	SMSUndeliverable   bool `json:"sms_undeliverable"`
+}
+
+// Allows reports whether the customer allows the channel.
+func (c Contact) Allows(channel string) bool {
+	for _, ch := range c.Channels {
+		if ch == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// ContactDirectory reads and corrects customers' contact preferences at send time.
+type ContactDirectory interface {
+	ConsentStore
+	// Contact returns the customer's preferences; found=false when there are none.
+	Contact(ctx context.Context, customerID string) (c Contact, found bool, err error)
+	// DropPushToken forgets the customer's push token if it is still token (the app
+	// was removed); a newer token is kept.
+	DropPushToken(ctx context.Context, customerID, token string) error
+	// MarkUndeliverable marks a channel ("email" or "sms") of the order's customer
+	// as undeliverable.
+	MarkUndeliverable(ctx context.Context, orderID, channel string) error
 }
 
 // ConsentStore answers whether a customer's marketing consent holds now.
@@ -78,13 +141,18 @@ type EmailSender interface {
 	SendEmail(ctx context.Context, e Email) (string, error)
 }
 
-// Notifications groups the customer notification activities.
+// Notifications sends the customer's messages. It is not an activity of its own:
+// Journey's activities call it after the bookkeeping of a transition.
 type Notifications struct {
-	Log       NotificationLog
-	Email     EmailSender
-	Consents  ConsentStore
+	Log   NotificationLog
+	Email EmailSender
+	// SMS and Push may be nil (no provider configured): that channel is never chosen.
+	SMS       SMSSender
+	Push      PushSender
+	Contacts  ContactDirectory
 	Locations LocationDirectory
 	Journey   JourneyStore
+	Messages  *messages.Catalog
 }
 
 // NotifyRequest asks for a touchpoint's message. Facts fill the template; they may
@@ -96,15 +164,22 @@ type NotifyRequest struct {
 	StoreID    string            `json:"store_id,omitempty"`
 	Deadline   time.Time         `json:"deadline,omitempty"`
 	Facts      map[string]string `json:"facts,omitempty"`
-	// Marketing messages go out only if the customer's consent holds at send time.
+	// Marketing messages go out only if the customer's consent holds at send time,
+	// and only by email.
 	Marketing bool `json:"marketing,omitempty"`
 	// Occurrence numbers repeated touchpoints (reminders) so each has its own key.
 	Occurrence int `json:"occurrence,omitempty"`
+	// Resend numbers support's resends of a touchpoint: each is a new message with
+	// a key of its own ("...-resend-<n>").
+	Resend int `json:"resend,omitempty"`
+	// Channel, when set, limits the message to that channel (a resend by SMS only).
+	Channel string `json:"channel,omitempty"`
 }
 
-// NotifyResult says what happened to the message.
+// NotifyResult says what happened to the message on one channel.
 type NotifyResult struct {
 	Key       string `json:"key"`
+	Channel   string `json:"channel,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
 	// Repeat is true when the key had been sent before and nothing was sent now.
 	Repeat bool `json:"repeat,omitempty"`
@@ -112,62 +187,248 @@ type NotifyResult struct {
 	Skipped string `json:"skipped,omitempty"`
 }
 
-// SkipNoConsent is the reason a marketing message was not sent.
-const SkipNoConsent = "no marketing consent"
+// Reasons a message was not sent on a channel.
+const (
+	SkipNoConsent     = "no marketing consent"
+	SkipUndeliverable = "undeliverable channel"
+	// SkipUnconfirmed: an SMS whose first send was interrupted; it may have
+	// arrived, and SMS is sent at most once.
+	SkipUnconfirmed = "unconfirmed after an interrupted send"
+)
 
-// NotifyCustomer sends the touchpoint's email once per (order, touchpoint, channel),
-// key "<order_id>:notify:<touchpoint>:email". If a previous attempt died after the
-// row was written but before it was completed, the email is sent again: for
-// transactional email a rare duplicate is better than a customer who never hears.
-func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (NotifyResult, error) {
+// key is the notification key "<order>:notify:<touchpoint>[-<occurrence>][-resend-<n>]:<channel>".
+func (req NotifyRequest) key(channel string) string {
 	tp := string(req.Touchpoint)
 	if req.Occurrence > 0 {
 		tp = fmt.Sprintf("%s-%d", tp, req.Occurrence)
 	}
-	key := fmt.Sprintf("%s:notify:%s:%s", req.OrderID, tp, ChannelEmail)
-	if req.Marketing {
-		ok, err := a.Consents.MarketingConsent(ctx, req.Customer.ID)
-		if err != nil {
-			return NotifyResult{}, classify(fmt.Errorf("read consent for %s: %w", key, err))
-		}
-		if !ok {
-			err := a.Journey.RecordEntry(ctx, JourneyEntry{
-				OrderID: req.OrderID, Kind: EntryNotification, Key: key + ":skipped",
-				Detail: fmt.Sprintf("%s skipped: %s", req.Touchpoint, SkipNoConsent), At: time.Now(),
-			})
-			if err != nil {
-				return NotifyResult{}, classify(fmt.Errorf("record skipped %s: %w", key, err))
-			}
-			return NotifyResult{Key: key, Skipped: SkipNoConsent}, nil
-		}
+	if req.Resend > 0 {
+		tp = fmt.Sprintf("%s-resend-%d", tp, req.Resend)
 	}
-	existing, fresh, err := a.Log.Begin(ctx, NotificationRecord{
-		Key: key, OrderID: req.OrderID, Touchpoint: req.Touchpoint, Channel: ChannelEmail, Status: NotificationSending,
-	})
+	return fmt.Sprintf("%s:notify:%s:%s", req.OrderID, tp, channel)
+}
+
+// NotifyCustomer sends the touchpoint's message once per (order, touchpoint,
+// channel), each guarded by its notifications row. Transactional messages go by
+// email and by the customer's instant channel: push when the app is installed,
+// else SMS when they gave a number. Marketing messages go by email only, and only
+// while the customer's consent holds. The preferences are read now, at send time.
+//
+// The crash window, between the provider accepting a message and its row being
+// completed, is handled per channel when a retry finds the row still "sending":
+//   - email is sent again: a rare duplicate is better than a customer who never
+//     hears (SendGrid has no idempotency key);
+//   - push is sent again: the push carries its notification key, and the app drops
+//     a key it has shown;
+//   - SMS is not sent again (at most once): it costs per message, cannot be taken
+//     back, and the same news also went by email. The row becomes "unconfirmed"
+//     and the journey says so.
+//
+// A recipient refused for good is marked (email, SMS undeliverable; a push token
+// dropped, and the message goes by SMS instead) and does not fail the others.
+func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) ([]NotifyResult, error) {
+	contact, err := a.contact(ctx, req.Customer)
 	if err != nil {
-		return NotifyResult{}, classify(fmt.Errorf("begin notification %s: %w", key, err))
+		return nil, classify(fmt.Errorf("read contact preferences for %s: %w", req.key("*"), err))
 	}
-	if !fresh && existing.Status == NotificationSent {
-		return NotifyResult{Key: key, MessageID: existing.ProviderMessageID, Repeat: true}, nil
+	if req.Marketing && !contact.MarketingConsent {
+		r, err := a.skip(ctx, req, ChannelEmail, SkipNoConsent)
+		return []NotifyResult{r}, err
 	}
 	facts, err := a.facts(ctx, req)
 	if err != nil {
-		return NotifyResult{}, classify(fmt.Errorf("facts for notification %s: %w", key, err))
+		return nil, classify(fmt.Errorf("facts for notification %s: %w", req.key("*"), err))
 	}
-	subject, text, err := render(req.Touchpoint, facts)
+	msg, err := a.Messages.Render(contact.Locale, string(req.Touchpoint), facts)
 	if err != nil {
-		return NotifyResult{}, classify(fmt.Errorf("render notification %s: %w: %w", key, ErrInvalidRequest, err))
+		return nil, classify(fmt.Errorf("render notification %s: %w: %w", req.key("*"), ErrInvalidRequest, err))
 	}
-	id, err := a.Email.SendEmail(ctx, Email{
-		NotificationKey: key, To: req.Customer.Email, ToName: req.Customer.Name, Subject: subject, Text: text,
+	var out []NotifyResult
+	for _, channel := range a.channels(contact, req) {
+		if reason := a.unusable(contact, channel); reason != "" {
+			r, err := a.skip(ctx, req, channel, reason)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+			continue
+		}
+		r, err := a.send(ctx, req, channel, contact, msg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+		if channel == ChannelPush && r.Skipped == SkipUndeliverable && a.SMS != nil && req.Channel == "" {
+			contact.PushToken = "" // the app is gone: tell them by SMS instead
+			if next := a.channels(contact, req); len(next) > 1 && next[1] == ChannelSMS && a.unusable(contact, ChannelSMS) == "" {
+				r, err := a.send(ctx, req, ChannelSMS, contact, msg)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// contact reads the customer's preferences now; a customer without any (or with a
+// row that holds only an undeliverable mark) is reached as the checkout said.
+func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, error) {
+	c, found, err := a.Contacts.Contact(ctx, cu.ID)
+	if err != nil {
+		return Contact{}, err
+	}
+	if !found {
+		c = Contact{Channels: []string{ChannelEmail, ChannelSMS, ChannelPush}}
+	}
+	if c.Email == "" {
+		c.Email = cu.Email
+	}
+	if c.Phone == "" && !found {
+		c.Phone = cu.Phone
+	}
+	if c.Locale == "" {
+		c.Locale = cu.Locale
+	}
+	return c, nil
+}
+
+// channels are the channels a message goes to: email, then the instant channel
+// (push if the app is installed and allowed, else SMS if there is a number and it
+// is allowed). Marketing goes by email only; a resend may name its one channel.
+func (a *Notifications) channels(c Contact, req NotifyRequest) []string {
+	if req.Channel != "" {
+		return []string{req.Channel}
+	}
+	out := []string{ChannelEmail}
+	if req.Marketing {
+		return out
+	}
+	switch {
+	case a.Push != nil && c.PushToken != "" && c.Allows(ChannelPush):
+		out = append(out, ChannelPush)
+	case a.SMS != nil && c.Phone != "" && c.Allows(ChannelSMS):
+		out = append(out, ChannelSMS)
+	}
+	return out
+}
+
+// unusable gives the reason a chosen channel cannot carry the message now.
+func (a *Notifications) unusable(c Contact, channel string) string {
+	switch {
+	case channel == ChannelEmail && (c.EmailUndeliverable || c.Email == ""),
+		channel == ChannelSMS && (c.SMSUndeliverable || c.Phone == "" || a.SMS == nil),
+		channel == ChannelPush && (c.PushToken == "" || a.Push == nil):
+		return SkipUndeliverable
+	}
+	return ""
+}
+
+// skip records in the journey that a message was deliberately not sent, and why.
+func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel, reason string) (NotifyResult, error) {
+	key := req.key(channel)
+	err := a.Journey.RecordEntry(ctx, JourneyEntry{
+		OrderID: req.OrderID, Kind: EntryNotification, Key: key + ":skipped",
+		Detail: fmt.Sprintf("%s via %s skipped: %s", req.Touchpoint, channel, reason), At: time.Now(),
 	})
 	if err != nil {
-		return NotifyResult{}, classify(fmt.Errorf("send notification %s: %w", key, err))
+		return NotifyResult{}, classify(fmt.Errorf("record skipped %s: %w", key, err))
+	}
+	return NotifyResult{Key: key, Channel: channel, Skipped: reason}, nil
+}
+
+// send sends the message on one channel, guarded by the notifications row.
+func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel string, c Contact, msg messages.Message) (NotifyResult, error) {
+	key := req.key(channel)
+	res := NotifyResult{Key: key, Channel: channel}
+	existing, fresh, err := a.Log.Begin(ctx, NotificationRecord{
+		Key: key, OrderID: req.OrderID, Touchpoint: req.Touchpoint, Channel: channel, Status: NotificationSending,
+	})
+	if err != nil {
+		return res, classify(fmt.Errorf("begin notification %s: %w", key, err))
+	}
+	if !fresh {
+		switch existing.Status {
+		case NotificationSent:
+			res.MessageID, res.Repeat = existing.ProviderMessageID, true
+			return res, nil
+		case NotificationUndeliverable:
+			res.Skipped = SkipUndeliverable
+			return res, nil
+		case NotificationUnconfirmed:
+			res.Skipped = SkipUnconfirmed
+			return res, nil
+		}
+		// Still "sending": an earlier attempt died after the row was written.
+		if channel == ChannelSMS {
+			err := a.Log.Settle(ctx, key, NotificationUnconfirmed,
+				fmt.Sprintf("%s via sms not sent again: an earlier send was interrupted and may have arrived", req.Touchpoint))
+			if err != nil {
+				return res, classify(fmt.Errorf("settle notification %s: %w", key, err))
+			}
+			res.Skipped = SkipUnconfirmed
+			return res, nil
+		}
+	}
+	var id string
+	switch channel {
+	case ChannelEmail:
+		id, err = a.Email.SendEmail(ctx, Email{NotificationKey: key, To: c.Email, ToName: req.Customer.Name, Subject: msg.Subject, Text: msg.Text})
+	case ChannelSMS:
+		id, err = a.SMS.SendSMS(ctx, SMS{NotificationKey: key, To: c.Phone, Body: msg.SMS})
+	case ChannelPush:
+		id, err = a.Push.SendPush(ctx, Push{NotificationKey: key, Token: c.PushToken, Title: msg.PushTitle, Body: msg.PushBody})
+	default:
+		err = fmt.Errorf("unknown channel %q: %w", channel, ErrInvalidRequest)
+	}
+	if err != nil {
+		return a.failed(ctx, req, res, c, err)
 	}
 	if err := a.Log.Complete(ctx, key, id); err != nil {
-		return NotifyResult{}, classify(fmt.Errorf("complete notification %s: %w", key, err))
+		return res, classify(fmt.Errorf("complete notification %s: %w", key, err))
 	}
-	return NotifyResult{Key: key, MessageID: id}, nil
+	res.MessageID = id
+	return res, nil
+}
+
+// failed settles a send the provider did not accept. A recipient refused for good
+// is marked and skipped; an error with an unknown outcome (a timeout) leaves the
+// row "sending", so that a retry treats it like the crash window; any other error
+// marks it failed, so that the retry sends again.
+func (a *Notifications) failed(ctx context.Context, req NotifyRequest, res NotifyResult, c Contact, sendErr error) (NotifyResult, error) {
+	key := res.Key
+	if errors.Is(sendErr, ErrUndeliverable) || errors.Is(sendErr, ErrUnregistered) {
+		var err error
+		if res.Channel == ChannelPush {
+			err = a.Contacts.DropPushToken(ctx, req.Customer.ID, c.PushToken)
+		} else {
+			err = a.Contacts.MarkUndeliverable(ctx, req.OrderID, res.Channel)
+		}
+		if err != nil {
+			return res, classify(fmt.Errorf("mark channel of notification %s undeliverable: %w", key, err))
+		}
+		detail := fmt.Sprintf("%s via %s failed: the provider refused the recipient", req.Touchpoint, res.Channel)
+		if err := a.Log.Settle(ctx, key, NotificationUndeliverable, detail); err != nil {
+			return res, classify(fmt.Errorf("settle notification %s: %w", key, err))
+		}
+		res.Skipped = SkipUndeliverable
+		return res, nil
+	}
+	if !outcomeUnknown(sendErr) {
+		if err := a.Log.Settle(ctx, key, NotificationFailed, ""); err != nil {
+			return res, classify(fmt.Errorf("settle notification %s: %w (after %w)", key, err, sendErr))
+		}
+	}
+	return res, classify(fmt.Errorf("send notification %s: %w", key, sendErr))
+}
+
+// outcomeUnknown reports whether a send error leaves open whether the provider
+// accepted the message: the call timed out or was cut off.
+func outcomeUnknown(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // facts are the template's data: the request's facts, the customer's name, and
@@ -195,50 +456,4 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest) (map[strin
 		data["pickup_deadline"] = req.Deadline.In(loc).Format("Monday, 2 January 2006, 15:04 MST")
 	}
 	return data, nil
-}
-
-// messageTemplates are the plain English texts of the first slice: subject, body.
-var messageTemplates = map[Touchpoint][2]string{
-	TouchOrderConfirmed: {"Your order {{.order_id}} is confirmed",
-		"Hello {{.name}},\n\nthank you for your order {{.order_id}}. We have received your payment of {{.amount}}.\n"},
-	TouchPaymentFailed: {"Payment for order {{.order_id}} failed",
-		"Hello {{.name}},\n\nwe could not take the payment for order {{.order_id}}: {{.reason}}. The order is cancelled; if anything was charged, our support team will contact you.\n"},
-	TouchPartialRefund: {"Part of order {{.order_id}} is not available",
-		"Hello {{.name}},\n\nsorry: part of your order {{.order_id}} could not be picked. We have refunded {{.amount}}; the rest is on its way.\n"},
-	TouchReadyForPickup: {"Order {{.order_id}} is ready for pickup",
-		"Hello {{.name}},\n\nyour order {{.order_id}} is ready for pickup at {{.store_name}}, {{.store_address}}.\n\nYour pickup code: {{.pickup_code}}\n\nPlease pick it up by {{.pickup_deadline}}.\n"},
-	TouchPickupReminder: {"Reminder: order {{.order_id}} is waiting for you",
-		"Hello {{.name}},\n\nyour order {{.order_id}} is waiting at {{.store_name}}, {{.store_address}}. Please pick it up by {{.pickup_deadline}}; your pickup code is in our earlier message.\n"},
-	TouchPickupChanged: {"New pickup date for order {{.order_id}}",
-		"Hello {{.name}},\n\nyour order {{.order_id}} is ready at {{.store_name}} on a different day than we said: it was promised for {{.promised}}, and it is ready now.\n"},
-	TouchPickedUp: {"Thank you for picking up order {{.order_id}}",
-		"Hello {{.name}},\n\nyou picked up order {{.order_id}} at {{.store_name}}. Enjoy it!\n"},
-	TouchShipped: {"Order {{.order_id}} is on its way",
-		"Hello {{.name}},\n\nyour order {{.order_id}} has shipped with {{.carrier}}. Track it: {{.tracking_url}}\n"},
-	TouchDelivered: {"Order {{.order_id}} was delivered",
-		"Hello {{.name}},\n\nyour order {{.order_id}} was delivered.\n"},
-	TouchCancelled: {"Order {{.order_id}} is cancelled",
-		"Hello {{.name}},\n\nyour order {{.order_id}} is cancelled: {{.reason}}. We have refunded {{.amount}}.\n"},
-	TouchReviewRequest: {"How do you like your order {{.order_id}}?",
-		"Hello {{.name}},\n\nwe would love to hear what you think of your order {{.order_id}}.\n"},
-}
-
-func render(tp Touchpoint, data map[string]string) (subject, text string, err error) {
-	tpl, ok := messageTemplates[tp]
-	if !ok {
-		return "", "", fmt.Errorf("no template for touchpoint %q", tp)
-	}
-	out := make([]string, 2)
-	for i, src := range tpl {
-		t, err := template.New(string(tp)).Option("missingkey=error").Parse(src)
-		if err != nil {
-			return "", "", err
-		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, data); err != nil {
-			return "", "", err
-		}
-		out[i] = b.String()
-	}
-	return out[0], out[1], nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,10 +22,12 @@ import (
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -45,6 +48,7 @@ type config struct {
 	providers       string
 	payloadKeys     []tadapter.Key
 	carrierStep     time.Duration
+	faultRate       float64
 	trackingBaseURL string
 	taskQueue       string
 	live            registry.LiveConfig
@@ -76,7 +80,29 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 			EmailFrom:       getenv("SENDGRID_FROM_EMAIL"),
 			EmailFromName:   getenv("SENDGRID_FROM_NAME"),
 		}
-		if missing := missingVars(getenv, "STRIPE_SECRET_KEY", "EASYPOST_API_KEY", "SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL"); len(missing) > 0 {
+		required := []string{"STRIPE_SECRET_KEY", "EASYPOST_API_KEY", "SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL"}
+		channels, err := liveChannels(getenv("FULFILMENT_CHANNELS"))
+		if err != nil {
+			problems = append(problems, err)
+		}
+		if channels[activities.ChannelSMS] {
+			required = append(required, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+			if getenv("TWILIO_FROM") == "" && getenv("TWILIO_MESSAGING_SERVICE_SID") == "" {
+				required = append(required, "TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID)")
+			}
+			c.live.SMS = &twilio.Config{
+				AccountSID: getenv("TWILIO_ACCOUNT_SID"), AuthToken: getenv("TWILIO_AUTH_TOKEN"),
+				From: getenv("TWILIO_FROM"), MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+			}
+			if base := getenv("STARTER_PUBLIC_URL"); base != "" {
+				c.live.SMS.StatusCallback = strings.TrimSuffix(base, "/") + "/v1/webhooks/twilio"
+			}
+		}
+		if channels[activities.ChannelPush] {
+			required = append(required, "FCM_PROJECT_ID", "GOOGLE_APPLICATION_CREDENTIALS")
+			c.live.FCMProjectID, c.live.FCMCredentialsFile = getenv("FCM_PROJECT_ID"), getenv("GOOGLE_APPLICATION_CREDENTIALS")
+		}
+		if missing := missingVars(getenv, required...); len(missing) > 0 {
 			problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=live needs %s", strings.Join(missing, ", ")))
 		}
 	default:
@@ -94,6 +120,13 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		problems = append(problems, fmt.Errorf("FULFILMENT_SANDBOX_CARRIER_STEP=%q: want a positive duration such as 30s", getenv("FULFILMENT_SANDBOX_CARRIER_STEP")))
 	}
 	c.carrierStep = step
+	if v := getenv("FULFILMENT_SANDBOX_FAULT_RATE"); v != "" {
+		rate, err := strconv.ParseFloat(v, 64)
+		if err != nil || rate < 0 || rate >= 1 {
+			problems = append(problems, fmt.Errorf("FULFILMENT_SANDBOX_FAULT_RATE=%q: want a number from 0 up to (not including) 1, such as 0.3", v))
+		}
+		c.faultRate = rate
+	}
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
 	if err != nil {
 		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
@@ -132,16 +165,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	g, gctx := errgroup.WithContext(ctx)
 	var providers registry.Providers
 	if cfg.providers == "live" {
-		if providers, err = registry.Live(cfg.live, store); err != nil {
+		if providers, err = registry.Live(ctx, cfg.live, store); err != nil {
 			return err
 		}
 	} else {
 		var sim *sandbox.CarrierSimulator
-		providers, sim = registry.Sandbox(store, c, cfg.trackingBaseURL, cfg.carrierStep, logger)
+		providers, sim = registry.Sandbox(store, c, registry.SandboxConfig{
+			TrackingBaseURL: cfg.trackingBaseURL, CarrierStep: cfg.carrierStep, FaultRate: cfg.faultRate, Logger: logger,
+		})
 		g.Go(func() error { return sim.Run(gctx) })
 	}
 	w := worker.New(c, cfg.taskQueue, worker.Options{})
-	registry.Register(w, store, providers)
+	if err := registry.Register(w, store, providers); err != nil {
+		return err
+	}
 
 	g.Go(func() error {
 		if err := w.Start(); err != nil {
@@ -153,6 +190,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return nil
 	})
 	return g.Wait()
+}
+
+// liveChannels reads FULFILMENT_CHANNELS, the channels a live system sends on
+// (comma-separated; email is always on). Empty means email, sms and push.
+func liveChannels(v string) (map[string]bool, error) {
+	on := map[string]bool{activities.ChannelEmail: true}
+	if strings.TrimSpace(v) == "" {
+		v = "email,sms,push"
+	}
+	var bad []string
+	for _, ch := range strings.Split(v, ",") {
+		switch ch = strings.TrimSpace(ch); ch {
+		case activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
+			on[ch] = true
+		default:
+			bad = append(bad, fmt.Sprintf("%q", ch))
+		}
+	}
+	if len(bad) > 0 {
+		return on, fmt.Errorf("FULFILMENT_CHANNELS: unknown channel %s: want a list of email, sms, push", strings.Join(bad, ", "))
+	}
+	return on, nil
 }
 
 func migrate(ctx context.Context, url string, logger *slog.Logger) error {

@@ -24,6 +24,8 @@ type harness struct {
 	pay     *sandbox.Payments
 	carrier *sandbox.Carrier
 	email   *sandbox.Email
+	sms     *sandbox.SMS
+	push    *sandbox.Push
 	in      workflows.Input
 }
 
@@ -37,6 +39,8 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 		pay:     sandbox.NewPayments(),
 		carrier: sandbox.NewCarrier("https://track.example/"),
 		email:   &sandbox.Email{},
+		sms:     &sandbox.SMS{},
+		push:    &sandbox.Push{},
 	}
 	for _, l := range []activities.Location{
 		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin", Hours: openMonToSat(),
@@ -53,8 +57,11 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 		h.setStock(loc, "STRAP-LEA-20", 10)
 	}
 	h.env.SetStartTime(mondayMorning)
-	h.email.Now = h.env.Now
-	registry.Register(h.env, h.store, registry.Providers{Payments: h.pay, Carrier: h.carrier, Email: h.email})
+	h.email.Now, h.sms.Now, h.push.Now = h.env.Now, h.env.Now, h.env.Now
+	err := registry.Register(h.env, h.store, registry.Providers{Payments: h.pay, Carrier: h.carrier, Email: h.email, SMS: h.sms, Push: h.push})
+	if err != nil {
+		t.Fatal(err)
+	}
 	order := workflows.Order{
 		OrderID: "A-10001",
 		Customer: activities.Customer{ID: "C-1", Name: "Mia Schmidt", Email: "mia@example.com",

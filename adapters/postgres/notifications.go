@@ -16,10 +16,11 @@ func (s *Store) Begin(ctx context.Context, rec activities.NotificationRecord) (a
 	if rec.Key == "" || rec.OrderID == "" {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %q: %w", rec.Key, activities.ErrInvalidRequest)
 	}
+	// A failed row (the provider refused it for now) is armed again: this attempt sends.
 	tag, err := s.pool.Exec(ctx, `
 		insert into notifications (key, order_id, touchpoint, channel, status)
 		values ($1, $2, $3, $4, $5)
-		on conflict (key) do nothing`,
+		on conflict (key) do update set status = 'sending' where notifications.status = 'failed'`,
 		rec.Key, rec.OrderID, string(rec.Touchpoint), rec.Channel, activities.NotificationSending)
 	if err != nil {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
@@ -81,6 +82,49 @@ func (s *Store) Complete(ctx context.Context, key, providerMessageID string) err
 	})
 	if err != nil {
 		return fmt.Errorf("complete notification %s: %w", key, err)
+	}
+	return nil
+}
+
+// Settle gives a row that was not sent its fate: failed (the next Begin arms it
+// again), undeliverable or unconfirmed; the last two add the journey entry
+// "<key>:<status>" with the detail in the same transaction. A sent row is never
+// changed; an unknown key is an error wrapping ErrNotFound.
+func (s *Store) Settle(ctx context.Context, key, status, detail string) error {
+	switch status {
+	case activities.NotificationFailed, activities.NotificationUndeliverable, activities.NotificationUnconfirmed:
+	default:
+		return fmt.Errorf("settle notification %s as %q: %w", key, status, activities.ErrInvalidRequest)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var orderID, was string
+		err := tx.QueryRow(ctx, `select order_id, status from notifications where key = $1 for update`, key).Scan(&orderID, &was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("notification %s: %w", key, activities.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read notification: %w", err)
+		}
+		if was == activities.NotificationSent {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `update notifications set status = $2, detail = $3 where key = $1`, key, status, detail); err != nil {
+			return fmt.Errorf("update notification: %w", err)
+		}
+		if status == activities.NotificationFailed {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `
+			insert into order_journey (order_id, kind, entry_key, detail, at)
+			values ($1, $2, $3, $4, now())
+			on conflict (order_id, entry_key) do nothing`,
+			orderID, activities.EntryNotification, key+":"+status, detail); err != nil {
+			return fmt.Errorf("insert journey entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle notification %s as %s: %w", key, status, err)
 	}
 	return nil
 }

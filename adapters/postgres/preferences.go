@@ -11,7 +11,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-var _ activities.ConsentStore = (*Store)(nil)
+var _ activities.ContactDirectory = (*Store)(nil)
 
 // ContactPreferences is how a customer wants to hear from us, kept apart from any
 // one order so that consent can change after checkout.
@@ -22,24 +22,36 @@ type ContactPreferences struct {
 	Locale           string
 	TimeZone         string
 	MarketingConsent bool
-	UpdatedAt        time.Time
+	// PushToken is the app's FCM registration token; empty when there is no app.
+	PushToken string
+	// Channels the customer allows; empty means all (email, sms, push).
+	Channels  []string
+	UpdatedAt time.Time
 }
+
+// allChannels are the channels a customer allows unless they say otherwise.
+var allChannels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
 
 // SavePreferences upserts a customer's contact preferences. An older write never
 // overwrites a newer one.
 func (s *Store) SavePreferences(ctx context.Context, p ContactPreferences) error {
+	channels := p.Channels
+	if len(channels) == 0 {
+		channels = allChannels
+	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO contact_preferences (customer_id, email, phone, locale, time_zone, marketing_consent, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO contact_preferences (customer_id, email, phone, locale, time_zone, marketing_consent, push_token, channels, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (customer_id) DO UPDATE SET
 			email = EXCLUDED.email, phone = EXCLUDED.phone, locale = EXCLUDED.locale,
 			time_zone = EXCLUDED.time_zone, marketing_consent = EXCLUDED.marketing_consent,
+			push_token = EXCLUDED.push_token, channels = EXCLUDED.channels,
 			updated_at = EXCLUDED.updated_at,
 			-- a new address may well work: forget that the old one bounced
 			email_undeliverable = contact_preferences.email_undeliverable AND contact_preferences.email = EXCLUDED.email,
 			sms_undeliverable = contact_preferences.sms_undeliverable AND contact_preferences.phone = EXCLUDED.phone
 		WHERE contact_preferences.updated_at <= EXCLUDED.updated_at`,
-		p.CustomerID, p.Email, p.Phone, p.Locale, p.TimeZone, p.MarketingConsent, p.UpdatedAt)
+		p.CustomerID, p.Email, p.Phone, p.Locale, p.TimeZone, p.MarketingConsent, p.PushToken, channels, p.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("save preferences of %s: %w", p.CustomerID, err)
 	}
@@ -57,6 +69,54 @@ func (s *Store) MarketingConsent(ctx context.Context, customerID string) (bool, 
 		return false, fmt.Errorf("read consent of %s: %w", customerID, err)
 	}
 	return ok, nil
+}
+
+// Contact returns the customer's contact preferences as the notifications read
+// them at send time; found=false when the customer has none.
+func (s *Store) Contact(ctx context.Context, customerID string) (activities.Contact, bool, error) {
+	var c activities.Contact
+	err := s.pool.QueryRow(ctx, `
+		SELECT email, phone, push_token, locale, time_zone, channels, marketing_consent,
+			email_undeliverable, sms_undeliverable
+		FROM contact_preferences WHERE customer_id = $1`, customerID,
+	).Scan(&c.Email, &c.Phone, &c.PushToken, &c.Locale, &c.TimeZone, &c.Channels, &c.MarketingConsent,
+		&c.EmailUndeliverable, &c.SMSUndeliverable)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return activities.Contact{}, false, nil
+	}
+	if err != nil {
+		return activities.Contact{}, false, fmt.Errorf("read contact preferences of %s: %w", customerID, err)
+	}
+	return c, true, nil
+}
+
+// Preferences returns the customer's contact preferences, or an error wrapping
+// ErrNotFound.
+func (s *Store) Preferences(ctx context.Context, customerID string) (ContactPreferences, error) {
+	p := ContactPreferences{CustomerID: customerID}
+	err := s.pool.QueryRow(ctx, `
+		SELECT email, phone, push_token, locale, time_zone, channels, marketing_consent, updated_at
+		FROM contact_preferences WHERE customer_id = $1`, customerID,
+	).Scan(&p.Email, &p.Phone, &p.PushToken, &p.Locale, &p.TimeZone, &p.Channels, &p.MarketingConsent, &p.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ContactPreferences{}, fmt.Errorf("preferences of %s: %w", customerID, activities.ErrNotFound)
+	}
+	if err != nil {
+		return ContactPreferences{}, fmt.Errorf("read preferences of %s: %w", customerID, err)
+	}
+	return p, nil
+}
+
+// DropPushToken forgets the customer's push token if it is still token (FCM said
+// the app is gone); a token registered since is kept.
+func (s *Store) DropPushToken(ctx context.Context, customerID, token string) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE contact_preferences SET push_token = '' WHERE customer_id = $1 AND push_token = $2 AND $2 <> ''`,
+		customerID, token)
+	if err != nil {
+		return fmt.Errorf("drop push token of %s: %w", customerID, err)
+	}
+	return nil
 }
 
 // Ping checks that PostgreSQL answers, for readiness probes.

@@ -14,10 +14,6 @@ import (
 // objects (a PaymentIntent, a tracking code, a message SID), so each event is
 // routed to its order through the rows below.
 
-// channelSMS is the notifications channel of text messages; the activities
-// package names only email so far.
-const channelSMS = "sms"
-
 // WebhookEventSeen reports whether a provider's event was already handled. The
 // webhook handlers check it before acting and call RecordWebhookEvent only after
 // acting, so that an event whose action failed is retried by the provider.
@@ -116,10 +112,10 @@ func (s *Store) NotificationByMessageID(ctx context.Context, providerMessageID s
 // -infinity, so that SavePreferences (which keeps the newer of two writes) still
 // fills in the address and consent later.
 func (s *Store) MarkUndeliverable(ctx context.Context, orderID, channel string) error {
-	if channel != activities.ChannelEmail && channel != channelSMS {
+	if channel != activities.ChannelEmail && channel != activities.ChannelSMS {
 		return fmt.Errorf("mark channel %q of order %s undeliverable: %w", channel, orderID, activities.ErrInvalidRequest)
 	}
-	email, sms := channel == activities.ChannelEmail, channel == channelSMS
+	email, sms := channel == activities.ChannelEmail, channel == activities.ChannelSMS
 	tag, err := s.pool.Exec(ctx, `
 		insert into contact_preferences (customer_id, email_undeliverable, sms_undeliverable, updated_at)
 		select customer_id, $2, $3, '-infinity' from orders where order_id = $1

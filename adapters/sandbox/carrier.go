@@ -35,6 +35,8 @@ const (
 type Carrier struct {
 	// TrackingBaseURL is where tracking links point, followed by the tracking code.
 	TrackingBaseURL string
+	// Faults fail a share of purchases before anything is bought (see Faults).
+	Faults Faults
 
 	mu       sync.Mutex
 	bought   map[string]activities.Label
@@ -60,6 +62,9 @@ func (c *Carrier) Name() string { return CarrierName }
 func (c *Carrier) BuyLabel(_ context.Context, req activities.LabelRequest) (activities.Label, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.Faults.inject("label", req.IdempotencyKey); err != nil {
+		return activities.Label{}, err
+	}
 	if l, ok := c.bought[req.IdempotencyKey]; ok {
 		return l, nil
 	}

@@ -50,6 +50,9 @@ func (s *Email) SendEmail(ctx context.Context, e activities.Email) (string, erro
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sandbox email %s: %w", e.NotificationKey, err)
 	}
+	if err := s.Faults.inject("email", e.NotificationKey); err != nil {
+		return "", err
+	}
 	switch {
 	case e.To == "" || e.NotificationKey == "":
 		return "", fmt.Errorf("sandbox email %s: recipient and notification key are required: %w", e.NotificationKey, activities.ErrInvalidRequest)

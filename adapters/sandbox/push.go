@@ -39,6 +39,9 @@ func (s *Push) SendPush(ctx context.Context, p activities.Push) (string, error) 
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sandbox push %s: %w", p.NotificationKey, err)
 	}
+	if err := s.Faults.inject("push", p.NotificationKey); err != nil {
+		return "", err
+	}
 	switch {
 	case p.Token == "" || p.NotificationKey == "" || (p.Title == "" && p.Body == ""):
 		return "", fmt.Errorf("sandbox push %s: token, notification key and a title or body are required: %w", p.NotificationKey, activities.ErrInvalidRequest)

@@ -16,6 +16,8 @@ type sentLog[T any] struct {
 	Deliver func(ctx context.Context, m T) error
 	// Now stamps sent messages; time.Now unless set (tests pass a virtual clock).
 	Now func() time.Time
+	// Faults fail a share of sends before anything is sent (see Faults).
+	Faults Faults
 
 	mu       sync.Mutex
 	sent     []T

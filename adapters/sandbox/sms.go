@@ -37,6 +37,9 @@ func (s *SMS) SendSMS(ctx context.Context, m activities.SMS) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sandbox sms %s: %w", m.NotificationKey, err)
 	}
+	if err := s.Faults.inject("sms", m.NotificationKey); err != nil {
+		return "", err
+	}
 	switch {
 	case m.To == "" || m.Body == "" || m.NotificationKey == "":
 		return "", fmt.Errorf("sandbox sms %s: recipient, body and notification key are required: %w", m.NotificationKey, activities.ErrInvalidRequest)

@@ -25,7 +25,7 @@ type Store struct {
 	orders        map[string]*storeOrder
 	journey       map[string][]activities.JourneyEntry
 	notifications map[string]activities.NotificationRecord
-	consents      map[string]bool // customer ID → marketing consent
+	contacts      map[string]activities.Contact // customer ID → preferences
 	now           func() time.Time
 }
 
@@ -37,7 +37,7 @@ var (
 	_ activities.ShipmentStore     = (*Store)(nil)
 	_ activities.JourneyStore      = (*Store)(nil)
 	_ activities.NotificationLog   = (*Store)(nil)
-	_ activities.ConsentStore      = (*Store)(nil)
+	_ activities.ContactDirectory  = (*Store)(nil)
 )
 
 // StorePickTask is a pick task as the fake keeps it: the task, and once staff
@@ -76,7 +76,7 @@ func NewStore() *Store {
 		orders:        map[string]*storeOrder{},
 		journey:       map[string][]activities.JourneyEntry{},
 		notifications: map[string]activities.NotificationRecord{},
-		consents:      map[string]bool{},
+		contacts:      map[string]activities.Contact{},
 		now:           time.Now,
 	}
 }
@@ -379,7 +379,21 @@ func (s *Store) NeedsAttention(orderID string) bool {
 func (s *Store) SetMarketingConsent(customerID string, consent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.consents[customerID] = consent
+	c, ok := s.contacts[customerID]
+	if !ok {
+		c.Channels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
+	}
+	c.MarketingConsent = consent
+	s.contacts[customerID] = c
+}
+
+// SetContact replaces a customer's contact preferences, as the checkout or the
+// preferences API would.
+func (s *Store) SetContact(customerID string, c activities.Contact) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Channels = append([]string(nil), c.Channels...)
+	s.contacts[customerID] = c
 }
 
 // MarketingConsent returns the customer's consent now; an unknown customer has
@@ -387,11 +401,53 @@ func (s *Store) SetMarketingConsent(customerID string, consent bool) {
 func (s *Store) MarketingConsent(_ context.Context, customerID string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.consents[customerID], nil
+	return s.contacts[customerID].MarketingConsent, nil
+}
+
+// Contact returns the customer's preferences; found=false when there are none.
+func (s *Store) Contact(_ context.Context, customerID string) (activities.Contact, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.contacts[customerID]
+	c.Channels = append([]string(nil), c.Channels...)
+	return c, ok, nil
+}
+
+// DropPushToken forgets the customer's push token if it is still token.
+func (s *Store) DropPushToken(_ context.Context, customerID, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.contacts[customerID]; ok && c.PushToken == token {
+		c.PushToken = ""
+		s.contacts[customerID] = c
+	}
+	return nil
+}
+
+// MarkUndeliverable marks a channel ("email" or "sms") of the order's customer as
+// undeliverable; an order the store has no stage for wraps ErrNotFound.
+func (s *Store) MarkUndeliverable(_ context.Context, orderID, channel string) error {
+	if channel != activities.ChannelEmail && channel != activities.ChannelSMS {
+		return fmt.Errorf("mark channel %q of order %s undeliverable: %w", channel, orderID, activities.ErrInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[orderID]
+	if !ok {
+		return fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
+	}
+	c := s.contacts[o.summary.CustomerID]
+	if channel == activities.ChannelEmail {
+		c.EmailUndeliverable = true
+	} else {
+		c.SMSUndeliverable = true
+	}
+	s.contacts[o.summary.CustomerID] = c
+	return nil
 }
 
 // Begin writes the notification row in status "sending", or returns the existing
-// row with fresh=false.
+// row with fresh=false; a failed row is set to "sending" again (fresh=true).
 func (s *Store) Begin(_ context.Context, rec activities.NotificationRecord) (activities.NotificationRecord, bool, error) {
 	if rec.Key == "" || rec.OrderID == "" {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %q: %w", rec.Key, activities.ErrInvalidRequest)
@@ -399,7 +455,12 @@ func (s *Store) Begin(_ context.Context, rec activities.NotificationRecord) (act
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.notifications[rec.Key]; ok {
-		return old, false, nil
+		if old.Status != activities.NotificationFailed {
+			return old, false, nil
+		}
+		old.Status = activities.NotificationSending
+		s.notifications[rec.Key] = old
+		return old, true, nil
 	}
 	rec.Status, rec.ProviderMessageID = activities.NotificationSending, ""
 	s.notifications[rec.Key] = rec
@@ -421,6 +482,32 @@ func (s *Store) Complete(_ context.Context, key, providerMessageID string) error
 	}
 	s.addEntry(activities.JourneyEntry{OrderID: rec.OrderID, Kind: activities.EntryNotification, Key: key,
 		Detail: string(rec.Touchpoint) + " via " + rec.Channel, At: storeTime(s.now())})
+	return nil
+}
+
+// Settle gives an unsent row its fate; undeliverable and unconfirmed add a journey
+// entry "<key>:<status>". A sent row is never changed.
+func (s *Store) Settle(_ context.Context, key, status, detail string) error {
+	switch status {
+	case activities.NotificationFailed, activities.NotificationUndeliverable, activities.NotificationUnconfirmed:
+	default:
+		return fmt.Errorf("settle notification %s as %q: %w", key, status, activities.ErrInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.notifications[key]
+	if !ok {
+		return fmt.Errorf("settle notification %s: %w", key, activities.ErrNotFound)
+	}
+	if rec.Status == activities.NotificationSent {
+		return nil
+	}
+	rec.Status = status
+	s.notifications[key] = rec
+	if status != activities.NotificationFailed {
+		s.addEntry(activities.JourneyEntry{OrderID: rec.OrderID, Kind: activities.EntryNotification, Key: key + ":" + status,
+			Detail: detail, At: storeTime(s.now())})
+	}
 	return nil
 }
 

@@ -55,6 +55,8 @@ func randomHex(t *testing.T, n int) string {
 type systemSettings struct {
 	api         api.Config
 	carrierStep time.Duration
+	// faultRate fails that share of sandbox provider calls (chaos tests).
+	faultRate float64
 }
 
 // systemOption changes the system newSystem builds.
@@ -109,9 +111,13 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 
 	// A task queue of its own, so parallel tests never run each other's orders.
 	tq := "e2e-" + randomHex(t, 6)
-	providers, sim := registry.Sandbox(store, c, "http://tracking.test/", settings.carrierStep, logger)
+	providers, sim := registry.Sandbox(store, c, registry.SandboxConfig{
+		TrackingBaseURL: "http://tracking.test/", CarrierStep: settings.carrierStep, FaultRate: settings.faultRate, Logger: logger,
+	})
 	w := worker.New(c, tq, worker.Options{})
-	registry.Register(w, store, providers)
+	if err := registry.Register(w, store, providers); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

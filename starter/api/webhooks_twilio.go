@@ -17,9 +17,6 @@ import (
 // and value in name order.
 const twilioSignatureHeader = "X-Twilio-Signature"
 
-// channelSMS is the notifications channel of text messages.
-const channelSMS = "sms"
-
 // twilioFailures are the terminal message statuses after which the number is not
 // worth another try. Queued, sent and delivered change nothing.
 var twilioFailures = map[string]bool{"failed": true, "undelivered": true}
@@ -73,7 +70,7 @@ func (s *Server) twilioWebhook(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return s.unrouted(ref, err)
 		}
-		return s.undeliverable(ctx, ref, rec.OrderID, channelSMS, activities.JourneyEntry{
+		return s.undeliverable(ctx, ref, rec.OrderID, activities.ChannelSMS, activities.JourneyEntry{
 			OrderID: rec.OrderID, Kind: activities.EntryNotification, Key: "webhook:twilio:" + ref.eventID,
 			Detail: twilioDetail(status, params["ErrorCode"]), Actor: providerTwilio, At: s.cfg.Now().UTC(),
 		})

@@ -1,14 +1,19 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
+	"google.golang.org/api/option"
+
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
+	"github.com/everywherecommerce/fulfilment/adapters/fcm"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sendgrid"
 	"github.com/everywherecommerce/fulfilment/adapters/stripe"
+	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 )
 
 // LiveConfig holds the credentials of the live providers; worker/main.go fills it
@@ -21,6 +26,12 @@ type LiveConfig struct {
 	SendGridAPIKey  string
 	EmailFrom       string
 	EmailFromName   string
+	// SMS, when set, sends text messages through Twilio; nil sends none.
+	SMS *twilio.Config
+	// FCMProjectID, when set, sends app pushes through FCM with the service
+	// account key in FCMCredentialsFile; empty sends none.
+	FCMProjectID       string
+	FCMCredentialsFile string
 }
 
 // providerTimeout bounds one provider call: well inside the activities' 30 s
@@ -29,8 +40,9 @@ const providerTimeout = 20 * time.Second
 
 // Live builds the real adapters: Stripe for payments, EasyPost for labels (its
 // purchases logged in PostgreSQL before buying), SendGrid for email. Each gets an
-// HTTP client of its own with a timeout.
-func Live(cfg LiveConfig, store *postgres.Store) (Providers, error) {
+// HTTP client of its own with a timeout. Twilio for SMS and FCM for push are
+// optional: without them customers hear by email only.
+func Live(ctx context.Context, cfg LiveConfig, store *postgres.Store) (Providers, error) {
 	payments, err := stripe.NewPayments(stripe.Config{SecretKey: cfg.StripeSecretKey, HTTPClient: &http.Client{Timeout: providerTimeout}})
 	if err != nil {
 		return Providers{}, fmt.Errorf("stripe: %w", err)
@@ -50,5 +62,22 @@ func Live(cfg LiveConfig, store *postgres.Store) (Providers, error) {
 	if err != nil {
 		return Providers{}, fmt.Errorf("sendgrid: %w", err)
 	}
-	return Providers{Payments: payments, Carrier: carrier, Email: email}, nil
+	p := Providers{Payments: payments, Carrier: carrier, Email: email}
+	if cfg.SMS != nil {
+		smsCfg := *cfg.SMS
+		smsCfg.HTTPClient = &http.Client{Timeout: providerTimeout}
+		sms, err := twilio.New(smsCfg)
+		if err != nil {
+			return Providers{}, err
+		}
+		p.SMS = sms
+	}
+	if cfg.FCMProjectID != "" {
+		push, err := fcm.New(ctx, cfg.FCMProjectID, option.WithCredentialsFile(cfg.FCMCredentialsFile))
+		if err != nil {
+			return Providers{}, err
+		}
+		p.Push = push
+	}
+	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -19,7 +20,7 @@ type Store interface {
 	activities.ShipmentStore
 	activities.JourneyStore
 	activities.NotificationLog
-	activities.ConsentStore
+	activities.ContactDirectory
 }
 
 // Providers are the external providers: sandbox fakes or live adapters.
@@ -27,6 +28,9 @@ type Providers struct {
 	Payments activities.PaymentProvider
 	Carrier  activities.Carrier
 	Email    activities.EmailSender
+	// SMS and Push may be nil: a system without them notifies by email only.
+	SMS  activities.SMSSender
+	Push activities.PushSender
 }
 
 // Registrar is the part of worker.Registry used here; a worker and the test
@@ -38,12 +42,19 @@ type Registrar interface {
 
 var _ Registrar = worker.Worker(nil)
 
-// Register adds the workflow and every activity struct to r.
-func Register(r Registrar, store Store, p Providers) {
+// Register adds the workflow and every activity struct to r. It fails only if the
+// embedded message templates do not load.
+func Register(r Registrar, store Store, p Providers) error {
+	catalog, err := messages.Load()
+	if err != nil {
+		return err
+	}
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
-	notifications := &activities.Notifications{Log: store, Email: p.Email, Consents: store, Locations: store, Journey: store}
+	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
+		Contacts: store, Locations: store, Journey: store, Messages: catalog}
 	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
 	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
 	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications})
+	return nil
 }

@@ -10,24 +10,53 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
-// Sandbox builds the sandbox providers for a system backed by PostgreSQL: emails
-// land in the outbox table (shown by the starter at /dev/outbox) and the carrier
-// simulator plays tracking events for sandbox labels into the order workflows.
-func Sandbox(store *postgres.Store, c client.Client, trackingBaseURL string, step time.Duration, logger *slog.Logger) (Providers, *sandbox.CarrierSimulator) {
-	email := &sandbox.Email{}
+// SandboxConfig configures the sandbox providers.
+type SandboxConfig struct {
+	// TrackingBaseURL is where the sandbox carrier's tracking links point.
+	TrackingBaseURL string
+	// CarrierStep is the time between two simulated tracking events.
+	CarrierStep time.Duration
+	// FaultRate (0 to 1) fails that share of provider calls with a retryable error
+	// before they do anything, for chaos tests; 0 never.
+	FaultRate float64
+	Logger    *slog.Logger
+}
+
+// Sandbox builds the sandbox providers for a system backed by PostgreSQL: emails,
+// text messages and pushes land in the outbox table (shown by the starter at
+// /dev/outbox) and the carrier simulator plays tracking events for sandbox labels
+// into the order workflows.
+func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Providers, *sandbox.CarrierSimulator) {
+	email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
 	email.Deliver = func(ctx context.Context, m sandbox.SentEmail) error {
 		return store.PutOutbox(ctx, postgres.OutboxMessage{
-			Channel: "email", Recipient: m.To, Subject: m.Subject, Body: m.Text, NotificationKey: m.NotificationKey,
+			Channel: activities.ChannelEmail, Recipient: m.To, Subject: m.Subject, Body: m.Text, NotificationKey: m.NotificationKey,
 		})
 	}
+	sms.Deliver = func(ctx context.Context, m sandbox.SentSMS) error {
+		return store.PutOutbox(ctx, postgres.OutboxMessage{
+			Channel: activities.ChannelSMS, Recipient: m.To, Body: m.Body, NotificationKey: m.NotificationKey,
+		})
+	}
+	push.Deliver = func(ctx context.Context, m sandbox.SentPush) error {
+		return store.PutOutbox(ctx, postgres.OutboxMessage{
+			Channel: activities.ChannelPush, Recipient: "app " + maskToken(m.Token), Subject: m.Title, Body: m.Body, NotificationKey: m.NotificationKey,
+		})
+	}
+	payments, carrier := sandbox.NewPayments(), sandbox.NewCarrier(cfg.TrackingBaseURL)
+	payments.FaultRate = cfg.FaultRate
+	for _, f := range []*sandbox.Faults{&carrier.Faults, &email.Faults, &sms.Faults, &push.Faults} {
+		f.Rate = cfg.FaultRate
+	}
 	sim := &sandbox.CarrierSimulator{
-		Step:   step,
-		Logger: logger,
+		Step:   cfg.CarrierStep,
+		Logger: cfg.Logger,
 		Shipments: func(ctx context.Context) ([]sandbox.TrackedShipment, error) {
 			rows, err := store.ActiveShipments(ctx, sandbox.CarrierName)
 			if err != nil {
@@ -51,7 +80,15 @@ func Sandbox(store *postgres.Store, c client.Client, trackingBaseURL string, ste
 			})
 		},
 	}
-	return Providers{Payments: sandbox.NewPayments(), Carrier: sandbox.NewCarrier(trackingBaseURL), Email: email}, sim
+	return Providers{Payments: payments, Carrier: carrier, Email: email, SMS: sms, Push: push}, sim
+}
+
+// maskToken shows the end of a push token only: it is a credential of the device.
+func maskToken(token string) string {
+	if len(token) <= 4 {
+		return "…"
+	}
+	return "…" + token[len(token)-4:]
 }
 
 // SignalCarrierEvent hands a tracking event to the order's workflow. An order

@@ -1,0 +1,35 @@
+package sandbox
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+)
+
+// Faults injects random retryable failures for load and chaos tests: with
+// probability Rate a call fails before it does anything, like a provider that
+// answered 503. The zero value never fails. Set Rate before the first call.
+type Faults struct {
+	// Rate is the probability (0 to 1) that a call fails.
+	Rate float64
+
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+// inject returns an injected failure for op with probability Rate, else nil.
+func (f *Faults) inject(op, key string) error {
+	if f.Rate <= 0 {
+		return nil
+	}
+	f.mu.Lock()
+	if f.rng == nil {
+		f.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	hit := f.rng.Float64() < f.Rate
+	f.mu.Unlock()
+	if !hit {
+		return nil
+	}
+	return fmt.Errorf("sandbox %s %s: %w", op, key, errFault)
+}
