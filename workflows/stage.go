@@ -22,6 +22,16 @@ const (
 	StageCompleted        Stage = "completed"
 )
 
+// Stages returns every stage in lifecycle order, so that stage names from outside
+// (the order list's filter) are checked against the same list the workflow uses.
+func Stages() []Stage {
+	return []Stage{
+		StageAccepted, StageRejected, StagePaymentCaptured, StagePaymentFailed, StagePicking, StagePicked,
+		StageInTransitToStore, StageReadyForPickup, StagePickedUp, StageShipped, StageDelivered,
+		StageCancelled, StageReviewRequested, StageCompleted,
+	}
+}
+
 // Checkout outcomes returned to the checkout service.
 const (
 	OutcomeCaptured      = "captured"

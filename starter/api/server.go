@@ -42,6 +42,9 @@ type Store interface {
 	RecordFailedPickup(ctx context.Context, orderID string) (int, error)
 	FailedPickups(ctx context.Context, orderID string) (int, error)
 	ResetFailedPickups(ctx context.Context, orderID string) error
+	ClaimPickupAttempt(ctx context.Context, tokenHash, orderID string, limit int, window time.Duration) (int64, time.Duration, error)
+	ReleasePickupAttempt(ctx context.Context, id int64) error
+	ListOrders(ctx context.Context, f postgres.OrderFilter) ([]postgres.OrderRow, error)
 	Ping(ctx context.Context) error
 	WebhookStore
 }
@@ -59,6 +62,12 @@ type Config struct {
 	UIOrigins []string
 	// Now is the clock; time.Now unless a test sets it.
 	Now func() time.Time
+	// PickupTokenLimit is how many wrong pickup codes one token may enter within
+	// PickupTokenWindow, across all orders, before its tries answer 429: a counter
+	// mistypes a few codes an hour, a script guessing codes hundreds. 20 unless set.
+	PickupTokenLimit int
+	// PickupTokenWindow is the sliding window of PickupTokenLimit; 10 minutes unless set.
+	PickupTokenWindow time.Duration
 
 	// Provider webhook secrets: a provider's route (POST /v1/webhooks/<provider>)
 	// exists only when its secret is set, and answers 404 otherwise.
@@ -93,6 +102,12 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 	if cfg.TaskQueue == "" {
 		cfg.TaskQueue = workflows.TaskQueue
 	}
+	if cfg.PickupTokenLimit <= 0 {
+		cfg.PickupTokenLimit = 20
+	}
+	if cfg.PickupTokenWindow <= 0 {
+		cfg.PickupTokenWindow = 10 * time.Minute
+	}
 	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger}
 }
 
@@ -107,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle("GET /v1/me", s.auth(s.me, roleCheckout, roleStaff, roleSupport))
 	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
+	mux.Handle("GET /v1/orders", s.auth(s.listOrders, roleSupport, roleStaff))
 	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
 	mux.Handle("POST /v1/orders/{id}/cancel", s.auth(s.cancelOrder, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/extend-pickup", s.auth(s.extendPickup, roleSupport))

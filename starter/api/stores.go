@@ -1,15 +1,21 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -84,6 +90,24 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The token's allowance of wrong codes is claimed before anything else, so
+	// that a throttled try changes nothing: no attempt on the order, no update.
+	attempt, wait, err := s.store.ClaimPickupAttempt(r.Context(), postgres.HashToken(bearerToken(r)), id,
+		s.cfg.PickupTokenLimit, s.cfg.PickupTokenWindow)
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot check the token's pickup attempts now.", err))
+		return
+	}
+	if attempt == 0 {
+		s.throttlePickup(w, r, wait)
+		return
+	}
+	wrong := false
+	defer func() {
+		if !wrong {
+			s.releasePickupAttempt(r, attempt)
+		}
+	}()
 	failed, err := s.store.FailedPickups(r.Context(), id)
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot read the order now.", err))
@@ -98,6 +122,7 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 		StoreID: r.PathValue("store"), Code: strings.TrimSpace(body.Code), By: who,
 	}, &out)
 	if err != nil && strings.Contains(err.Error(), workflows.ErrWrongPickupCode.Error()) {
+		wrong = true // the claim stays: it is one of the token's wrong codes
 		s.problem(w, r, s.wrongCode(r, id))
 		return
 	}
@@ -120,6 +145,39 @@ func (s *Server) wrongCode(r *http.Request, id string) error {
 	p := newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
 	p.Extra = map[string]any{"attempts_left": MaxPickupAttempts - failed}
 	return p
+}
+
+// bearerToken is the request's bearer token; auth has already checked it.
+func bearerToken(r *http.Request) string {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return token
+}
+
+// throttlePickup answers 429 to a token that entered PickupTokenLimit wrong codes
+// within PickupTokenWindow, with Retry-After when its oldest one leaves the window.
+func (s *Server) throttlePickup(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := int(math.Ceil(wait.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	p := newProblem(http.StatusTooManyRequests, "too-many-pickup-codes", "Too many wrong pickup codes",
+		fmt.Sprintf("This token entered %d wrong pickup codes within %s; try again in %d seconds.",
+			s.cfg.PickupTokenLimit, s.cfg.PickupTokenWindow, secs))
+	p.Extra = map[string]any{"retry_after": secs}
+	s.problem(w, r, p)
+}
+
+// releasePickupAttempt gives back the token's claim of a try that was not a wrong
+// code. It runs after the answer is decided, so it must not end with the request.
+func (s *Server) releasePickupAttempt(r *http.Request, id int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if err := s.store.ReleasePickupAttempt(ctx, id); err != nil {
+		// The claim then counts against the token until it leaves the window: too
+		// strict for a while, never too lenient.
+		s.logger.Warn("release pickup attempt", "attempt_id", id, "error", err)
+	}
 }
 
 // lockPickup locks the handover in the workflow (once) and answers 423.
