@@ -45,6 +45,7 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 			s.problem(w, r, unavailable("Cannot check the token now.", err))
 			return
 		}
+		noteCaller(r.Context(), p) // the request's log line names who called, even when refused
 		if !slices.Contains(roles, p.Role) {
 			s.problem(w, r, newProblem(http.StatusForbidden, "forbidden", "Forbidden", "This token's role may not use this route."))
 			return

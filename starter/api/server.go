@@ -92,6 +92,7 @@ type Server struct {
 	store    Store
 	codec    converter.PayloadCodec
 	logger   *slog.Logger
+	metrics  *metrics
 }
 
 // New builds the service.
@@ -108,17 +109,25 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 	if cfg.PickupTokenWindow <= 0 {
 		cfg.PickupTokenWindow = 10 * time.Minute
 	}
-	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger}
+	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics()}
 }
 
 // maxBody caps request bodies: an order of 50 lines is a few kilobytes.
 const maxBody = 64 << 10
 
-// Handler returns the routes.
+// Handler returns the routes, each request counted, timed and logged (observe).
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	return s.observe(s.routes())
+}
+
+// routes registers every route on a mux that remembers their patterns, so that
+// the OpenAPI test compares the document with this list and no copy of it.
+func (s *Server) routes() *routeMux {
+	mux := newRouteMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 
 	mux.Handle("GET /v1/me", s.auth(s.me, roleCheckout, roleStaff, roleSupport))
 	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
@@ -143,6 +152,25 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /dev/tracking/{code}", s.tracking)
 	}
 	return mux
+}
+
+// routeMux is a ServeMux that records each pattern as it is registered.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern and records the pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.ServeMux.Handle(pattern, h)
+	m.patterns = append(m.patterns, pattern)
+}
+
+// HandleFunc registers h for pattern and records the pattern.
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

@@ -60,7 +60,7 @@ const (
 const maxWebhookBody = 1 << 20
 
 // webhookRoutes registers the routes of the providers whose secret is configured.
-func (s *Server) webhookRoutes(mux *http.ServeMux) {
+func (s *Server) webhookRoutes(mux *routeMux) {
 	if s.cfg.StripeWebhookSecret != "" {
 		mux.HandleFunc("POST /v1/webhooks/stripe", s.stripeWebhook)
 	}
