@@ -305,4 +305,3 @@ func beginSending(t *testing.T, f notifier, key, channel string) {
 }
 
 func ptr[T any](v T) *T { return &v }
-

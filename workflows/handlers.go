@@ -40,6 +40,7 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 		{UpdateExtendPickup, f.handleExtendPickup, f.validateExtendPickup},
 		{UpdateLockPickup, f.handleLockPickup, f.validateLockPickup},
 		{UpdateUnlockPickup, f.handleUnlockPickup, f.validateUnlockPickup},
+		{UpdateResend, f.handleResend, f.validateResend},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -222,6 +223,44 @@ func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRe
 	f.locked = false
 	err := f.setAttention(ctx, false, "handover unlocked", req.By)
 	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
+}
+
+// ErrNothingToResend: the touchpoint's message was never sent for this order.
+var ErrNothingToResend = errors.New("no such message was sent for this order")
+
+func (f *fulfilment) validateResend(req ResendRequest) error {
+	if _, ok := f.notices[req.Touchpoint]; !ok {
+		return fmt.Errorf("resend %q: %w", req.Touchpoint, ErrNothingToResend)
+	}
+	switch req.Channel {
+	case "", activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
+	default:
+		return fmt.Errorf("resend on channel %q: want email, sms or push", req.Channel)
+	}
+	return nil
+}
+
+// handleResend sends the touchpoint's last message again under a new key
+// ("...-resend-<n>"), so that it is a message of its own, and records who asked.
+func (f *fulfilment) handleResend(ctx workflow.Context, req ResendRequest) (ResendResult, error) {
+	f.resends++
+	n := f.notices[req.Touchpoint]
+	n.Resend, n.Channel = f.resends, req.Channel
+	now := workflow.Now(ctx)
+	note := fmt.Sprintf("resend %d of %s", f.resends, req.Touchpoint)
+	if req.Channel != "" {
+		note += " via " + req.Channel
+	}
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: note, Actor: req.By, At: now})
+	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction,
+		Key: fmt.Sprintf("resend:%d", f.resends), Detail: note, Actor: req.By, At: now}
+	var j *activities.Journey
+	var sent []activities.NotifyResult
+	err := workflow.ExecuteActivity(activityOptions(ctx, note), j.Resend, entry, n).Get(ctx, &sent)
+	if err != nil {
+		return ResendResult{}, fmt.Errorf("%s: %w", note, err)
+	}
+	return ResendResult{OrderID: f.in.Order.OrderID, Resend: f.resends, Sent: sent}, nil
 }
 
 // handlePaymentEvent puts a dispute or a refund made outside this workflow in the

@@ -76,6 +76,9 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 		return res, fmt.Errorf("%s: %w", summary, err)
 	}
 	f.pending, f.carry = nil, activities.Progress{}
+	for _, n := range p.Notify {
+		f.notices[n.Touchpoint] = n
+	}
 	for _, n := range res.Notified {
 		if n.Skipped != "" {
 			f.journey = append(f.journey, JourneyItem{Kind: activities.EntryNotification, Note: n.Key + " skipped: " + n.Skipped, At: workflow.Now(ctx)})

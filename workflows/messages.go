@@ -16,6 +16,7 @@ const (
 	UpdateExtendPickup   = "extend-pickup"
 	UpdateLockPickup     = "lock-pickup"
 	UpdateUnlockPickup   = "unlock-pickup"
+	UpdateResend         = "resend-notification"
 	SignalCarrierEvent   = "carrier-event"
 	SignalPaymentEvent   = "payment-event"
 	QueryStatus          = "status"
@@ -170,4 +171,20 @@ type Result struct {
 	Stage    Stage  `json:"stage"`
 	Captured int64  `json:"captured"`
 	Refunded int64  `json:"refunded"`
+}
+
+// ResendRequest asks for a touchpoint's last message again (support's resend), on
+// every channel it went to or on one.
+type ResendRequest struct {
+	Touchpoint activities.Touchpoint `json:"touchpoint"`
+	// Channel, when set, is the one channel to resend on ("email", "sms", "push").
+	Channel string `json:"channel,omitempty"`
+	By      string `json:"by"`
+}
+
+// ResendResult is what happened to the resent message on each channel.
+type ResendResult struct {
+	OrderID string                    `json:"order_id"`
+	Resend  int                       `json:"resend"`
+	Sent    []activities.NotifyResult `json:"sent"`
 }

@@ -122,7 +122,15 @@ var (
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 	localePattern   = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
+	// PhonePattern is E.164, the form SMS providers take.
+	PhonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
+
+// ValidID reports whether s is a valid order, customer, store or SKU ID.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// ValidLocale reports whether s is a language tag such as "de-DE" or "en".
+func ValidLocale(s string) bool { return localePattern.MatchString(s) }
 
 // Limits on an order's size: a checkout beyond them is a bug or an attack.
 const (
@@ -157,7 +165,9 @@ func ValidateOrder(o Order) []FieldError {
 	if at := strings.LastIndex(o.Customer.Email, "@"); at < 1 || at == len(o.Customer.Email)-1 || len(o.Customer.Email) > maxFieldLength {
 		bad("customer.email", "must be an email address")
 	}
-	text("customer.phone", o.Customer.Phone, false)
+	if o.Customer.Phone != "" && !PhonePattern.MatchString(o.Customer.Phone) {
+		bad("customer.phone", "must be a phone number in E.164 form such as \"+4915112345678\"")
+	}
 	if !localePattern.MatchString(o.Customer.Locale) {
 		bad("customer.locale", "must be a language tag such as \"de-DE\" or \"en\"")
 	}

@@ -25,6 +25,7 @@ func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 		stage:   StageAccepted,
 		changed: workflow.NewBufferedChannel(ctx, 1),
 		seen:    make(map[string]bool),
+		notices: make(map[activities.Touchpoint]activities.NotifyRequest),
 	}
 	f.pending = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx)}}
 	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx)}}
@@ -80,6 +81,9 @@ type fulfilment struct {
 	reviewAt       time.Time                        // when the review request is due (outside quiet hours)
 	journey        []JourneyItem
 	changed        workflow.Channel
+
+	notices map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
+	resends int                                                // support's resends so far: each one's key is new
 }
 
 func (f *fulfilment) run(ctx workflow.Context) (Result, error) {

@@ -27,6 +27,10 @@ type ContactPreferences struct {
 	// Channels the customer allows; empty means all (email, sms, push).
 	Channels  []string
 	UpdatedAt time.Time
+	// FromCheckout marks a checkout's write: an empty push token and no channels
+	// keep what is stored (a web checkout says nothing about the app), where the
+	// preferences API replaces everything.
+	FromCheckout bool
 }
 
 // allChannels are the channels a customer allows unless they say otherwise.
@@ -45,13 +49,15 @@ func (s *Store) SavePreferences(ctx context.Context, p ContactPreferences) error
 		ON CONFLICT (customer_id) DO UPDATE SET
 			email = EXCLUDED.email, phone = EXCLUDED.phone, locale = EXCLUDED.locale,
 			time_zone = EXCLUDED.time_zone, marketing_consent = EXCLUDED.marketing_consent,
-			push_token = EXCLUDED.push_token, channels = EXCLUDED.channels,
+			push_token = CASE WHEN $10 AND EXCLUDED.push_token = '' THEN contact_preferences.push_token ELSE EXCLUDED.push_token END,
+			channels = CASE WHEN $10 AND $11 THEN contact_preferences.channels ELSE EXCLUDED.channels END,
 			updated_at = EXCLUDED.updated_at,
 			-- a new address may well work: forget that the old one bounced
 			email_undeliverable = contact_preferences.email_undeliverable AND contact_preferences.email = EXCLUDED.email,
 			sms_undeliverable = contact_preferences.sms_undeliverable AND contact_preferences.phone = EXCLUDED.phone
 		WHERE contact_preferences.updated_at <= EXCLUDED.updated_at`,
-		p.CustomerID, p.Email, p.Phone, p.Locale, p.TimeZone, p.MarketingConsent, p.PushToken, channels, p.UpdatedAt)
+		p.CustomerID, p.Email, p.Phone, p.Locale, p.TimeZone, p.MarketingConsent, p.PushToken, channels, p.UpdatedAt,
+		p.FromCheckout, len(p.Channels) == 0)
 	if err != nil {
 		return fmt.Errorf("save preferences of %s: %w", p.CustomerID, err)
 	}

@@ -13,8 +13,17 @@ type Faults struct {
 	// Rate is the probability (0 to 1) that a call fails.
 	Rate float64
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	mu       sync.Mutex
+	rng      *rand.Rand
+	injected int
+}
+
+// Injected counts the failures injected so far, so that a chaos test can show it
+// met some.
+func (f *Faults) Injected() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.injected
 }
 
 // inject returns an injected failure for op with probability Rate, else nil.
@@ -27,6 +36,9 @@ func (f *Faults) inject(op, key string) error {
 		f.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	hit := f.rng.Float64() < f.Rate
+	if hit {
+		f.injected++
+	}
 	f.mu.Unlock()
 	if !hit {
 		return nil

@@ -40,6 +40,10 @@ type system struct {
 	client        client.Client
 	tokens        map[string]string
 	suffix        string
+	// providers are the sandbox fakes the worker uses.
+	providers registry.Providers
+	// patience is how long waitStage and pickupCode wait.
+	patience time.Duration
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -129,7 +133,11 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
-	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c, tokens: map[string]string{}, suffix: randomHex(t, 4)}
+	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c,
+		tokens: map[string]string{}, suffix: randomHex(t, 4), providers: providers, patience: 30 * time.Second}
+	if settings.faultRate > 0 {
+		s.patience = 3 * time.Minute // retries back off up to a minute
+	}
 	for name, spec := range map[string][2]string{
 		"checkout": {"checkout", ""}, "support": {"support", ""},
 		"berlin": {"staff", "berlin-mitte"}, "hamburg": {"staff", "hamburg-altona"}, "dc": {"staff", "dc-erfurt"},
@@ -213,7 +221,7 @@ func (s *system) orderBody(id, method string) map[string]any {
 // waitStage polls the orders projection until the order reaches stage.
 func (s *system) waitStage(id, stage string) {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(s.patience)
 	for {
 		row, err := s.store.OrderRow(context.Background(), id)
 		if err == nil && row.Stage == stage {
@@ -229,7 +237,7 @@ func (s *system) waitStage(id, stage string) {
 // result waits for the order's workflow to end and returns its result.
 func (s *system) result(id string) workflows.Result {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), s.patience)
 	defer cancel()
 	var res workflows.Result
 	if err := s.client.GetWorkflow(ctx, workflows.WorkflowID(id), "").Get(ctx, &res); err != nil {
@@ -266,9 +274,9 @@ func (s *system) stock(loc, sku string) int {
 // sandbox outbox, waiting for it to be sent.
 func (s *system) pickupCode(id string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(s.patience)
 	for {
-		msgs, err := s.store.OutboxFor(context.Background(), id+":notify:ready-for-pickup:")
+		msgs, err := s.store.OutboxFor(context.Background(), id+":notify:ready-for-pickup:email")
 		if err == nil && len(msgs) == 1 {
 			_, after, _ := strings.Cut(msgs[0].Body, "pickup code: ")
 			code, _, _ := strings.Cut(after, "\n")

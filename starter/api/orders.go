@@ -23,12 +23,17 @@ type orderRequest struct {
 	OrderID          string              `json:"order_id"`
 	Customer         activities.Customer `json:"customer"`
 	MarketingConsent bool                `json:"marketing_consent"`
-	Method           activities.Method   `json:"method"`
-	StoreID          string              `json:"store_id,omitempty"`
-	Address          *activities.Address `json:"address,omitempty"`
-	Currency         string              `json:"currency"`
-	PaymentIntentID  string              `json:"payment_intent_id"`
-	Lines            []activities.Line   `json:"lines"`
+	// PushToken is the app's push token, when the order comes from the app. It is
+	// kept with the contact preferences only, never in the order's workflow.
+	PushToken string `json:"push_token,omitempty"`
+	// Channels the customer allows (email always); none given keeps what is stored.
+	Channels        []string            `json:"channels,omitempty"`
+	Method          activities.Method   `json:"method"`
+	StoreID         string              `json:"store_id,omitempty"`
+	Address         *activities.Address `json:"address,omitempty"`
+	Currency        string              `json:"currency"`
+	PaymentIntentID string              `json:"payment_intent_id"`
+	Lines           []activities.Line   `json:"lines"`
 }
 
 func (req orderRequest) order(placedAt time.Time) workflows.Order {
@@ -66,6 +71,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
 		}
 	}
+	validateContact("", req.PushToken, req.Channels, &errs)
 	storeName, err := s.checkStore(r, order, &errs)
 	if err != nil {
 		s.problem(w, r, err)
@@ -80,6 +86,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	err = s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
 		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
 		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
+		PushToken: req.PushToken, Channels: req.Channels, FromCheckout: true,
 	})
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))

@@ -36,6 +36,7 @@ type Store interface {
 	OrderRow(ctx context.Context, orderID string) (postgres.OrderRow, error)
 	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
+	Preferences(ctx context.Context, customerID string) (postgres.ContactPreferences, error)
 	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
@@ -133,9 +134,11 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders", s.auth(s.placeOrder, roleCheckout))
 	mux.Handle("GET /v1/orders", s.auth(s.listOrders, roleSupport, roleStaff))
 	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
+	mux.Handle("PUT /v1/customers/{id}/preferences", s.auth(s.putPreferences, roleCheckout, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/cancel", s.auth(s.cancelOrder, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/extend-pickup", s.auth(s.extendPickup, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, roleSupport))
+	mux.Handle("POST /v1/orders/{id}/resend-notification", s.auth(s.resendNotification, roleSupport))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))

@@ -275,6 +275,8 @@ func (s *Server) temporalError(err error) error {
 		return notFound()
 	case strings.Contains(msg, workflows.ErrWrongStage.Error()):
 		return newProblem(http.StatusConflict, "wrong-stage", "Not possible now", "The order is not at a stage where this is possible.")
+	case strings.Contains(msg, workflows.ErrNothingToResend.Error()):
+		return newProblem(http.StatusConflict, "nothing-to-resend", "Nothing to resend", "This order's customer has not been sent that message.")
 	}
 	return err
 }

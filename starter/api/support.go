@@ -1,10 +1,12 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -81,4 +83,52 @@ func fieldProblem(field, message string) *Problem {
 	p := newProblem(http.StatusBadRequest, "validation", "Invalid request", "1 field(s) are invalid.")
 	p.Errors = []workflows.FieldError{{Field: field, Message: message}}
 	return p
+}
+
+type resendBody struct {
+	Touchpoint string `json:"touchpoint"`
+	Channel    string `json:"channel,omitempty"`
+}
+
+// resendTouchpoints are the messages support may send again.
+var resendTouchpoints = map[activities.Touchpoint]bool{
+	activities.TouchOrderConfirmed: true, activities.TouchPaymentFailed: true, activities.TouchPartialRefund: true,
+	activities.TouchReadyForPickup: true, activities.TouchPickupReminder: true, activities.TouchPickupChanged: true,
+	activities.TouchPickedUp: true, activities.TouchShipped: true, activities.TouchDelivered: true,
+	activities.TouchCancelled: true,
+}
+
+// resendNotification sends a touchpoint's last message again (a customer lost the
+// pickup code). It is a new message with a key of its own, in the journey with
+// who asked; the review request, a marketing message, is never resent.
+func (s *Server) resendNotification(w http.ResponseWriter, r *http.Request) {
+	var body resendBody
+	if err := decode(w, r, &body); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	var errs []workflows.FieldError
+	if !resendTouchpoints[activities.Touchpoint(body.Touchpoint)] {
+		errs = append(errs, workflows.FieldError{Field: "touchpoint", Message: "must be a transactional touchpoint such as \"ready-for-pickup\""})
+	}
+	switch body.Channel {
+	case "", activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
+	default:
+		errs = append(errs, workflows.FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`})
+	}
+	if len(errs) > 0 {
+		p := newProblem(http.StatusBadRequest, "validation", "Invalid request", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
+		p.Errors = errs
+		s.problem(w, r, p)
+		return
+	}
+	var out workflows.ResendResult
+	err := s.update(r, r.PathValue("id"), workflows.UpdateResend, workflows.ResendRequest{
+		Touchpoint: activities.Touchpoint(body.Touchpoint), Channel: body.Channel, By: principalFrom(r.Context()).Subject,
+	}, &out)
+	if err != nil {
+		s.problem(w, r, s.temporalError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
