@@ -185,7 +185,7 @@ func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRe
 	shift := req.Until.Sub(f.deadline)
 	f.deadline = req.Until
 	for i := f.reminded; i < len(f.reminders); i++ {
-		f.reminders[i] = f.reminders[i].Add(shift)
+		f.reminders[i] = f.quietReminder(ctx, f.reminders[i].Add(shift))
 	}
 	f.extended++
 	f.wake()

@@ -525,3 +525,19 @@ func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
 	}
 	equal(t, "attention entries", attention, []string{"payment provider reports a dispute of 327,00 EUR outside this order's flow"})
 }
+
+func TestPickupReminderIsDeferredOutOfQuietHours(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	// Picked (and ready) at 21:30 in Berlin: the first reminder, two days later,
+	// would fall into the quiet hours and waits (a durable timer) until 08:00.
+	readyAt := time.Date(2026, 11, 23, 20, 30, 0, 0, time.UTC)
+	h.pickAll(readyAt.Sub(mondayMorning))
+	h.collect(6 * 24 * time.Hour)
+
+	h.run()
+
+	at := h.sentAt()
+	equal(t, "first reminder", at["pickup-reminder-1"], time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC))
+	equal(t, "second reminder", at["pickup-reminder-2"], time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC))
+}

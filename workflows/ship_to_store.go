@@ -30,7 +30,7 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 	f.reminders = nil
 	for _, r := range f.in.Policy.PickupReminders {
 		if r > 0 && r < f.in.Policy.PickupWindow {
-			f.reminders = append(f.reminders, now.Add(r))
+			f.reminders = append(f.reminders, f.quietReminder(ctx, now.Add(r)))
 		}
 	}
 	var notes []activities.NotifyRequest
@@ -112,6 +112,23 @@ func (f *fulfilment) awaitPickup(ctx workflow.Context) error {
 		}
 	}
 	return nil
+}
+
+// versionQuietReminders: pickup reminders that would fall into the customer's quiet
+// hours wait until they end (orders started before it remind at the raw time).
+const versionQuietReminders = "quiet-hours-reminders"
+
+// quietReminder moves a reminder out of the customer's quiet hours, but never past
+// the pickup deadline; the reminder's timer is the durable deferral.
+func (f *fulfilment) quietReminder(ctx workflow.Context, at time.Time) time.Time {
+	if workflow.GetVersion(ctx, versionQuietReminders, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return at
+	}
+	later := activities.OutsideQuietHours(at, f.in.Order.Customer.TimeZone, f.in.Policy.QuietHours)
+	if later.Before(f.deadline) {
+		return later
+	}
+	return at
 }
 
 // remind sends the next pickup reminder (its own key per reminder).

@@ -29,7 +29,7 @@ type LiveConfig struct {
 	// SMS, when set, sends text messages through Twilio; nil sends none.
 	SMS *twilio.Config
 	// FCMProjectID, when set, sends app pushes through FCM with the service
-	// account key in FCMCredentialsFile; empty sends none.
+	// account key file FCMCredentialsFile (a service account JSON); empty sends none.
 	FCMProjectID       string
 	FCMCredentialsFile string
 }
@@ -73,7 +73,7 @@ func Live(ctx context.Context, cfg LiveConfig, store *postgres.Store) (Providers
 		p.SMS = sms
 	}
 	if cfg.FCMProjectID != "" {
-		push, err := fcm.New(ctx, cfg.FCMProjectID, option.WithCredentialsFile(cfg.FCMCredentialsFile))
+		push, err := fcm.New(ctx, cfg.FCMProjectID, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.FCMCredentialsFile))
 		if err != nil {
 			return Providers{}, err
 		}
