@@ -61,4 +61,12 @@ type OrderSummary struct {
 	Total      int64     `json:"total"`
 	Currency   string    `json:"currency"`
 	PlacedAt   time.Time `json:"placed_at"`
+	// CustomerName lets store staff find a ready order by the name the customer
+	// gives at the counter. Personal data: never log it.
+	CustomerName string `json:"customer_name,omitempty"`
+	// PromisedReadyAt is the ready time promised at checkout: when a store expects
+	// a ship-to-store parcel. Nil when nothing was promised.
+	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
+	// PickupDeadline is when an uncollected ready order goes back; nil before ready.
+	PickupDeadline *time.Time `json:"pickup_deadline,omitempty"`
 }

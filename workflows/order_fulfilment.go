@@ -184,9 +184,15 @@ func errorType(err error) string {
 // summary is the projection row written with each stage change.
 func (f *fulfilment) summary() activities.OrderSummary {
 	o := f.in.Order
+	var deadline *time.Time
+	if !f.deadline.IsZero() {
+		d := f.deadline
+		deadline = &d
+	}
 	return activities.OrderSummary{
 		OrderID: o.OrderID, CustomerID: o.Customer.ID, Method: o.Method, StoreID: o.StoreID,
 		LocationID: f.locationID, Total: o.Total(), Currency: o.Currency, PlacedAt: o.PlacedAt,
+		CustomerName: o.Customer.Name, PromisedReadyAt: f.promised, PickupDeadline: deadline,
 	}
 }
 

@@ -20,8 +20,9 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at,
+				customer_name, promised_ready_at, pickup_deadline)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			on conflict (order_id) do update set
 				customer_id = case when excluded.updated_at >= orders.updated_at then excluded.customer_id else orders.customer_id end,
 				method      = case when excluded.updated_at >= orders.updated_at then excluded.method else orders.method end,
@@ -31,8 +32,14 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 				total       = case when excluded.updated_at >= orders.updated_at then excluded.total else orders.total end,
 				currency    = case when excluded.updated_at >= orders.updated_at then excluded.currency else orders.currency end,
 				placed_at   = case when excluded.updated_at >= orders.updated_at then excluded.placed_at else orders.placed_at end,
-				updated_at  = greatest(orders.updated_at, excluded.updated_at)`,
+				updated_at  = greatest(orders.updated_at, excluded.updated_at),
+				-- set once known; an empty value (an older writer) keeps what is there
+				customer_name     = case when excluded.customer_name <> '' then excluded.customer_name else orders.customer_name end,
+				promised_ready_at = coalesce(excluded.promised_ready_at, orders.promised_ready_at),
+				pickup_deadline   = case when excluded.updated_at >= orders.updated_at and excluded.pickup_deadline is not null
+					then excluded.pickup_deadline else orders.pickup_deadline end`,
 			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, c.Stage, o.Total, o.Currency, o.PlacedAt, c.At,
+			o.CustomerName, o.PromisedReadyAt, o.PickupDeadline,
 		); err != nil {
 			return fmt.Errorf("upsert order: %w", err)
 		}

@@ -16,24 +16,34 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// TestConsoleStaffPickAndHandOver is a store employee's shift in the store console,
-// in headless Chromium on a 1024×768 touch screen, against the whole system: sign in,
-// confirm a pick, find the order among those ready for pickup, refuse a wrong code,
-// hand the order over with the customer's code, switch to German. Screenshots of
-// every step go to testdata/artefacts/.
-func TestConsoleStaffPickAndHandOver(t *testing.T) {
+// TestStoreConsoleStaffPickAndHandOver is a store employee's shift in the store
+// console, in headless Chromium on a 1024×768 touch screen, against the whole
+// system: sign in, confirm a pick, find the order among those ready for pickup by
+// the customer's name, refuse a wrong code (attempts left shown), hand the order
+// over with the customer's code, see an overdue pickup apart, switch to German.
+// Screenshots of every step go to testdata/artefacts/.
+func TestStoreConsoleStaffPickAndHandOver(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t, fastPolicy())
 	id := "E2E-C-" + s.suffix
-	if st, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store")); st != http.StatusCreated {
+	body := s.orderBody(id, "ship_to_store")
+	body["customer"].(map[string]string)["name"] = "Jörg Überall"
+	if st, body := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body); st != http.StatusCreated {
 		t.Fatalf("place order: %d %v", st, body)
 	}
 	s.waitStage(id, "picking")
+	// Two more orders of Berlin Mitte as the workflows would have written them: one
+	// waiting for another customer, one whose pickup deadline has passed.
+	other, overdue := "E2E-R-"+s.suffix, "E2E-O-"+s.suffix
+	s.projectReady(other, "Anna Berg", time.Now().Add(72*time.Hour))
+	s.projectReady(overdue, "Chris Late", time.Now().Add(-time.Hour))
 
 	b := newBrowser(t)
-	card := func(list string) string { return fmt.Sprintf("#%s article[data-order=%q]", list, id) }
+	card := func(list, id string) string { return fmt.Sprintf("#%s article[data-order=%q]", list, id) }
 
 	// 1. Sign in with the staff token of Berlin Mitte.
 	b.do("open the console", chromedp.Navigate(s.url+"/store/"), chromedp.WaitVisible(chromedp.ID("token")))
@@ -43,45 +53,72 @@ func TestConsoleStaffPickAndHandOver(t *testing.T) {
 	b.waitText("#who", "e2e-berlin · berlin-mitte")
 	b.do("the sign-in form goes away", chromedp.WaitNotVisible(chromedp.ID("signin")))
 
-	// 2. The order is on the pick list with the ordered quantities; confirm the pick.
-	b.do("see the order on the pick list", chromedp.WaitVisible(chromedp.CSS(card("pick"))))
-	quantities := b.eval(fmt.Sprintf(`JSON.stringify(Object.fromEntries([...document.querySelectorAll(%q)].map((i) => [i.dataset.sku, i.value])))`, card("pick")+" input[data-sku]"))
+	// 2. The order is on the pick list with the ordered quantities; one strap less
+	// marks its line short; confirm the full pick.
+	b.do("see the order on the pick list", chromedp.WaitVisible(chromedp.CSS(card("pick", id))))
+	quantities := b.eval(fmt.Sprintf(`JSON.stringify(Object.fromEntries([...document.querySelectorAll(%q)].map((i) => [i.dataset.sku, i.value])))`, card("pick", id)+" input[data-sku]"))
 	if want := `{"WATCH-001":"1","STRAP-LEA-20":"2"}`; quantities != want {
 		t.Errorf("prefilled pick quantities = %s, want %s", quantities, want)
 	}
 	b.checkTouchTargets()
+	b.checkNoHorizontalScroll()
 	b.screenshot("02-pick-list")
-	b.do("confirm the pick", chromedp.Tap(chromedp.CSS(card("pick")+" .actions button")))
+	b.do("one strap less", chromedp.Tap(chromedp.CSS(card("pick", id)+` button[aria-label="One less STRAP-LEA-20"]`)))
+	b.waitText(card("pick", id)+" tr.short .short-label", "short 1")
+	b.waitText(card("pick", id)+" .actions button", "Confirm short pick")
+	b.screenshot("02b-short-line")
+	b.do("the strap is there after all", chromedp.Tap(chromedp.CSS(card("pick", id)+` button[aria-label="One more STRAP-LEA-20"]`)))
+	b.waitText(card("pick", id)+" .actions button", "Confirm pick")
+	b.do("confirm the pick", chromedp.Tap(chromedp.CSS(card("pick", id)+" .actions button")))
 	b.waitText("#notice", "Pick confirmed for "+id)
 
 	// 3. Once picked, the order waits under "Ready for pickup" (the page refreshes every 10 s).
-	b.do("see the order ready for pickup", chromedp.WaitVisible(chromedp.CSS(card("ready"))))
-	b.waitGone(card("pick"))
-	if meta := b.eval(fmt.Sprintf(`document.querySelector(%q).textContent`, card("ready")+" .meta")); strings.Contains(meta, "pick by") {
-		t.Errorf("a picked order's card still says %q", meta)
+	b.do("see the order ready for pickup", chromedp.WaitVisible(chromedp.CSS(card("ready", id))))
+	b.waitGone(card("pick", id))
+	meta := b.eval(fmt.Sprintf(`document.querySelector(%q).textContent`, card("ready", id)+" .meta"))
+	if strings.Contains(meta, "pick by") || !strings.Contains(meta, "collect by") {
+		t.Errorf("a ready order's card says %q, want a pickup deadline and no pick-by time", meta)
 	}
+	b.waitText(card("ready", id)+" .customer", "Jörg Überall")
+	b.waitText(card("ready", id)+" .attempts", "Attempts left: 5")
 	b.screenshot("03-ready-for-pickup")
 
-	// 4. At the counter: find the order by its number, refuse a wrong code, hand over.
+	// 4. The overdue order is in a section of its own, not among the ready ones.
+	b.do("see the overdue order", chromedp.WaitVisible(chromedp.CSS(card("overdue", overdue))))
+	b.waitGone(card("ready", overdue))
+	b.waitText("#overdue-count", "1")
+	if meta := b.eval(fmt.Sprintf(`document.querySelector(%q).textContent`, card("overdue", overdue)+" .meta")); !strings.Contains(meta, "deadline passed") {
+		t.Errorf("the overdue order's card says %q, want \"deadline passed\"", meta)
+	}
+	b.do("scroll to the overdue pickups", chromedp.ScrollIntoView(chromedp.ID("sec-overdue")))
+	b.checkNoHorizontalScroll()
+	b.screenshot("04-overdue")
+
+	// 5. At the counter: find the order by the customer's name (typed without
+	// accents), refuse a wrong code, hand over.
 	code := s.pickupCode(id)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
 	}
-	b.do("search the order", chromedp.SendKeys(chromedp.ID("search"), id))
-	b.waitFor("only the order searched for", fmt.Sprintf(`document.querySelectorAll("#ready article").length === 1 && document.querySelector(%q) !== null`, card("ready")),
-		`document.querySelector("#ready").innerText`)
-	codeInput, handOver := card("ready")+" .actions input", card("ready")+" .actions button"
+	b.do("search a name nobody has", chromedp.SendKeys(chromedp.ID("search"), "nobody"))
+	b.waitText("#ready .empty", "No order matches the search.")
+	b.do("search the customer's name", chromedp.SendKeys(chromedp.ID("search"), strings.Repeat(kb.Backspace, len("nobody"))+"uberall"))
+	b.waitFor("only the order searched for", fmt.Sprintf(`document.querySelectorAll("#ready article, #overdue article").length === 1 && document.querySelector(%q) !== null`, card("ready", id)),
+		`document.querySelector("#work").innerText`)
+	b.screenshot("05-search-by-name")
+	codeInput, handOver := card("ready", id)+" .actions input", card("ready", id)+" .actions button"
 	b.do("type a wrong code", chromedp.SendKeys(chromedp.CSS(codeInput), wrong))
 	// The customer reads the code out slowly: the page's refresh must not wipe it.
-	b.waitRefresh(card("ready"))
+	b.waitRefresh(card("ready", id))
 	if got := b.eval(fmt.Sprintf(`document.querySelector(%q).value`, codeInput)); got != wrong {
 		t.Errorf("after a refresh the code field holds %q, want the typed %q", got, wrong)
 	}
 	b.do("hand over with the wrong code", chromedp.Tap(chromedp.CSS(handOver)))
-	b.waitText(card("ready")+" .error", "Wrong pickup code. Check the code with the customer. Attempts left: 4")
+	b.waitText(card("ready", id)+" .error", "Wrong pickup code. Check the code with the customer. Attempts left: 4")
+	b.waitText(card("ready", id)+" .attempts", "Attempts left: 4")
 	b.checkTouchTargets()
-	b.screenshot("04-wrong-code")
+	b.screenshot("06-wrong-code")
 	b.do("type the right code over the wrong one", chromedp.SendKeys(chromedp.CSS(codeInput), strings.Repeat(kb.Backspace, len(wrong))+code))
 	if got := b.eval(fmt.Sprintf(`document.querySelector(%q).value`, codeInput)); got != code {
 		t.Fatalf("the code field holds %q, want %q", got, code)
@@ -90,16 +127,40 @@ func TestConsoleStaffPickAndHandOver(t *testing.T) {
 	// The review request follows two seconds after the handover, so look at once.
 	s.waitStage(id, "picked_up")
 	b.waitText("#notice", "Handed over: "+id)
-	b.waitGone(card("ready"))
-	b.screenshot("05-handed-over")
+	b.waitGone(card("ready", id))
+	b.screenshot("07-handed-over")
 
-	// 5. Deutsch.
+	// 6. Deutsch.
+	b.do("clear the search", chromedp.SendKeys(chromedp.ID("search"), strings.Repeat(kb.Backspace, len("uberall"))))
 	b.do("switch to German", chromedp.Tap(chromedp.ID("lang")))
 	b.waitText(`#work [data-t="pick"]`, "Pickliste")
+	b.waitText(`#work [data-t="overdue"]`, "Abholfrist abgelaufen")
 	b.waitText("#lang", "EN")
-	b.screenshot("06-deutsch")
+	b.checkNoHorizontalScroll()
+	b.screenshot("08-deutsch")
 
 	b.checkConsole()
+}
+
+// projectReady writes an order of Berlin Mitte waiting for its customer into the
+// projection, with a pick task, as the workflows would have: the console reads
+// only PostgreSQL. No workflow runs for it.
+func (s *system) projectReady(id, customer string, deadline time.Time) {
+	s.t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	lines := []activities.Line{{SKU: "WATCH-001", Name: "Automatic watch", Quantity: 1, UnitPrice: 24900}}
+	if err := s.store.CreatePickTask(ctx, activities.PickTask{OrderID: id, LocationID: "berlin-mitte", Lines: lines, DueAt: now}); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.store.CompletePickTask(ctx, activities.PickResult{OrderID: id, Picked: []activities.PickedLine{{SKU: "WATCH-001", Quantity: 1}}, By: "e2e", At: now}); err != nil {
+		s.t.Fatal(err)
+	}
+	sum := activities.OrderSummary{OrderID: id, CustomerID: "C-" + id, Method: activities.MethodShipToStore, StoreID: "berlin-mitte",
+		LocationID: "berlin-mitte", Total: 24900, Currency: "EUR", PlacedAt: now.Add(-time.Hour), CustomerName: customer, PickupDeadline: &deadline}
+	if err := s.store.RecordStage(ctx, activities.StageChange{Order: sum, Stage: "ready_for_pickup", At: now}); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // stepTimeout bounds every browser step, so that a hung browser fails the test
@@ -284,6 +345,17 @@ func (b *browser) checkTouchTargets() {
 		.map(([name, r]) => name + " " + Math.round(r.width) + "×" + Math.round(r.height)))`)
 	if small != "[]" {
 		b.t.Errorf("touch targets smaller than 44×44: %s", small)
+	}
+}
+
+// checkNoHorizontalScroll reports a page wider than the 1024-pixel screen.
+func (b *browser) checkNoHorizontalScroll() {
+	b.t.Helper()
+	wide := b.eval(`JSON.stringify([...document.querySelectorAll("body *")]
+		.filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+		.slice(0, 5).map((e) => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)))`)
+	if w := b.eval(`String(document.documentElement.scrollWidth - document.documentElement.clientWidth)`); w != "0" || wide != "[]" {
+		b.t.Errorf("the page scrolls sideways by %s pixels on a 1024-pixel screen; too wide: %s", w, wide)
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
+// storeWork lists the store's work from the PostgreSQL projection. A staff token
+// of another store and a store that does not exist both answer 404.
 func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 	store := r.PathValue("store")
 	if !ownStore(principalFrom(r.Context()), store) {
@@ -26,11 +28,29 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	work, err := s.store.StoreWork(r.Context(), store)
+	if errors.Is(err, activities.ErrUnknownLocation) {
+		s.problem(w, r, notFound())
+		return
+	}
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot read the store's work now.", err))
 		return
 	}
+	for _, list := range [][]postgres.WorkOrder{work.ReadyForPickup, work.Overdue} {
+		for i := range list {
+			pickupState(&list[i])
+		}
+	}
 	writeJSON(w, http.StatusOK, work)
+}
+
+// pickupState fills an order's attempts left and lock from its count of wrong
+// codes: the starter locks the handover at MaxPickupAttempts, and support's
+// unlock resets the count, so the count alone says whether it is locked.
+func pickupState(o *postgres.WorkOrder) {
+	left := max(MaxPickupAttempts-o.FailedPickups, 0)
+	locked := left == 0
+	o.AttemptsLeft, o.Locked = &left, &locked
 }
 
 type pickBody struct {
