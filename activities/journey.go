@@ -186,9 +186,9 @@ func (a *Journey) RecordJourney(ctx context.Context, e JourneyEntry) error {
 	return nil
 }
 
-// Resend records support's request in the journey (who asked) and sends the
-// message again; the request's Resend number gives it keys of its own.
-func (a *Journey) Resend(ctx context.Context, e JourneyEntry, req NotifyRequest) ([]NotifyResult, error) {
+// Tell records a journey entry (support's resend and who asked; a carrier's
+// problem) and sends the message; a resend's number gives it keys of its own.
+func (a *Journey) Tell(ctx context.Context, e JourneyEntry, req NotifyRequest) ([]NotifyResult, error) {
 	if err := a.Store.RecordEntry(ctx, e); err != nil {
 		return nil, classify(fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err))
 	}

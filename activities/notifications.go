@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 )
 
@@ -16,17 +17,19 @@ type Touchpoint string
 
 // Touchpoints. Their values are part of notification idempotency keys.
 const (
-	TouchOrderConfirmed Touchpoint = "order-confirmed"
-	TouchPaymentFailed  Touchpoint = "payment-failed"
-	TouchPartialRefund  Touchpoint = "partial-refund"
-	TouchReadyForPickup Touchpoint = "ready-for-pickup"
-	TouchPickupReminder Touchpoint = "pickup-reminder"
-	TouchPickupChanged  Touchpoint = "pickup-date-changed"
-	TouchPickedUp       Touchpoint = "picked-up"
-	TouchShipped        Touchpoint = "shipped"
-	TouchDelivered      Touchpoint = "delivered"
-	TouchCancelled      Touchpoint = "cancelled"
-	TouchReviewRequest  Touchpoint = "review-request"
+	TouchOrderConfirmed  Touchpoint = "order-confirmed"
+	TouchPaymentFailed   Touchpoint = "payment-failed"
+	TouchPartialRefund   Touchpoint = "partial-refund"
+	TouchReadyForPickup  Touchpoint = "ready-for-pickup"
+	TouchPickupReminder  Touchpoint = "pickup-reminder"
+	TouchPickupChanged   Touchpoint = "pickup-date-changed"
+	TouchPickedUp        Touchpoint = "picked-up"
+	TouchShipped         Touchpoint = "shipped"
+	TouchDelivered       Touchpoint = "delivered"
+	TouchCancelled       Touchpoint = "cancelled"
+	TouchReviewRequest   Touchpoint = "review-request"
+	TouchInPicking       Touchpoint = "in-picking"
+	TouchDeliveryProblem Touchpoint = "delivery-problem"
 )
 
 // Channels. Their values are part of notification idempotency keys.
@@ -134,6 +137,12 @@ type Email struct {
 	ToName          string `json:"to_name"`
 	Subject         string `json:"subject"`
 	Text            string `json:"text"`
+	HTML            string `json:"html,omitempty"`
+	// Locale is the language the message is written in ("de", "en").
+	Locale string `json:"locale,omitempty"`
+	// Unsubscribe, when set, is the link that withdraws marketing consent; it goes
+	// into the List-Unsubscribe header as well as the text.
+	Unsubscribe string `json:"unsubscribe,omitempty"`
 }
 
 // EmailSender sends an email and returns the provider's message ID.
@@ -153,6 +162,17 @@ type Notifications struct {
 	Locations LocationDirectory
 	Journey   JourneyStore
 	Messages  *messages.Catalog
+	// Recommendations and Links feed the marketing parts (cross-sell, after-sales
+	// ideas, the unsubscribe link); without Links no marketing part is added.
+	Recommendations RecommendationStore
+	Links           *links.Signer
+}
+
+// RecommendationStore names products to suggest for the SKUs of an order.
+type RecommendationStore interface {
+	// Recommendations returns the names of at most limit products recommended for
+	// the SKUs (best first), leaving out the SKUs themselves.
+	Recommendations(ctx context.Context, skus []string, limit int) ([]string, error)
 }
 
 // NotifyRequest asks for a touchpoint's message. Facts fill the template; they may
@@ -174,7 +194,22 @@ type NotifyRequest struct {
 	Resend int `json:"resend,omitempty"`
 	// Channel, when set, limits the message to that channel (a resend by SMS only).
 	Channel string `json:"channel,omitempty"`
+	// Amounts (minor units of Currency) and Times are facts formatted in the
+	// customer's locale when the message is rendered ("249,00 €", "Dienstag, 24. November").
+	Amounts  map[string]int64     `json:"amounts,omitempty"`
+	Currency string               `json:"currency,omitempty"`
+	Times    map[string]time.Time `json:"times,omitempty"`
+	// SKUs are the order's, for cross-sell suggestions.
+	SKUs []string `json:"skus,omitempty"`
 }
+
+// crossSellLimit is how many products a message suggests at most.
+const crossSellLimit = 3
+
+// marketingParts are the touchpoints that carry suggestions when the customer
+// allows marketing: cross-sell in the confirmation, after-sales ideas in the
+// review request (itself a marketing message).
+var marketingParts = map[Touchpoint]bool{TouchOrderConfirmed: true, TouchReviewRequest: true}
 
 // NotifyResult says what happened to the message on one channel.
 type NotifyResult struct {
@@ -235,7 +270,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 		r, err := a.skip(ctx, req, ChannelEmail, SkipNoConsent)
 		return []NotifyResult{r}, err
 	}
-	facts, err := a.facts(ctx, req)
+	facts, err := a.facts(ctx, req, contact)
 	if err != nil {
 		return nil, classify(fmt.Errorf("facts for notification %s: %w", req.key("*"), err))
 	}
@@ -243,6 +278,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 	if err != nil {
 		return nil, classify(fmt.Errorf("render notification %s: %w: %w", req.key("*"), ErrInvalidRequest, err))
 	}
+	unsubscribe, _ := facts["unsubscribe_url"].(string)
 	var out []NotifyResult
 	for _, channel := range a.channels(contact, req) {
 		if reason := a.unusable(contact, channel); reason != "" {
@@ -253,7 +289,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 			out = append(out, r)
 			continue
 		}
-		r, err := a.send(ctx, req, channel, contact, msg)
+		r, err := a.send(ctx, req, channel, contact, msg, unsubscribe)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +297,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 		if channel == ChannelPush && r.Skipped == SkipUndeliverable && a.SMS != nil && req.Channel == "" {
 			contact.PushToken = "" // the app is gone: tell them by SMS instead
 			if next := a.channels(contact, req); len(next) > 1 && next[1] == ChannelSMS && a.unusable(contact, ChannelSMS) == "" {
-				r, err := a.send(ctx, req, ChannelSMS, contact, msg)
+				r, err := a.send(ctx, req, ChannelSMS, contact, msg, unsubscribe)
 				if err != nil {
 					return nil, err
 				}
@@ -299,6 +335,9 @@ func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, erro
 // is allowed). Marketing goes by email only; a resend may name its one channel.
 func (a *Notifications) channels(c Contact, req NotifyRequest) []string {
 	if req.Channel != "" {
+		if req.Marketing && req.Channel != ChannelEmail {
+			return nil // marketing never goes by SMS or push
+		}
 		return []string{req.Channel}
 	}
 	out := []string{ChannelEmail}
@@ -339,7 +378,7 @@ func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel, re
 }
 
 // send sends the message on one channel, guarded by the notifications row.
-func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel string, c Contact, msg messages.Message) (NotifyResult, error) {
+func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel string, c Contact, msg messages.Message, unsubscribe string) (NotifyResult, error) {
 	key := req.key(channel)
 	res := NotifyResult{Key: key, Channel: channel}
 	existing, fresh, err := a.Log.Begin(ctx, NotificationRecord{
@@ -374,7 +413,8 @@ func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel str
 	var id string
 	switch channel {
 	case ChannelEmail:
-		id, err = a.Email.SendEmail(ctx, Email{NotificationKey: key, To: c.Email, ToName: req.Customer.Name, Subject: msg.Subject, Text: msg.Text})
+		id, err = a.Email.SendEmail(ctx, Email{NotificationKey: key, To: c.Email, ToName: req.Customer.Name, Subject: msg.Subject,
+			Text: msg.Text, HTML: msg.HTML, Locale: msg.Locale, Unsubscribe: unsubscribe})
 	case ChannelSMS:
 		id, err = a.SMS.SendSMS(ctx, SMS{NotificationKey: key, To: c.Phone, Body: msg.SMS})
 	case ChannelPush:
@@ -431,29 +471,56 @@ func outcomeUnknown(err error) bool {
 		(errors.As(err, &ne) && ne.Timeout())
 }
 
-// facts are the template's data: the request's facts, the customer's name, and
-// the store's name, address and the pickup deadline in the store's time zone.
-func (a *Notifications) facts(ctx context.Context, req NotifyRequest) (map[string]string, error) {
-	data := map[string]string{"order_id": req.OrderID, "name": req.Customer.Name}
+// facts are the template's data: the request's facts, amounts and times in the
+// customer's locale, the customer's name, the store's name, address and opening
+// hours, the pickup deadline in the store's time zone, and, for a customer who
+// allows marketing, suggestions and the unsubscribe link.
+func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact) (map[string]any, error) {
+	locale := c.Locale
+	data := map[string]any{"order_id": req.OrderID, "name": req.Customer.Name,
+		"cross_sell": []string(nil), "unsubscribe_url": "", "opening_hours": []string(nil)}
 	for k, v := range req.Facts {
 		data[k] = v
 	}
-	if req.StoreID == "" {
-		return data, nil
+	for k, v := range req.Amounts {
+		data[k] = messages.Money(locale, v, req.Currency)
 	}
-	store, err := a.Locations.Location(ctx, req.StoreID)
-	if err != nil {
-		return nil, err
-	}
-	ad := store.Address
-	data["store_name"] = store.Name
-	data["store_address"] = strings.Join([]string{ad.Line1, ad.PostalCode + " " + ad.City}, ", ")
-	if !req.Deadline.IsZero() {
-		loc, err := time.LoadLocation(store.TimeZone)
+	tz := loadLocation(req.Customer.TimeZone)
+	if req.StoreID != "" {
+		store, err := a.Locations.Location(ctx, req.StoreID)
 		if err != nil {
-			loc = time.UTC
+			return nil, err
 		}
-		data["pickup_deadline"] = req.Deadline.In(loc).Format("Monday, 2 January 2006, 15:04 MST")
+		tz = loadLocation(store.TimeZone)
+		ad := store.Address
+		data["store_name"] = store.Name
+		data["store_address"] = strings.Join([]string{ad.Line1, ad.PostalCode + " " + ad.City}, ", ")
+		data["opening_hours"] = messages.OpeningHours(locale, store.Hours)
+		if !req.Deadline.IsZero() {
+			data["pickup_deadline"] = messages.DateTime(locale, req.Deadline.In(tz))
+		}
+	}
+	for k, v := range req.Times {
+		data[k] = messages.Date(locale, v.In(tz))
+	}
+	if marketingParts[req.Touchpoint] && c.MarketingConsent && a.Links != nil {
+		data["unsubscribe_url"] = a.Links.Unsubscribe(req.Customer.ID)
+		if a.Recommendations != nil && len(req.SKUs) > 0 {
+			names, err := a.Recommendations.Recommendations(ctx, req.SKUs, crossSellLimit)
+			if err != nil {
+				return nil, err
+			}
+			data["cross_sell"] = names
+		}
 	}
 	return data, nil
+}
+
+// loadLocation is the time zone named tz, UTC when unknown.
+func loadLocation(tz string) *time.Location {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -177,9 +178,7 @@ func (d demo) collect(ctx context.Context, id, store string) error {
 
 // pickupCodeIn finds the code in the ready-for-pickup email.
 func pickupCodeIn(body string) string {
-	_, after, _ := strings.Cut(body, "pickup code: ")
-	code, _, _ := strings.Cut(after, "\n")
-	return strings.TrimSpace(code)
+	return messages.FindPickupCode(body)
 }
 
 // waitForStage polls the orders projection until the order reaches one of stages.

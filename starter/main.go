@@ -7,12 +7,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +26,8 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/links"
+	"github.com/everywherecommerce/fulfilment/preview"
 	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -48,8 +53,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return tokenCommand(ctx, args[1], args[2:], getenv)
 	case cmd == "demo seed" || cmd == "demo orders":
 		return demoCommand(ctx, args[1], args[2:], getenv, logger)
+	case args[0] == "preview-notifications":
+		return previewCommand(ctx, args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q: want no argument (serve), token create|revoke, or demo seed|orders", strings.Join(args, " "))
+	return fmt.Errorf("unknown command %q: want no argument (serve), token create|revoke, demo seed|orders, or preview-notifications", strings.Join(args, " "))
+}
+
+// previewCommand renders every touchpoint of a sample order into files a person
+// can open: starter preview-notifications --locale de --out DIR. It needs no
+// database, Temporal or provider: the sandbox catches what would be sent.
+func previewCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("preview-notifications", flag.ContinueOnError)
+	locale := fs.String("locale", "en", "the customer's locale: de, en (others fall back to English)")
+	out := fs.String("out", "notification-preview", "directory to write the files to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("preview-notifications: unexpected arguments %q", fs.Args())
+	}
+	files, err := preview.Write(ctx, *locale, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d files to %s; open %s\n", len(files), *out, filepath.Join(*out, "index.html"))
+	return nil
 }
 
 // webhookSecrets verify the providers' webhooks; a provider without one has no
@@ -153,8 +181,12 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return err
 	}
 	defer c.Close()
+	signer, err := links.New(orDefault(cfg.webhooks.publicURL, "http://"+cfg.addr), tadapter.Secrets(cfg.payloadKeys)...)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
-		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins,
+		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)

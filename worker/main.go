@@ -28,6 +28,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
+	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -49,6 +50,7 @@ type config struct {
 	payloadKeys     []tadapter.Key
 	carrierStep     time.Duration
 	faultRate       float64
+	publicURL       string
 	trackingBaseURL string
 	taskQueue       string
 	live            registry.LiveConfig
@@ -61,6 +63,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		providers:       orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
 		trackingBaseURL: orDefault(getenv("FULFILMENT_SANDBOX_TRACKING_URL"), "http://127.0.0.1:8080/dev/tracking/"),
 		taskQueue:       orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
+		publicURL:       orDefault(getenv("STARTER_PUBLIC_URL"), "http://127.0.0.1:8080"),
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -174,6 +177,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 			TrackingBaseURL: cfg.trackingBaseURL, CarrierStep: cfg.carrierStep, FaultRate: cfg.faultRate, Logger: logger,
 		})
 		g.Go(func() error { return sim.Run(gctx) })
+	}
+	if providers.Links, err = links.New(cfg.publicURL, tadapter.Secrets(cfg.payloadKeys)...); err != nil {
+		return err
 	}
 	w := worker.New(c, cfg.taskQueue, worker.Options{})
 	if err := registry.Register(w, store, providers); err != nil {

@@ -71,7 +71,7 @@ func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string) error {
 	}
 	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
 	_, err := f.advance(dctx, "cancelled: stock back, customer told", activities.Progress{
-		Notify: []activities.NotifyRequest{f.message(activities.TouchCancelled, map[string]string{"reason": reason, "amount": f.money(f.refunded)})},
+		Notify: []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.refunded)},
 	})
 	if err != nil {
 		return err

@@ -225,6 +225,27 @@ func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRe
 	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
 }
 
+// versionDeliveryProblemNotice: a carrier exception on a home delivery also tells
+// the customer (orders started before it only flag the order for support).
+const versionDeliveryProblemNotice = "delivery-problem-notice"
+
+// tellDeliveryProblem tells the customer once per carrier event that their parcel
+// has a problem; support already has the order flagged.
+func (f *fulfilment) tellDeliveryProblem(ctx workflow.Context, ev CarrierEvent) {
+	msg := f.message(activities.TouchDeliveryProblem, map[string]string{"tracking_url": ""})
+	if f.shipment != nil {
+		msg.Facts["tracking_url"] = f.shipment.TrackingURL
+	}
+	f.problems++
+	msg.Occurrence = f.problems // a later problem with the same parcel is a message of its own
+	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryNotification,
+		Key: "delivery-problem:" + ev.EventID, Detail: "carrier reports " + ev.Status + ": customer told", At: workflow.Now(ctx)}
+	var j *activities.Journey
+	if err := workflow.ExecuteActivity(activityOptions(ctx, "delivery problem: customer told"), j.Tell, entry, msg).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("tell delivery problem", "order_id", f.in.Order.OrderID, "error", err)
+	}
+}
+
 // ErrNothingToResend: the touchpoint's message was never sent for this order.
 var ErrNothingToResend = errors.New("no such message was sent for this order")
 
@@ -256,7 +277,7 @@ func (f *fulfilment) handleResend(ctx workflow.Context, req ResendRequest) (Rese
 		Key: fmt.Sprintf("resend:%d", f.resends), Detail: note, Actor: req.By, At: now}
 	var j *activities.Journey
 	var sent []activities.NotifyResult
-	err := workflow.ExecuteActivity(activityOptions(ctx, note), j.Resend, entry, n).Get(ctx, &sent)
+	err := workflow.ExecuteActivity(activityOptions(ctx, note), j.Tell, entry, n).Get(ctx, &sent)
 	if err != nil {
 		return ResendResult{}, fmt.Errorf("%s: %w", note, err)
 	}
@@ -302,6 +323,10 @@ func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
 	case CarrierFailure, CarrierReturnToSender:
 		if err := f.flag(ctx, "carrier reports "+ev.Status); err != nil {
 			workflow.GetLogger(ctx).Error("flag carrier exception", "order_id", f.in.Order.OrderID, "error", err)
+		}
+		if f.in.Order.Method == activities.MethodHomeDelivery &&
+			workflow.GetVersion(ctx, versionDeliveryProblemNotice, workflow.DefaultVersion, 1) >= 1 {
+			f.tellDeliveryProblem(ctx, ev)
 		}
 	case CarrierDelivered:
 		if f.stage == StageInTransitToStore && f.arrived == "" {

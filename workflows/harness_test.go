@@ -11,6 +11,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -171,9 +172,7 @@ func (h *harness) pickAll(delay time.Duration) *outcome {
 func (h *harness) pickupCode() string {
 	for _, m := range h.email.Sent() {
 		if strings.Contains(m.NotificationKey, ":ready-for-pickup:") {
-			_, after, _ := strings.Cut(m.Text, "pickup code: ")
-			code, _, _ := strings.Cut(after, "\n")
-			return code
+			return messages.FindPickupCode(m.Text)
 		}
 	}
 	h.t.Fatal("no ready-for-pickup email was sent")

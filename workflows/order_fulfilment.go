@@ -82,8 +82,9 @@ type fulfilment struct {
 	journey        []JourneyItem
 	changed        workflow.Channel
 
-	notices map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
-	resends int                                                // support's resends so far: each one's key is new
+	notices  map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
+	resends  int                                                // support's resends so far: each one's key is new
+	problems int                                                // delivery problems told to the customer
 }
 
 func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
@@ -196,10 +197,23 @@ func (f *fulfilment) summary() activities.OrderSummary {
 	}
 }
 
-// message builds a touchpoint's notification request.
+// message builds a touchpoint's notification request. Amounts and times are
+// formatted in the customer's locale when the message is rendered.
 func (f *fulfilment) message(tp activities.Touchpoint, facts map[string]string) activities.NotifyRequest {
 	o := f.in.Order
-	return activities.NotifyRequest{OrderID: o.OrderID, Touchpoint: tp, Customer: o.Customer, StoreID: o.StoreID, Facts: facts}
+	skus := make([]string, len(o.Lines))
+	for i, l := range o.Lines {
+		skus[i] = l.SKU
+	}
+	return activities.NotifyRequest{OrderID: o.OrderID, Touchpoint: tp, Customer: o.Customer, StoreID: o.StoreID, Facts: facts,
+		Currency: o.Currency, SKUs: skus}
+}
+
+// messageAmount is message with one amount ("amount") in minor units.
+func (f *fulfilment) messageAmount(tp activities.Touchpoint, facts map[string]string, amount int64) activities.NotifyRequest {
+	m := f.message(tp, facts)
+	m.Amounts = map[string]int64{"amount": amount}
+	return m
 }
 
 func (f *fulfilment) money(minor int64) string {

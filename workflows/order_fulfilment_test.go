@@ -485,6 +485,7 @@ func TestCarrierExceptionMarksNeedsAttention(t *testing.T) {
 	final := h.run()
 
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "shipped", "delivery-problem-1", "delivered", "review-request"})
 }
 
 func TestExpiredAuthorizationEndsAsPaymentFailed(t *testing.T) {

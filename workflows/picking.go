@@ -20,7 +20,7 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 	}
 	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
 		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: f.pickDue},
-		Notify:   []activities.NotifyRequest{f.message(activities.TouchOrderConfirmed, map[string]string{"amount": f.money(f.captured)})},
+		Notify:   []activities.NotifyRequest{f.messageAmount(activities.TouchOrderConfirmed, nil, f.captured)},
 	})
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 		return err
 	}
 	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID, Lines: missing}
-	f.carry.Notify = append(f.carry.Notify, f.message(activities.TouchPartialRefund, map[string]string{"amount": f.money(amount)}))
+	f.carry.Notify = append(f.carry.Notify, f.messageAmount(activities.TouchPartialRefund, nil, amount))
 	return nil
 }
 

@@ -35,7 +35,9 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 	}
 	var notes []activities.NotifyRequest
 	if f.promised != nil && absDuration(now.Sub(*f.promised)) >= 24*time.Hour {
-		notes = append(notes, f.message(activities.TouchPickupChanged, map[string]string{"promised": f.promised.UTC().Format("2006-01-02")}))
+		changed := f.message(activities.TouchPickupChanged, nil)
+		changed.Times = map[string]time.Time{"promised": *f.promised}
+		notes = append(notes, changed)
 	}
 	ready := f.message(activities.TouchReadyForPickup, map[string]string{"pickup_code": code.Code})
 	ready.Deadline = f.deadline

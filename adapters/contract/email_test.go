@@ -63,7 +63,9 @@ func forEachEmailSender(t *testing.T, f func(t *testing.T, h emailHarness)) {
 func TestEmailContractSend(t *testing.T) {
 	forEachEmailSender(t, func(t *testing.T, h emailHarness) {
 		e := activities.Email{NotificationKey: "A-1:notify:shipped:email", To: "ada@example.com", ToName: "Ada Lovelace",
-			Subject: "Order A-1 is on its way", Text: "Hello Ada,\n\nyour order A-1 has shipped.\n"}
+			Subject: "Order A-1 is on its way", Text: "Hello Ada,\n\nyour order A-1 has shipped.\n",
+			HTML:        "<!DOCTYPE html><p>Hello Ada,</p><p>your order A-1 has shipped.</p>",
+			Unsubscribe: "https://shop.example/unsubscribe?t=QS0x.c2ln"}
 		id, err := h.sender.SendEmail(t.Context(), e)
 		if err != nil {
 			t.Fatalf("SendEmail: %v", err)
@@ -260,6 +262,7 @@ type sendgridMail struct {
 	TemplateID       string                         `json:"template_id"`
 	CustomArgs       map[string]string              `json:"custom_args"`
 	Content          []struct{ Type, Value string } `json:"content"`
+	Headers          map[string]string              `json:"headers"`
 	Personalizations []struct {
 		To                  []struct{ Email, Name string } `json:"to"`
 		DynamicTemplateData map[string]string              `json:"dynamic_template_data"`
@@ -329,14 +332,25 @@ func (f *sendgridFake) serve(t *testing.T, w http.ResponseWriter, r *http.Reques
 		_, _ = w.Write([]byte(sendgridTooManyRequests)) // as above
 		return
 	}
-	text := ""
+	text, html := "", ""
 	if len(m.Content) > 0 {
 		text = m.Content[0].Value
 		if m.Content[0].Type != "text/plain" {
 			t.Errorf("SendGrid fake: content type %q, want text/plain", m.Content[0].Type)
 		}
 	}
-	f.ok = append(f.ok, activities.Email{NotificationKey: key, To: to.Email, ToName: to.Name, Subject: m.Subject, Text: text})
+	if len(m.Content) > 1 {
+		html = m.Content[1].Value
+		if m.Content[1].Type != "text/html" || len(m.Content) > 2 {
+			t.Errorf("SendGrid fake: content %+v, want text/plain then text/html", m.Content)
+		}
+	}
+	unsubscribe := strings.TrimSuffix(strings.TrimPrefix(m.Headers["List-Unsubscribe"], "<"), ">")
+	if unsubscribe != "" && m.Headers["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
+		t.Errorf("SendGrid fake: List-Unsubscribe without the one-click header: %v", m.Headers)
+	}
+	f.ok = append(f.ok, activities.Email{NotificationKey: key, To: to.Email, ToName: to.Name, Subject: m.Subject, Text: text,
+		HTML: html, Unsubscribe: unsubscribe})
 	w.Header().Set("X-Message-Id", fmt.Sprintf("sgfake%05dQx0fS0WUsF8J3Q", len(f.reqs)))
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -99,10 +99,14 @@ func (s *Store) SeedDemo(ctx context.Context) error {
 				}
 			}
 		}
+		names := map[string]string{}
+		for _, d := range DemoSKUs() {
+			names[d.SKU] = d.Name
+		}
 		recs := []string{"STRAP-LEA-20", "STRAP-STEEL-20", "CLEAN-KIT"}
 		for i, rec := range recs {
-			if _, err := tx.Exec(ctx, `insert into recommendations (sku, recommended_sku, rank) values ($1, $2, $3)
-				on conflict (sku, recommended_sku) do nothing`, "WATCH-001", rec, i+1); err != nil {
+			if _, err := tx.Exec(ctx, `insert into recommendations (sku, recommended_sku, rank, name) values ($1, $2, $3, $4)
+				on conflict (sku, recommended_sku) do update set name = excluded.name`, "WATCH-001", rec, i+1, names[rec]); err != nil {
 				return fmt.Errorf("recommendation %s: %w", rec, err)
 			}
 		}

@@ -125,6 +125,40 @@ func (s *Store) DropPushToken(ctx context.Context, customerID, token string) err
 	return nil
 }
 
+// WithdrawConsent withdraws a customer's marketing consent (the unsubscribe link).
+// A customer without preferences gets a row that says so; withdrawing twice
+// changes nothing.
+func (s *Store) WithdrawConsent(ctx context.Context, customerID string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO contact_preferences (customer_id, marketing_consent, updated_at) VALUES ($1, false, $2)
+		ON CONFLICT (customer_id) DO UPDATE SET marketing_consent = false,
+			updated_at = greatest(contact_preferences.updated_at, EXCLUDED.updated_at)`, customerID, at)
+	if err != nil {
+		return fmt.Errorf("withdraw consent of %s: %w", customerID, err)
+	}
+	return nil
+}
+
+// Recommendations returns the names of at most limit products recommended for
+// the SKUs, best rank first, leaving out the SKUs themselves and unnamed rows.
+func (s *Store) Recommendations(ctx context.Context, skus []string, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT name FROM (
+			SELECT DISTINCT ON (recommended_sku) recommended_sku, name, rank
+			FROM recommendations
+			WHERE sku = ANY($1) AND NOT recommended_sku = ANY($1) AND name <> ''
+			ORDER BY recommended_sku, rank
+		) r ORDER BY rank, recommended_sku LIMIT $2`, skus, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read recommendations: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read recommendations: %w", err)
+	}
+	return names, nil
+}
+
 // Ping checks that PostgreSQL answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {

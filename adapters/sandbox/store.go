@@ -26,6 +26,7 @@ type Store struct {
 	journey       map[string][]activities.JourneyEntry
 	notifications map[string]activities.NotificationRecord
 	contacts      map[string]activities.Contact // customer ID → preferences
+	recommended   map[string][]string           // SKU → recommended product names, best first
 	now           func() time.Time
 }
 
@@ -77,6 +78,7 @@ func NewStore() *Store {
 		journey:       map[string][]activities.JourneyEntry{},
 		notifications: map[string]activities.NotificationRecord{},
 		contacts:      map[string]activities.Contact{},
+		recommended:   map[string][]string{},
 		now:           time.Now,
 	}
 }
@@ -385,6 +387,40 @@ func (s *Store) SetMarketingConsent(customerID string, consent bool) {
 	}
 	c.MarketingConsent = consent
 	s.contacts[customerID] = c
+}
+
+// SetRecommendations sets the products (by name, best first) suggested with a SKU.
+func (s *Store) SetRecommendations(sku string, names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recommended[sku] = append([]string(nil), names...)
+}
+
+// Recommendations returns at most limit names recommended for the SKUs, best
+// first, like postgres.Store.Recommendations (the fake keeps names, not SKUs, so
+// it cannot leave out the order's own SKUs: tests do not recommend them).
+func (s *Store) Recommendations(_ context.Context, skus []string, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	seen := map[string]bool{}
+	for rank := 0; len(out) < limit; rank++ {
+		more := false
+		for _, sku := range skus {
+			names := s.recommended[sku]
+			if rank < len(names) {
+				more = true
+				if !seen[names[rank]] && len(out) < limit {
+					seen[names[rank]] = true
+					out = append(out, names[rank])
+				}
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return out, nil
 }
 
 // SetContact replaces a customer's contact preferences, as the checkout or the

@@ -36,8 +36,8 @@ const CustomArgNotificationKey = "notification_key"
 // TemplateKey selects a SendGrid dynamic template: one per touchpoint and locale.
 type TemplateKey struct {
 	Touchpoint activities.Touchpoint
-	// Locale is empty for the default language. activities.Email carries no locale
-	// yet, so only entries with an empty Locale are used for now.
+	// Locale ("de", "en") is the language the message was rendered in; an entry
+	// with an empty Locale serves every language that has none of its own.
 	Locale string
 }
 
@@ -146,13 +146,24 @@ func (s *Email) message(e activities.Email) *mail.SGMailV3 {
 	m.SetCustomArg(CustomArgNotificationKey, e.NotificationKey)
 	p := mail.NewPersonalization()
 	p.AddTos(mail.NewEmail(e.ToName, e.To))
-	if id, ok := s.templateID(e.NotificationKey); ok {
+	if id, ok := s.templateID(e.NotificationKey, e.Locale); ok {
 		m.SetTemplateID(id)
 		p.SetDynamicTemplateData("subject", e.Subject)
 		p.SetDynamicTemplateData("text", e.Text)
+		if e.HTML != "" {
+			p.SetDynamicTemplateData("html", e.HTML)
+		}
 	} else {
 		m.Subject = e.Subject
-		m.AddContent(mail.NewContent("text/plain", e.Text))
+		m.AddContent(mail.NewContent("text/plain", e.Text)) // SendGrid wants text/plain first
+		if e.HTML != "" {
+			m.AddContent(mail.NewContent("text/html", e.HTML))
+		}
+	}
+	if e.Unsubscribe != "" {
+		// One-click unsubscribe (RFC 8058): mail clients show a button for it.
+		m.SetHeader("List-Unsubscribe", "<"+e.Unsubscribe+">")
+		m.SetHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	m.AddPersonalizations(p)
 	return m
@@ -161,21 +172,28 @@ func (s *Email) message(e activities.Email) *mail.SGMailV3 {
 // templateID finds the dynamic template of the touchpoint in a notification key
 // "<order_id>:notify:<touchpoint>[-<occurrence>]:<channel>"; a numbered reminder
 // ("pickup-reminder-2") uses its touchpoint's template.
-func (s *Email) templateID(key string) (string, bool) {
+func (s *Email) templateID(key, locale string) (string, bool) {
 	i := strings.LastIndex(key, ":notify:")
 	if i < 0 || len(s.templates) == 0 {
 		return "", false
 	}
 	tp, _, _ := strings.Cut(key[i+len(":notify:"):], ":")
-	if id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(tp)}]; ok {
+	tp, _, _ = strings.Cut(tp, "-resend-") // a resend uses its touchpoint's template
+	lookup := func(tp string) (string, bool) {
+		if id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(tp), Locale: locale}]; ok && locale != "" {
+			return id, true
+		}
+		id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(tp)}]
+		return id, ok
+	}
+	if id, ok := lookup(tp); ok {
 		return id, true
 	}
 	base, occurrence, ok := cutLast(tp, "-")
 	if _, err := strconv.Atoi(occurrence); !ok || err != nil {
 		return "", false
 	}
-	id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(base)}]
-	return id, ok
+	return lookup(base)
 }
 
 // cutLast is strings.Cut at the last sep.

@@ -147,3 +147,13 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	}
 	return out, nil
 }
+
+// Secrets returns the keys' secrets, the active one first, for what derives keys
+// of its own from them (the signed links in customer messages).
+func Secrets(keys []Key) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = k.Secret
+	}
+	return out
+}

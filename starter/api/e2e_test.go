@@ -23,6 +23,8 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/links"
+	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -119,6 +121,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 		TrackingBaseURL: "http://tracking.test/", CarrierStep: settings.carrierStep, FaultRate: settings.faultRate, Logger: logger,
 	})
 	w := worker.New(c, tq, worker.Options{})
+	providers.Links = mustSigner(t, keys)
 	if err := registry.Register(w, store, providers); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	go func() { _ = sim.Run(ctx) }() // returns nil when the test's context ends
 
 	cfg := settings.api
-	cfg.TaskQueue, cfg.Policy, cfg.Sandbox = tq, policy, true
+	cfg.TaskQueue, cfg.Policy, cfg.Sandbox, cfg.Links = tq, policy, true, providers.Links
 	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
@@ -147,6 +150,17 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 			t.Fatal(err)
 		}
 		s.tokens[name] = tok
+	}
+	return s
+}
+
+// mustSigner signs message links with the system's payload keys, as the worker
+// and the starter do.
+func mustSigner(t *testing.T, keys []tadapter.Key) *links.Signer {
+	t.Helper()
+	s, err := links.New("http://starter.test", tadapter.Secrets(keys)...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s
 }
@@ -278,9 +292,7 @@ func (s *system) pickupCode(id string) string {
 	for {
 		msgs, err := s.store.OutboxFor(context.Background(), id+":notify:ready-for-pickup:email")
 		if err == nil && len(msgs) == 1 {
-			_, after, _ := strings.Cut(msgs[0].Body, "pickup code: ")
-			code, _, _ := strings.Cut(after, "\n")
-			return code
+			return messages.FindPickupCode(msgs[0].Body)
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("ready-for-pickup emails of %s: %d, %v", id, len(msgs), err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -37,6 +38,7 @@ type Store interface {
 	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
 	Preferences(ctx context.Context, customerID string) (postgres.ContactPreferences, error)
+	WithdrawConsent(ctx context.Context, customerID string, at time.Time) error
 	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
@@ -69,6 +71,9 @@ type Config struct {
 	PickupTokenLimit int
 	// PickupTokenWindow is the sliding window of PickupTokenLimit; 10 minutes unless set.
 	PickupTokenWindow time.Duration
+	// Links checks the signed links in customer messages (unsubscribe); without it
+	// /unsubscribe answers that the link does not work.
+	Links *links.Signer
 
 	// Provider webhook secrets: a provider's route (POST /v1/webhooks/<provider>)
 	// exists only when its secret is set, and answers 404 otherwise.
@@ -135,6 +140,8 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("GET /v1/orders", s.auth(s.listOrders, roleSupport, roleStaff))
 	mux.Handle("GET /v1/orders/{id}", s.auth(s.getOrder, roleCheckout, roleSupport, roleStaff))
 	mux.Handle("PUT /v1/customers/{id}/preferences", s.auth(s.putPreferences, roleCheckout, roleSupport))
+	mux.HandleFunc("GET /unsubscribe", s.unsubscribe)
+	mux.HandleFunc("POST /unsubscribe", s.unsubscribe)
 	mux.Handle("POST /v1/orders/{id}/cancel", s.auth(s.cancelOrder, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/extend-pickup", s.auth(s.extendPickup, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, roleSupport))

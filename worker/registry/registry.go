@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -21,6 +22,7 @@ type Store interface {
 	activities.JourneyStore
 	activities.NotificationLog
 	activities.ContactDirectory
+	activities.RecommendationStore
 }
 
 // Providers are the external providers: sandbox fakes or live adapters.
@@ -31,6 +33,9 @@ type Providers struct {
 	// SMS and Push may be nil: a system without them notifies by email only.
 	SMS  activities.SMSSender
 	Push activities.PushSender
+	// Links signs the links in messages (unsubscribe); without it messages carry
+	// no marketing parts.
+	Links *links.Signer
 }
 
 // Registrar is the part of worker.Registry used here; a worker and the test
@@ -51,7 +56,7 @@ func Register(r Registrar, store Store, p Providers) error {
 	}
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
-		Contacts: store, Locations: store, Journey: store, Messages: catalog}
+		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links}
 	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
 	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
