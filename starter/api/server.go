@@ -39,6 +39,7 @@ type Store interface {
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
 	Preferences(ctx context.Context, customerID string) (postgres.ContactPreferences, error)
 	WithdrawConsent(ctx context.Context, customerID string, at time.Time) error
+	SetPickupDeadline(ctx context.Context, orderID string, deadline time.Time) error
 	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)

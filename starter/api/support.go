@@ -60,6 +60,12 @@ func (s *Server) extendPickup(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, s.temporalError(err))
 		return
 	}
+	// The store's work list reads the deadline from the projection.
+	// The extension holds either way (it is in the workflow); if this write fails
+	// the list catches up at the order's next stage change.
+	if err := s.store.SetPickupDeadline(r.Context(), r.PathValue("id"), out.Deadline); err != nil {
+		s.logger.Warn("pickup extended, projection not updated", "route", r.Pattern, "error", err)
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
