@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -167,5 +168,87 @@ func TestPushResendAndConsentWithdrawnThroughTheAPI(t *testing.T) {
 	// The picked-up thank-you went by SMS now: push is no longer among the channels.
 	if n := len(s.outboxByKey(id)[id+":notify:picked-up:sms"]); n != 1 {
 		t.Errorf("picked-up SMS: %d, want 1", n)
+	}
+}
+
+// The customer reads their order in German: money and dates in German, the
+// confirmation suggests straps for the watch (they allowed marketing), and its
+// unsubscribe link withdraws the consent, after which the review request is not
+// sent and the journey says why. A forged link changes nothing.
+func TestGermanMessagesCrossSellAndUnsubscribeLink(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t, fastPolicy())
+	id := "E2E-DE-" + s.suffix
+	s.place(id, "ship_to_store")
+	s.pickAll(id, "berlin-mitte", "berlin")
+	s.waitStage(id, "ready_for_pickup")
+
+	confirmation := s.outboxByKey(id)[id+":notify:order-confirmed:email"]
+	if len(confirmation) != 1 {
+		t.Fatalf("confirmations: %+v", confirmation)
+	}
+	body := confirmation[0].Body
+	for _, want := range []string{"Hallo Mia Schmidt", "327,00 €", "Das könnte Ihnen auch gefallen", "Steel bracelet 20 mm"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, body)
+		}
+	}
+	ready := s.outboxByKey(id)[id+":notify:ready-for-pickup:email"][0].Body
+	if !strings.Contains(ready, "Öffnungszeiten:") || !strings.Contains(ready, " Uhr") {
+		t.Errorf("ready-for-pickup lacks German opening hours and deadline:\n%s", ready)
+	}
+	i := strings.Index(body, "http://starter.test/unsubscribe?t=")
+	if i < 0 {
+		t.Fatalf("no unsubscribe link in:\n%s", body)
+	}
+	link := strings.Fields(body[i:])[0]
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := u.Query().Get("t")
+	if strings.Contains(link, "C-"+id) {
+		t.Errorf("the link carries the raw customer ID: %s", link)
+	}
+
+	form := func(tok string) int {
+		resp, err := s.http.PostForm(s.url+"/unsubscribe", url.Values{"t": {tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	consent := func() bool {
+		ok, err := s.store.MarketingConsent(context.Background(), "C-"+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if st := form(token[:len(token)-2] + "xx"); st != http.StatusBadRequest || !consent() {
+		t.Fatalf("forged token: %d, consent %v; want 400 and consent kept", st, consent())
+	}
+	resp, err := s.http.Get(s.url + "/unsubscribe?t=" + url.QueryEscape(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !consent() {
+		t.Fatalf("GET of the link: %d, consent %v; want the question, consent kept", resp.StatusCode, consent())
+	}
+	if st := form(token); st != http.StatusOK || consent() {
+		t.Fatalf("POST of the link: %d, consent %v; want 200 and consent withdrawn", st, consent())
+	}
+
+	s.handOver(id)
+	if res := s.result(id); res.Stage != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if n := len(s.outboxByKey(id)[id+":notify:review-request:email"]); n != 0 {
+		t.Errorf("%d review requests after unsubscribing", n)
+	}
+	if got := s.journeyStages(id); got[len(got)-1] != "completed" || strings.Contains(strings.Join(got, ","), "review_requested") {
+		t.Errorf("journey stages = %v", got)
 	}
 }
