@@ -32,7 +32,9 @@ type Message struct {
 }
 
 // File is the message's file name: "<touchpoint>.<channel>.txt" (and ".html").
-func (m Message) File(ext string) string { return fmt.Sprintf("%s.%s.%s", m.Touchpoint, m.Channel, ext) }
+func (m Message) File(ext string) string {
+	return fmt.Sprintf("%s.%s.%s", m.Touchpoint, m.Channel, ext)
+}
 
 // Plain is the message as a text file: the subject or title first, then the text.
 func (m Message) Plain() string {
