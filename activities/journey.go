@@ -129,6 +129,7 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 	}
 	var res AdvanceResult
 	for _, n := range p.Notify {
+		n.QuietHours = p.QuietHours
 		r, err := a.Notifications.NotifyCustomer(ctx, n)
 		if err != nil {
 			return AdvanceResult{}, err // already classified

@@ -166,6 +166,8 @@ type Notifications struct {
 	// ideas, the unsubscribe link); without Links no marketing part is added.
 	Recommendations RecommendationStore
 	Links           *links.Signer
+	// Now is the clock for quiet hours; time.Now unless a test sets it.
+	Now func() time.Time
 }
 
 // RecommendationStore names products to suggest for the SKUs of an order.
@@ -201,6 +203,9 @@ type NotifyRequest struct {
 	Times    map[string]time.Time `json:"times,omitempty"`
 	// SKUs are the order's, for cross-sell suggestions.
 	SKUs []string `json:"skus,omitempty"`
+	// QuietHours are the customer's: suggestions are left out of a message sent
+	// within them (the message itself goes; deferring is the workflow's timers).
+	QuietHours QuietHours `json:"quiet_hours,omitempty"`
 }
 
 // crossSellLimit is how many products a message suggests at most.
@@ -226,6 +231,8 @@ type NotifyResult struct {
 const (
 	SkipNoConsent     = "no marketing consent"
 	SkipUndeliverable = "undeliverable channel"
+	// SkipQuietHours: suggestions left out of a message sent in the customer's quiet hours.
+	SkipQuietHours = "quiet hours"
 	// SkipUnconfirmed: an SMS whose first send was interrupted; it may have
 	// arrived, and SMS is sent at most once.
 	SkipUnconfirmed = "unconfirmed after an interrupted send"
@@ -505,7 +512,13 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 	}
 	if marketingParts[req.Touchpoint] && c.MarketingConsent && a.Links != nil {
 		data["unsubscribe_url"] = a.Links.Unsubscribe(req.Customer.ID)
-		if a.Recommendations != nil && len(req.SKUs) > 0 {
+		if quiet := a.inQuietHours(req); quiet && len(req.SKUs) > 0 {
+			err := a.Journey.RecordEntry(ctx, JourneyEntry{OrderID: req.OrderID, Kind: EntryNotification,
+				Key: req.key("cross-sell") + ":skipped", Detail: fmt.Sprintf("cross-sell in %s skipped: %s", req.Touchpoint, SkipQuietHours), At: a.now()})
+			if err != nil {
+				return nil, err
+			}
+		} else if a.Recommendations != nil && len(req.SKUs) > 0 {
 			names, err := a.Recommendations.Recommendations(ctx, req.SKUs, crossSellLimit)
 			if err != nil {
 				return nil, err
@@ -514,6 +527,19 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 		}
 	}
 	return data, nil
+}
+
+func (a *Notifications) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// inQuietHours reports whether now is within the customer's quiet hours.
+func (a *Notifications) inQuietHours(req NotifyRequest) bool {
+	now := a.now()
+	return !OutsideQuietHours(now, req.Customer.TimeZone, req.QuietHours).Equal(now)
 }
 
 // loadLocation is the time zone named tz, UTC when unknown.

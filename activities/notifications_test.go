@@ -3,9 +3,11 @@ package activities_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 )
 
@@ -305,3 +307,44 @@ func beginSending(t *testing.T, f notifier, key, channel string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Cross-sell is marketing and can wait: in the customer's quiet hours the
+// confirmation goes without suggestions, and the journey says why.
+func TestCrossSellIsLeftOutInQuietHours(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		hour  int // in Berlin
+		wants bool
+	}{{"afternoon", 15, true}, {"late evening", 23, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newNotifications(t)
+			signer, err := links.New("https://shop.example", []byte("k"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			berlin, _ := time.LoadLocation("Europe/Berlin")
+			f.n.Links, f.n.Recommendations = signer, f.store
+			f.n.Now = func() time.Time { return time.Date(2026, 11, 24, tc.hour, 0, 0, 0, berlin) }
+			f.store.SetRecommendations("WATCH-001", "Steel bracelet 20 mm")
+			c := contact("", "")
+			c.MarketingConsent = true
+			f.store.SetContact("C-1", c)
+			req := confirmation()
+			req.SKUs, req.QuietHours = []string{"WATCH-001"}, activities.DefaultQuietHours()
+			req.Customer.TimeZone = "Europe/Berlin"
+			if _, err := f.n.NotifyCustomer(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			sent := f.email.Sent()
+			if len(sent) != 1 {
+				t.Fatalf("%d emails, want the confirmation", len(sent))
+			}
+			if got := strings.Contains(sent[0].Text, "Steel bracelet 20 mm"); got != tc.wants {
+				t.Errorf("suggestion in the confirmation = %v, want %v:\n%s", got, tc.wants, sent[0].Text)
+			}
+			if skipped := f.journeyHas("A-1", ":cross-sell:skipped"); skipped == tc.wants {
+				t.Errorf("journey skip entry = %v: %+v", skipped, f.store.Journey("A-1"))
+			}
+		})
+	}
+}
