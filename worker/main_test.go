@@ -18,6 +18,19 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 		{"live names every missing credential", map[string]string{
 			"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "live", "STRIPE_SECRET_KEY": "sk_live_secret",
 		}, []string{"needs EASYPOST_API_KEY, SENDGRID_API_KEY, SENDGRID_FROM_EMAIL"}},
+		{"live with every channel names the SMS and push credentials too", map[string]string{
+			"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "live", "STRIPE_SECRET_KEY": "sk_live_secret",
+			"EASYPOST_API_KEY": "ep", "SENDGRID_API_KEY": "sg", "SENDGRID_FROM_EMAIL": "shop@example.com", "TWILIO_AUTH_TOKEN": "tw_secret",
+		}, []string{"needs TWILIO_ACCOUNT_SID, TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID), FCM_PROJECT_ID, GOOGLE_APPLICATION_CREDENTIALS"}},
+		{"live with email only needs no SMS or push credentials", map[string]string{
+			"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "live", "STRIPE_SECRET_KEY": "sk_live_secret",
+			"EASYPOST_API_KEY": "ep", "SENDGRID_API_KEY": "sg", "SENDGRID_FROM_EMAIL": "shop@example.com", "FULFILMENT_CHANNELS": "email",
+		}, nil},
+		{"unknown channel", map[string]string{
+			"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "live", "STRIPE_SECRET_KEY": "sk_live_secret",
+			"EASYPOST_API_KEY": "ep", "SENDGRID_API_KEY": "sg", "SENDGRID_FROM_EMAIL": "shop@example.com", "FULFILMENT_CHANNELS": "email,fax",
+		}, []string{`FULFILMENT_CHANNELS: unknown channel "fax"`}},
+		{"bad fault rate", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_FAULT_RATE": "2"}, []string{"FULFILMENT_SANDBOX_FAULT_RATE"}},
 		{"unknown providers", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "fake"}, []string{`FULFILMENT_PROVIDERS="fake"`}},
 		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
 	}
@@ -38,7 +51,7 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 					t.Errorf("err = %v, want it to contain %q", err, want)
 				}
 			}
-			if strings.Contains(err.Error(), "sk_live_secret") {
+			if strings.Contains(err.Error(), "sk_live_secret") || strings.Contains(err.Error(), "tw_secret") {
 				t.Error("the error shows a secret")
 			}
 		})
