@@ -511,7 +511,9 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 		data[k] = messages.Date(locale, v.In(tz))
 	}
 	if marketingParts[req.Touchpoint] && c.MarketingConsent && a.Links != nil {
-		data["unsubscribe_url"] = a.Links.Unsubscribe(req.Customer.ID)
+		if req.Marketing {
+			data["unsubscribe_url"] = a.Links.Unsubscribe(req.Customer.ID)
+		}
 		if quiet := a.inQuietHours(req); quiet && len(req.SKUs) > 0 {
 			err := a.Journey.RecordEntry(ctx, JourneyEntry{OrderID: req.OrderID, Kind: EntryNotification,
 				Key: req.key("cross-sell") + ":skipped", Detail: fmt.Sprintf("cross-sell in %s skipped: %s", req.Touchpoint, SkipQuietHours), At: a.now()})
@@ -524,6 +526,9 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 				return nil, err
 			}
 			data["cross_sell"] = names
+			if len(names) > 0 { // suggestions make the message marketing: it carries the link
+				data["unsubscribe_url"] = a.Links.Unsubscribe(req.Customer.ID)
+			}
 		}
 	}
 	return data, nil

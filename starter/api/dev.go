@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 )
@@ -44,8 +46,29 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot read the outbox now.", err))
 		return
 	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := outboxPage.Execute(w, msgs); err != nil {
+			s.logger.Warn("write outbox page", "error", err)
+		}
+		return
+	}
 	writeJSON(w, http.StatusOK, msgs)
 }
+
+// outboxPage shows the sandbox's messages to a person, newest first, as the
+// customer would read them (a browser asks for HTML; scripts get JSON).
+var outboxPage = template.Must(template.New("outbox").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sandbox outbox</title>
+<style>body{font-family:Helvetica,Arial,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}
+article{border:1px solid #ddd;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
+header{font-size:.85rem;color:#666}h2{font-size:1.05rem;margin:.4rem 0}pre{white-space:pre-wrap;font-family:inherit;margin:.4rem 0 0}
+.channel{display:inline-block;padding:0 .4rem;border-radius:4px;background:#eef;color:#225;font-weight:bold;text-transform:uppercase}</style>
+</head><body><h1>Sandbox outbox</h1><p>What the sandbox "sent", newest first (JSON for scripts: <code>Accept: application/json</code>).</p>
+{{range .}}<article><header><span class="channel">{{.Channel}}</span> to {{.Recipient}} · {{.CreatedAt.Format "2006-01-02 15:04:05 MST"}} · {{.NotificationKey}}</header>
+{{if .Subject}}<h2>{{.Subject}}</h2>{{end}}<pre>{{.Body}}</pre></article>
+{{else}}<p>Nothing sent yet.</p>{{end}}
+</body></html>`))
 
 // tracking is the sandbox carrier's public tracking page for the links in emails.
 func (s *Server) tracking(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -196,6 +197,20 @@ func TestGermanMessagesCrossSellAndUnsubscribeLink(t *testing.T) {
 	ready := s.outboxByKey(id)[id+":notify:ready-for-pickup:email"][0].Body
 	if !strings.Contains(ready, "Öffnungszeiten:") || !strings.Contains(ready, " Uhr") {
 		t.Errorf("ready-for-pickup lacks German opening hours and deadline:\n%s", ready)
+	}
+	req, err := http.NewRequest(http.MethodGet, s.url+"/dev/outbox", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/html")
+	page, err := s.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(html), "Ihr Abholcode:") {
+		t.Errorf("the outbox page for a browser lacks the German pickup notice (%s)", page.Header.Get("Content-Type"))
 	}
 	i := strings.Index(body, "http://starter.test/unsubscribe?t=")
 	if i < 0 {
