@@ -489,6 +489,9 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 	for k, v := range req.Facts {
 		data[k] = v
 	}
+	if r, ok := req.Facts["reason"]; ok {
+		data["reason"] = messages.Reason(locale, r)
+	}
 	for k, v := range req.Amounts {
 		data[k] = messages.Money(locale, v, req.Currency)
 	}

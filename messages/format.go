@@ -126,3 +126,23 @@ func OpeningHours(locale string, hours map[string]string) []string {
 	}
 	return out
 }
+
+// reasons are the German words of the reasons the workflow gives in English;
+// support's own words (a cancellation's reason) are shown as they were written.
+var reasons = map[string]string{
+	"the card was declined":                               "die Karte wurde abgelehnt",
+	"the payment authorization has expired":               "die Zahlungsfreigabe ist abgelaufen",
+	"the payment was already captured outside this order": "die Zahlung wurde bereits außerhalb dieser Bestellung eingezogen",
+	"the order was not picked up in time":                 "die Bestellung wurde nicht rechtzeitig abgeholt",
+	"nothing could be picked":                             "kein Artikel war verfügbar",
+}
+
+// Reason writes one of the workflow's reasons in the locale's language.
+func Reason(locale, reason string) string {
+	if Lang(locale) == "de" {
+		if de, ok := reasons[reason]; ok {
+			return de
+		}
+	}
+	return reason
+}

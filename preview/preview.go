@@ -73,7 +73,7 @@ func samples() []activities.NotifyRequest {
 	tracking := "https://track.example/SBX3F2A91C07B5D"
 	return []activities.NotifyRequest{
 		withAmount(req(activities.TouchOrderConfirmed, "", nil), 32700),
-		req(activities.TouchPaymentFailed, "", map[string]string{"reason": "card declined"}),
+		req(activities.TouchPaymentFailed, "", map[string]string{"reason": "the card was declined"}),
 		req(activities.TouchInPicking, "berlin-mitte", nil),
 		withAmount(req(activities.TouchPartialRefund, "", nil), 3900),
 		changed,
@@ -83,7 +83,7 @@ func samples() []activities.NotifyRequest {
 		req(activities.TouchShipped, "", map[string]string{"carrier": "DHL", "tracking_url": tracking}),
 		req(activities.TouchDeliveryProblem, "", map[string]string{"tracking_url": tracking}),
 		req(activities.TouchDelivered, "", nil),
-		withAmount(req(activities.TouchCancelled, "", map[string]string{"reason": "not picked up in time"}), 32700),
+		withAmount(req(activities.TouchCancelled, "", map[string]string{"reason": "the order was not picked up in time"}), 32700),
 		review,
 	}
 }
