@@ -108,6 +108,9 @@ type Input struct {
 	// RequestHash is the checkout service's request fingerprint, returned with the
 	// checkout result so a different body for the same order can be told apart.
 	RequestHash string `json:"request_hash"`
+	// PlacedBy is the checkout service that placed the order (its token's
+	// subject), recorded as the actor of the first stage.
+	PlacedBy string `json:"placed_by,omitempty"`
 }
 
 // FieldError names one bad field of an order and what is wrong with it.

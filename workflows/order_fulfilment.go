@@ -27,8 +27,8 @@ func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 		seen:    make(map[string]bool),
 		notices: make(map[activities.Touchpoint]activities.NotifyRequest),
 	}
-	f.pending = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx)}}
-	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx)}}
+	f.pending = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx), Actor: in.PlacedBy}}
+	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx), Actor: in.PlacedBy}}
 	if err := f.register(ctx); err != nil {
 		return Result{}, err
 	}

@@ -139,7 +139,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c,
 		tokens: map[string]string{}, suffix: randomHex(t, 4), providers: providers, patience: 30 * time.Second}
 	if settings.faultRate > 0 {
-		s.patience = 3 * time.Minute // retries back off up to a minute
+		s.patience = 4 * time.Minute // retries back off up to a minute each
 	}
 	for name, spec := range map[string][2]string{
 		"checkout": {"checkout", ""}, "support": {"support", ""},

@@ -146,7 +146,8 @@ func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeNam
 		TypedSearchAttributes:    workflows.StartSearchAttributes(order),
 		StaticSummary:            workflows.Summary(order, storeName),
 		StaticDetails:            workflows.StaticDetails(order),
-	}, workflows.OrderFulfilment, workflows.Input{Order: order, Policy: s.cfg.Policy, RequestHash: hash})
+	}, workflows.OrderFulfilment, workflows.Input{Order: order, Policy: s.cfg.Policy, RequestHash: hash,
+		PlacedBy: principalFrom(r.Context()).Subject})
 	update := client.UpdateWorkflowOptions{
 		WorkflowID:   id,
 		UpdateID:     workflows.CheckoutUpdateID(order.OrderID),
@@ -200,6 +201,10 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	if p.Role == roleStaff {
 		row, err := s.store.OrderRow(r.Context(), id)
+		if err != nil && !errors.Is(err, activities.ErrNotFound) {
+			s.problem(w, r, unavailable("Cannot read the order now.", err))
+			return
+		}
 		if err != nil || (row.StoreID != p.StoreID && row.LocationID != p.StoreID) {
 			s.problem(w, r, notFound()) // another store's order looks like no order
 			return
