@@ -12,6 +12,8 @@ import (
 type Faults struct {
 	// Rate is the probability (0 to 1) that a call fails.
 	Rate float64
+	// Seed, when not 0, makes the sequence of faults the same on every run.
+	Seed uint64
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -34,6 +36,9 @@ func (f *Faults) inject(op, key string) error {
 	f.mu.Lock()
 	if f.rng == nil {
 		f.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		if f.Seed != 0 {
+			f.rng = rand.New(rand.NewPCG(f.Seed, f.Seed))
+		}
 	}
 	hit := f.rng.Float64() < f.Rate
 	if hit {

@@ -63,6 +63,7 @@ type systemSettings struct {
 	carrierStep time.Duration
 	// faultRate fails that share of sandbox provider calls (chaos tests).
 	faultRate float64
+	faultSeed uint64
 }
 
 // systemOption changes the system newSystem builds.
@@ -118,7 +119,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	// A task queue of its own, so parallel tests never run each other's orders.
 	tq := "e2e-" + randomHex(t, 6)
 	providers, sim := registry.Sandbox(store, c, registry.SandboxConfig{
-		TrackingBaseURL: "http://tracking.test/", CarrierStep: settings.carrierStep, FaultRate: settings.faultRate, Logger: logger,
+		TrackingBaseURL: "http://tracking.test/", CarrierStep: settings.carrierStep, FaultRate: settings.faultRate, FaultSeed: settings.faultSeed, Logger: logger,
 	})
 	w := worker.New(c, tq, worker.Options{})
 	providers.Links = mustSigner(t, keys)

@@ -25,6 +25,8 @@ type SandboxConfig struct {
 	// FaultRate (0 to 1) fails that share of provider calls with a retryable error
 	// before they do anything, for chaos tests; 0 never.
 	FaultRate float64
+	// FaultSeed, when not 0, makes the faults of each fake the same on every run.
+	FaultSeed uint64
 	Logger    *slog.Logger
 }
 
@@ -52,7 +54,7 @@ func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Provide
 	payments, carrier := sandbox.NewPayments(), sandbox.NewCarrier(cfg.TrackingBaseURL)
 	payments.FaultRate = cfg.FaultRate
 	for _, f := range []*sandbox.Faults{&carrier.Faults, &email.Faults, &sms.Faults, &push.Faults} {
-		f.Rate = cfg.FaultRate
+		f.Rate, f.Seed = cfg.FaultRate, cfg.FaultSeed
 	}
 	sim := &sandbox.CarrierSimulator{
 		Step:   cfg.CarrierStep,
