@@ -89,7 +89,7 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 	if !workflows.ValidLocale(body.Locale) {
 		bad("locale", `must be a language tag such as "de-DE" or "en"`)
 	}
-	if _, err := time.LoadLocation(body.TimeZone); body.TimeZone == "" || err != nil {
+	if !validTimeZone(body.TimeZone) {
 		bad("time_zone", `must be an IANA time zone such as "Europe/Berlin"`)
 	}
 	if body.Channels == nil {

@@ -189,7 +189,15 @@ func (s *system) do(method, path, token string, body any) (int, map[string]any) 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.url+path, rd)
+	status, _, out := s.raw(method, path, token, rd)
+	return status, out
+}
+
+// raw sends a request and returns the status, the headers and the decoded JSON
+// body (nil when there is none).
+func (s *system) raw(method, path, token string, body io.Reader) (int, http.Header, map[string]any) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, body)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -202,13 +210,10 @@ func (s *system) do(method, path, token string, body any) (int, map[string]any) 
 	}
 	defer resp.Body.Close()
 	var out map[string]any
-	data, _ := io.ReadAll(resp.Body)
-	if len(data) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			s.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
-		}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && err != io.EOF {
+		s.t.Fatalf("%s %s: %d: %v", method, path, resp.StatusCode, err)
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, resp.Header, out
 }
 
 func (s *system) orderBody(id, method string) map[string]any {

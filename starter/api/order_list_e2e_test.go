@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -19,27 +17,6 @@ import (
 func (s *system) getRaw(path, token string) (int, http.Header, map[string]any) {
 	s.t.Helper()
 	return s.raw(http.MethodGet, path, token, nil)
-}
-
-func (s *system) raw(method, path, token string, body io.Reader) (int, http.Header, map[string]any) {
-	s.t.Helper()
-	req, err := http.NewRequest(method, s.url+path, body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && err != io.EOF {
-		s.t.Fatalf("%s %s: %d: %v", method, path, resp.StatusCode, err)
-	}
-	return resp.StatusCode, resp.Header, out
 }
 
 // listed returns the order IDs of a GET /v1/orders answer and its next cursor.

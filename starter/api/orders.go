@@ -66,10 +66,8 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	order := req.order(s.cfg.Now().UTC())
 	errs := workflows.ValidateOrder(order)
-	if req.Customer.TimeZone != "" {
-		if _, err := time.LoadLocation(req.Customer.TimeZone); err != nil {
-			errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
-		}
+	if req.Customer.TimeZone != "" && !validTimeZone(req.Customer.TimeZone) {
+		errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
 	}
 	validateContact("", req.PushToken, req.Channels, &errs)
 	storeName, err := s.checkStore(r, order, &errs)
@@ -83,15 +81,6 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, p)
 		return
 	}
-	err = s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
-		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
-		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
-		PushToken: req.PushToken, Channels: req.Channels, FromCheckout: true,
-	})
-	if err != nil {
-		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
-		return
-	}
 	// Payment provider webhooks (disputes, refunds made elsewhere) find the order
 	// through its PaymentIntent.
 	err = s.store.RecordPaymentOrder(r.Context(), order.PaymentIntentID, order.OrderID)
@@ -101,6 +90,16 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot record the payment now.", err))
+		return
+	}
+	// Only a checkout that passed every check writes the customer's preferences.
+	err = s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
+		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
+		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
+		PushToken: req.PushToken, Channels: req.Channels, FromCheckout: true,
+	})
+	if err != nil {
+		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
 		return
 	}
 	res, err := s.checkout(r, order, req.hash(), storeName)
@@ -221,4 +220,14 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// validTimeZone reports whether tz names an IANA time zone ("Local", which Go
+// also loads, is the server's own and no customer's).
+func validTimeZone(tz string) bool {
+	if tz == "" || tz == "Local" {
+		return false
+	}
+	_, err := time.LoadLocation(tz)
+	return err == nil
 }
