@@ -195,3 +195,13 @@ func (a *Journey) Tell(ctx context.Context, e JourneyEntry, req NotifyRequest) (
 	}
 	return a.Notifications.NotifyCustomer(ctx, req)
 }
+
+// PickStarted records that staff started the order's pick (the pick task and the
+// journey say who and when) and tells the customer that their order is being
+// packed.
+func (a *Journey) PickStarted(ctx context.Context, e JourneyEntry, req NotifyRequest) ([]NotifyResult, error) {
+	if err := a.Tasks.StartPickTask(ctx, e.OrderID, e.Actor, e.At); err != nil {
+		return nil, classify(fmt.Errorf("start pick of order %s: %w", e.OrderID, err))
+	}
+	return a.Tell(ctx, e, req)
+}

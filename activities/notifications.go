@@ -485,7 +485,7 @@ func outcomeUnknown(err error) bool {
 func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact) (map[string]any, error) {
 	locale := c.Locale
 	data := map[string]any{"order_id": req.OrderID, "name": req.Customer.Name,
-		"cross_sell": []string(nil), "unsubscribe_url": "", "opening_hours": []string(nil)}
+		"cross_sell": []string(nil), "unsubscribe_url": "", "opening_hours": []string(nil), "store_name": ""}
 	for k, v := range req.Facts {
 		data[k] = v
 	}

@@ -30,6 +30,8 @@ type PickResult struct {
 type PickStore interface {
 	CreatePickTask(ctx context.Context, task PickTask) error
 	CompletePickTask(ctx context.Context, res PickResult) error
+	// StartPickTask records who started the pick and when; the first start counts.
+	StartPickTask(ctx context.Context, orderID, by string, at time.Time) error
 }
 
 // PickupCode is a fresh pickup code with its salted hash. The workflow keeps only

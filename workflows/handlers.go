@@ -41,6 +41,7 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 		{UpdateLockPickup, f.handleLockPickup, f.validateLockPickup},
 		{UpdateUnlockPickup, f.handleUnlockPickup, f.validateUnlockPickup},
 		{UpdateResend, f.handleResend, f.validateResend},
+		{UpdateStartPick, f.handleStartPick, f.validateStartPick},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -244,6 +245,31 @@ func (f *fulfilment) tellDeliveryProblem(ctx workflow.Context, ev CarrierEvent) 
 	if err := workflow.ExecuteActivity(activityOptions(ctx, "delivery problem: customer told"), j.Tell, entry, msg).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("tell delivery problem", "order_id", f.in.Order.OrderID, "error", err)
 	}
+}
+
+func (f *fulfilment) validateStartPick(StartPickRequest) error {
+	if f.stage != StagePicking || f.pick != nil || f.cancelReq != nil || f.pickStartedBy != "" {
+		return fmt.Errorf("start a pick in stage %s (started by %q): %w", f.stage, f.pickStartedBy, ErrWrongStage)
+	}
+	return nil
+}
+
+// handleStartPick records who started the pick and tells the customer their order
+// is being packed (the "in picking" touchpoint), once.
+func (f *fulfilment) handleStartPick(ctx workflow.Context, req StartPickRequest) (StartPickResult, error) {
+	now := workflow.Now(ctx)
+	f.pickStartedBy = req.By
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: "picking started", Actor: req.By, At: now})
+	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: "pick-started",
+		Detail: "picking started", Actor: req.By, At: now}
+	msg := f.message(activities.TouchInPicking, nil)
+	var j *activities.Journey
+	err := workflow.ExecuteActivity(activityOptions(ctx, "picking started: customer told"), j.PickStarted, entry, msg).Get(ctx, nil)
+	if err != nil {
+		return StartPickResult{}, fmt.Errorf("picking started: %w", err)
+	}
+	f.notices[activities.TouchInPicking] = msg
+	return StartPickResult{OrderID: f.in.Order.OrderID, StartedBy: req.By, StartedAt: now}, nil
 }
 
 // ErrNothingToResend: the touchpoint's message was never sent for this order.

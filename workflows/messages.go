@@ -17,6 +17,7 @@ const (
 	UpdateLockPickup     = "lock-pickup"
 	UpdateUnlockPickup   = "unlock-pickup"
 	UpdateResend         = "resend-notification"
+	UpdateStartPick      = "start-pick"
 	SignalCarrierEvent   = "carrier-event"
 	SignalPaymentEvent   = "payment-event"
 	QueryStatus          = "status"
@@ -187,4 +188,16 @@ type ResendResult struct {
 	OrderID string                    `json:"order_id"`
 	Resend  int                       `json:"resend"`
 	Sent    []activities.NotifyResult `json:"sent"`
+}
+
+// StartPickRequest says that staff started picking the order.
+type StartPickRequest struct {
+	By string `json:"by"`
+}
+
+// StartPickResult tells staff the pick is theirs.
+type StartPickResult struct {
+	OrderID   string    `json:"order_id"`
+	StartedBy string    `json:"started_by"`
+	StartedAt time.Time `json:"started_at"`
 }

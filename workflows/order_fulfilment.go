@@ -82,9 +82,10 @@ type fulfilment struct {
 	journey        []JourneyItem
 	changed        workflow.Channel
 
-	notices  map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
-	resends  int                                                // support's resends so far: each one's key is new
-	problems int                                                // delivery problems told to the customer
+	notices       map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
+	resends       int                                                // support's resends so far: each one's key is new
+	problems      int                                                // delivery problems told to the customer
+	pickStartedBy string                                             // who started the pick (start-pick), once
 }
 
 func (f *fulfilment) run(ctx workflow.Context) (Result, error) {

@@ -542,3 +542,26 @@ func TestPickupReminderIsDeferredOutOfQuietHours(t *testing.T) {
 	equal(t, "first reminder", at["pickup-reminder-1"], time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC))
 	equal(t, "second reminder", at["pickup-reminder-2"], time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC))
 }
+
+func TestStartPickTellsTheCustomerOnce(t *testing.T) {
+	h := newHarness(t, activities.MethodShipToStore)
+	h.checkout()
+	var started workflows.StartPickResult
+	first := h.update(30*time.Minute, workflows.UpdateStartPick, workflows.StartPickRequest{By: "staff-berlin"}, &started)
+	again := h.update(40*time.Minute, workflows.UpdateStartPick, workflows.StartPickRequest{By: "staff-other"}, nil)
+	h.pickAll(time.Hour)
+	late := h.update(2*time.Hour, workflows.UpdateStartPick, workflows.StartPickRequest{By: "staff-berlin"}, nil)
+	h.collect(3 * time.Hour)
+
+	h.run()
+
+	if first.err != nil || started.StartedBy != "staff-berlin" {
+		t.Fatalf("start pick: %+v %+v", first, started)
+	}
+	if again.rejected == nil || late.rejected == nil {
+		t.Errorf("second start rejected = %v, start after the pick rejected = %v; want both rejected", again.rejected, late.rejected)
+	}
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "in-picking", "ready-for-pickup", "picked-up", "review-request"})
+	pt, _ := h.store.PickTask("A-10001")
+	equal(t, "pick started by", pt.StartedBy, "staff-berlin")
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 )
@@ -23,6 +24,21 @@ func (s *Store) CreatePickTask(ctx context.Context, task activities.PickTask) er
 	}
 	if err != nil {
 		return fmt.Errorf("create pick task for order %s: %w", task.OrderID, err)
+	}
+	return nil
+}
+
+// StartPickTask records who started an open pick; a second start keeps the first.
+// A task that does not exist is an error wrapping ErrNotFound.
+func (s *Store) StartPickTask(ctx context.Context, orderID, by string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `
+		update pick_tasks set started_by = coalesce(started_by, $2), started_at = coalesce(started_at, $3)
+		where order_id = $1`, orderID, by, at)
+	if err != nil {
+		return fmt.Errorf("start pick task for order %s: %w", orderID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("pick task for order %s: %w", orderID, activities.ErrNotFound)
 	}
 	return nil
 }

@@ -90,6 +90,9 @@ type WorkOrder struct {
 	// ExpectedAt is when a parcel on its way is expected: the ready time promised
 	// at checkout.
 	ExpectedAt *time.Time `json:"expected_at,omitempty"`
+	// PickStartedBy and PickStartedAt say who started an open pick (start-pick).
+	PickStartedBy string     `json:"pick_started_by,omitempty"`
+	PickStartedAt *time.Time `json:"pick_started_at,omitempty"`
 	// TrackingCode is the store-transfer parcel's, so staff can match a scan.
 	TrackingCode   string    `json:"tracking_code,omitempty"`
 	NeedsAttention bool      `json:"needs_attention"`
@@ -122,7 +125,7 @@ func (s *Store) StoreWork(ctx context.Context, storeID string) (StoreWork, error
 	rows, err := s.pool.Query(ctx, `
 		select o.order_id, o.stage, o.method, coalesce(p.lines, '[]'::jsonb), p.picked, p.due_at, o.promised_ready_at,
 			coalesce(sh.tracking_code, ''), o.needs_attention, o.updated_at,
-			o.customer_name, o.pickup_deadline, coalesce(a.failed, 0)
+			o.customer_name, o.pickup_deadline, coalesce(a.failed, 0), coalesce(p.started_by, ''), p.started_at
 		from orders o
 		left join pick_tasks p on p.order_id = o.order_id
 		left join shipments sh on sh.order_id = o.order_id and sh.purpose = $2
@@ -164,7 +167,8 @@ func scanWorkOrder(row pgx.CollectableRow) (WorkOrder, error) {
 	var method string
 	var picked []activities.PickedLine
 	err := row.Scan(&o.OrderID, &o.Stage, &method, &o.Lines, &picked, &o.DueAt, &o.ExpectedAt,
-		&o.TrackingCode, &o.NeedsAttention, &o.UpdatedAt, &o.CustomerName, &o.PickupDeadline, &o.FailedPickups)
+		&o.TrackingCode, &o.NeedsAttention, &o.UpdatedAt, &o.CustomerName, &o.PickupDeadline, &o.FailedPickups,
+		&o.PickStartedBy, &o.PickStartedAt)
 	if err != nil {
 		return WorkOrder{}, err
 	}
@@ -174,6 +178,9 @@ func scanWorkOrder(row pgx.CollectableRow) (WorkOrder, error) {
 		o.ExpectedAt = nil
 	case stageInTransitToStore:
 		o.DueAt = nil
+	}
+	if o.Stage != stagePicking {
+		o.PickStartedBy, o.PickStartedAt = "", nil
 	}
 	if o.Stage != stageReadyForPickup {
 		o.CustomerName, o.PickupDeadline, o.FailedPickups = "", nil, 0

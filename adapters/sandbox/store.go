@@ -44,9 +44,11 @@ var (
 // StorePickTask is a pick task as the fake keeps it: the task, and once staff
 // confirmed it, the first result.
 type StorePickTask struct {
-	Task   activities.PickTask
-	Done   bool
-	Result activities.PickResult
+	Task      activities.PickTask
+	Done      bool
+	Result    activities.PickResult
+	StartedBy string
+	StartedAt time.Time
 }
 
 type storeStockKey struct{ location, sku string }
@@ -239,6 +241,20 @@ func (s *Store) CreatePickTask(_ context.Context, task activities.PickTask) erro
 		task.Lines = append([]activities.Line{}, task.Lines...)
 		task.DueAt = storeTime(task.DueAt)
 		s.pickTasks[task.OrderID] = &StorePickTask{Task: task}
+	}
+	return nil
+}
+
+// StartPickTask records who started the pick; the first start counts.
+func (s *Store) StartPickTask(_ context.Context, orderID, by string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt, ok := s.pickTasks[orderID]
+	if !ok {
+		return fmt.Errorf("pick task for order %s: %w", orderID, activities.ErrNotFound)
+	}
+	if pt.StartedBy == "" {
+		pt.StartedBy, pt.StartedAt = by, storeTime(at)
 	}
 	return nil
 }

@@ -112,6 +112,12 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "POST /v1/orders/{id}/resend-notification", roles: support, scope: scopeOrder, order: "ready",
 			body: func(*matrix) any { return map[string]string{"touchpoint": "ready-for-pickup", "channel": "email"} }},
 		{pattern: "GET /v1/stores/{store}/work", roles: staffSupport, scope: scopeStore},
+		{pattern: "POST /v1/stores/{store}/orders/{id}/start-pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
+			body: func(*matrix) any { return map[string]any{} },
+			// Admitted callers start the ready order's pick: the workflow refuses, nothing moves.
+			allowed: func(*matrix) matrixProbe {
+				return matrixProbe{order: "ready", status: []int{http.StatusConflict}, body: map[string]any{}}
+			}},
 		{pattern: "POST /v1/stores/{store}/orders/{id}/pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
 			body: func(*matrix) any {
 				return map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 2}}}

@@ -63,13 +63,20 @@ func TestStoreConsoleStaffPickAndHandOver(t *testing.T) {
 	b.checkTouchTargets()
 	b.checkNoHorizontalScroll()
 	b.screenshot("02-pick-list")
+	// Starting the pick tells the customer their order is being packed; the card
+	// then says who is on it.
+	b.do("start picking", chromedp.Tap(chromedp.CSS(card("pick", id)+" .actions button.secondary")))
+	b.waitGone(card("pick", id) + " .actions button.secondary")
+	if n := len(s.waitOutbox(id, id+":notify:in-picking:email")[id+":notify:in-picking:email"]); n != 1 {
+		t.Errorf("in-picking emails after starting the pick: %d, want 1", n)
+	}
 	b.do("one strap less", chromedp.Tap(chromedp.CSS(card("pick", id)+` button[aria-label="One less STRAP-LEA-20"]`)))
 	b.waitText(card("pick", id)+" tr.short .short-label", "short 1")
-	b.waitText(card("pick", id)+" .actions button", "Confirm short pick")
+	b.waitText(card("pick", id)+" .actions button.confirm", "Confirm short pick")
 	b.screenshot("02b-short-line")
 	b.do("the strap is there after all", chromedp.Tap(chromedp.CSS(card("pick", id)+` button[aria-label="One more STRAP-LEA-20"]`)))
-	b.waitText(card("pick", id)+" .actions button", "Confirm pick")
-	b.do("confirm the pick", chromedp.Tap(chromedp.CSS(card("pick", id)+" .actions button")))
+	b.waitText(card("pick", id)+" .actions button.confirm", "Confirm pick")
+	b.do("confirm the pick", chromedp.Tap(chromedp.CSS(card("pick", id)+" .actions button.confirm")))
 	b.waitText("#notice", "Pick confirmed for "+id)
 
 	// 3. Once picked, the order waits under "Ready for pickup" (the page refreshes every 10 s).

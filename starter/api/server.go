@@ -148,6 +148,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/resend-notification", s.auth(s.resendNotification, roleSupport))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
+	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/arrival", s.auth(s.confirmArrival, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pickup", s.auth(s.completePickup, roleStaff, roleSupport))

@@ -76,6 +76,15 @@ func (s *Server) completePick(w http.ResponseWriter, r *http.Request) {
 		}, &workflows.CompletePickResult{})
 }
 
+// startPick says staff started picking the order: the customer hears that it is
+// being packed, and the store's list shows who is on it.
+func (s *Server) startPick(w http.ResponseWriter, r *http.Request) {
+	s.storeUpdate(w, r, func(row orderPlace) bool { return row.location == r.PathValue("store") },
+		workflows.UpdateStartPick, func(by string) any {
+			return workflows.StartPickRequest{By: by}
+		}, &workflows.StartPickResult{})
+}
+
 func (s *Server) confirmArrival(w http.ResponseWriter, r *http.Request) {
 	s.storeUpdate(w, r, func(row orderPlace) bool { return row.store == r.PathValue("store") },
 		workflows.UpdateConfirmArrival, func(by string) any {

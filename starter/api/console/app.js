@@ -17,6 +17,7 @@ const texts = {
     attemptsLeft: "Attempts left:", locked: "Handover locked after too many wrong codes. Please call support.",
     lockedBadge: "locked", failed: "That did not work. Please try again.", qty: "of",
     short: "short", less: "One less", more: "One more", items: "items", item: "item",
+    startPick: "Start picking", pickStarted: "Picking started for", pickingBy: "picking:",
   },
   de: {
     title: "Filial-Konsole", token: "Ihr Mitarbeiter-Token", signin: "Anmelden", signout: "Abmelden",
@@ -32,6 +33,7 @@ const texts = {
     attemptsLeft: "Verbleibende Versuche:", locked: "Übergabe nach zu vielen falschen Codes gesperrt. Bitte den Support anrufen.",
     lockedBadge: "gesperrt", failed: "Das hat nicht geklappt. Bitte erneut versuchen.", qty: "von",
     short: "Fehlmenge", less: "Eins weniger", more: "Eins mehr", items: "Artikel", item: "Artikel",
+    startPick: "Pick beginnen", pickStarted: "Pick begonnen für", pickingBy: "pickt:",
   },
 };
 
@@ -114,6 +116,7 @@ function orderCard(o) {
   if (o.expected_at) meta.push(t("expected") + " " + when(o.expected_at));
   if (o.expected_at && new Date(o.expected_at) < new Date(state.work.as_of)) badge(card, t("late"), "warn");
   if (o.tracking_code) meta.push(t("tracking") + " " + o.tracking_code);
+  if (o.pick_started_by) meta.push(t("pickingBy") + " " + o.pick_started_by);
   if (o.pickup_deadline) {
     const passed = new Date(o.pickup_deadline) <= new Date(state.work.as_of);
     meta.push((passed ? t("overdueSince") : t("collectBy")) + " " + when(o.pickup_deadline));
@@ -200,7 +203,7 @@ function pickCard(o, base) {
   const confirm = button(t("confirmPick"), () => {
     const lines = [...card.querySelectorAll("input[data-sku]")].map((i) => ({ sku: i.dataset.sku, quantity: Number(i.value) }));
     return act(card, base + encodeURIComponent(o.order_id) + "/pick", { lines }, t("picked") + " " + o.order_id);
-  });
+  }, "confirm");
   const update = () => {
     let short = false;
     card.querySelectorAll("tr").forEach((tr) => {
@@ -233,6 +236,11 @@ function pickCard(o, base) {
     label.className = "short-label";
     cell.append(minus, input, plus, of, label);
   }));
+  // Starting the pick tells the customer their order is being packed.
+  if (!o.pick_started_by) {
+    card.querySelector(".actions").append(button(t("startPick"), () =>
+      act(card, base + encodeURIComponent(o.order_id) + "/start-pick", {}, t("pickStarted") + " " + o.order_id), "secondary"));
+  }
   card.querySelector(".actions").append(confirm);
   update();
   return card;
