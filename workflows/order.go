@@ -132,6 +132,13 @@ var (
 // ValidID reports whether s is a valid order, customer, store or SKU ID.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
 
+// ValidEmail reports whether s looks like an email address: something@something,
+// at most 200 characters. The provider is the judge of the rest (a bounce).
+func ValidEmail(s string) bool {
+	at := strings.LastIndex(s, "@")
+	return at >= 1 && at < len(s)-1 && len(s) <= maxFieldLength
+}
+
 // ValidLocale reports whether s is a language tag such as "de-DE" or "en".
 func ValidLocale(s string) bool { return localePattern.MatchString(s) }
 
@@ -165,7 +172,7 @@ func ValidateOrder(o Order) []FieldError {
 		bad("customer.id", "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
 	}
 	text("customer.name", o.Customer.Name, true)
-	if at := strings.LastIndex(o.Customer.Email, "@"); at < 1 || at == len(o.Customer.Email)-1 || len(o.Customer.Email) > maxFieldLength {
+	if !ValidEmail(o.Customer.Email) {
 		bad("customer.email", "must be an email address")
 	}
 	if o.Customer.Phone != "" && !PhonePattern.MatchString(o.Customer.Phone) {

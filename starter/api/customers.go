@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -80,7 +79,7 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 	if !workflows.ValidID(id) {
 		bad("id", "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
 	}
-	if at := strings.LastIndex(body.Email, "@"); at < 1 || at == len(body.Email)-1 || len(body.Email) > 200 {
+	if !workflows.ValidEmail(body.Email) {
 		bad("email", "must be an email address")
 	}
 	if body.Phone != "" && !workflows.PhonePattern.MatchString(body.Phone) {
