@@ -88,24 +88,6 @@ func Load() (*Catalog, error) {
 	return c, nil
 }
 
-// Locales lists the locales that have templates of their own.
-func (c *Catalog) Locales() []string {
-	out := make([]string, 0, len(c.templates))
-	for l := range c.templates {
-		out = append(out, l)
-	}
-	return out
-}
-
-// Touchpoints lists the touchpoints of the fallback locale.
-func (c *Catalog) Touchpoints() []string {
-	out := make([]string, 0, len(c.templates[Fallback]))
-	for tp := range c.templates[Fallback] {
-		out = append(out, tp)
-	}
-	return out
-}
-
 // Render renders a touchpoint's message in the locale ("de", "de-DE" and "de_AT"
 // all mean German), or in English when the locale has no templates. A fact the
 // template needs but data lacks is an error: a message with a hole is never sent.

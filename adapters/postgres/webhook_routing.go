@@ -131,18 +131,3 @@ func (s *Store) MarkUndeliverable(ctx context.Context, orderID, channel string) 
 	}
 	return nil
 }
-
-// UndeliverableChannels reports which channels of a customer are marked
-// undeliverable; a customer without preferences has none.
-func (s *Store) UndeliverableChannels(ctx context.Context, customerID string) (email, sms bool, err error) {
-	err = s.pool.QueryRow(ctx, `
-		select email_undeliverable, sms_undeliverable from contact_preferences where customer_id = $1`,
-		customerID).Scan(&email, &sms)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, false, fmt.Errorf("read undeliverable channels of %s: %w", customerID, err)
-	}
-	return email, sms, nil
-}

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func TestWebhookRoutingMarkUndeliverable(t *testing.T) {
 			t.Fatalf("MarkUndeliverable(A-1, email) = %v", err)
 		}
 	}
-	if email, sms, err := st.UndeliverableChannels(ctx, "C-1"); err != nil || !email || sms {
+	if email, sms, err := undeliverable(ctx, st, "C-1"); err != nil || !email || sms {
 		t.Errorf("C-1 undeliverable email %v, sms %v (%v); want email only", email, sms, err)
 	}
 	if err := st.MarkUndeliverable(ctx, "A-2", "sms"); err != nil {
@@ -130,13 +131,13 @@ func TestWebhookRoutingMarkUndeliverable(t *testing.T) {
 	if err := st.SavePreferences(ctx, postgres.ContactPreferences{CustomerID: "C-2", Email: "c2@example.com", MarketingConsent: true, Locale: "de", TimeZone: "Europe/Berlin", UpdatedAt: placed}); err != nil {
 		t.Fatal(err)
 	}
-	if email, sms, err := st.UndeliverableChannels(ctx, "C-2"); err != nil || email || !sms {
+	if email, sms, err := undeliverable(ctx, st, "C-2"); err != nil || email || !sms {
 		t.Errorf("C-2 undeliverable email %v, sms %v (%v); want sms only", email, sms, err)
 	}
 	if ok, err := st.MarketingConsent(ctx, "C-2"); err != nil || !ok {
 		t.Errorf("C-2 consent after a later save = %v, %v; want true", ok, err)
 	}
-	if email, sms, err := st.UndeliverableChannels(ctx, "C-unknown"); err != nil || email || sms {
+	if email, sms, err := undeliverable(ctx, st, "C-unknown"); err != nil || email || sms {
 		t.Errorf("unknown customer = %v, %v, %v; want none", email, sms, err)
 	}
 	if err := st.MarkUndeliverable(ctx, "A-unknown", "email"); !errorsIs(err, activities.ErrNotFound) {
@@ -145,4 +146,10 @@ func TestWebhookRoutingMarkUndeliverable(t *testing.T) {
 	if err := st.MarkUndeliverable(ctx, "A-1", "pigeon"); !errorsIs(err, activities.ErrInvalidRequest) {
 		t.Errorf("MarkUndeliverable(pigeon) = %v, want ErrInvalidRequest", err)
 	}
+}
+
+// undeliverable reads which channels of a customer are marked undeliverable.
+func undeliverable(ctx context.Context, st *postgres.Store, customerID string) (email, sms bool, err error) {
+	c, _, err := st.Contact(ctx, customerID)
+	return c.EmailUndeliverable, c.SMSUndeliverable, err
 }

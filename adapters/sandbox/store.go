@@ -412,28 +412,20 @@ func (s *Store) SetRecommendations(sku string, names ...string) {
 	s.recommended[sku] = append([]string(nil), names...)
 }
 
-// Recommendations returns at most limit names recommended for the SKUs, best
-// first, like postgres.Store.Recommendations (the fake keeps names, not SKUs, so
-// it cannot leave out the order's own SKUs: tests do not recommend them).
+// Recommendations returns at most limit names recommended for the SKUs, each
+// SKU's best first, without repeats. The fake keeps names, not SKUs, so it cannot
+// leave out the order's own SKUs: tests do not recommend them.
 func (s *Store) Recommendations(_ context.Context, skus []string, limit int) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
 	seen := map[string]bool{}
-	for rank := 0; len(out) < limit; rank++ {
-		more := false
-		for _, sku := range skus {
-			names := s.recommended[sku]
-			if rank < len(names) {
-				more = true
-				if !seen[names[rank]] && len(out) < limit {
-					seen[names[rank]] = true
-					out = append(out, names[rank])
-				}
+	for _, sku := range skus {
+		for _, name := range s.recommended[sku] {
+			if len(out) < limit && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
 			}
-		}
-		if !more {
-			break
 		}
 	}
 	return out, nil

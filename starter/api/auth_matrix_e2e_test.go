@@ -365,23 +365,7 @@ func (m *matrix) call(t *testing.T, method, path, token string, body any) (int, 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, m.s.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := m.s.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, data
+	return m.s.send(t, method, path, token, rd)
 }
 
 func isProblem(h http.Header) bool {

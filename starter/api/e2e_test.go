@@ -197,23 +197,37 @@ func (s *system) do(method, path, token string, body any) (int, map[string]any) 
 // body (nil when there is none).
 func (s *system) raw(method, path, token string, body io.Reader) (int, http.Header, map[string]any) {
 	s.t.Helper()
+	status, h, data := s.send(s.t, method, path, token, body)
+	var out map[string]any
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &out); err != nil {
+			s.t.Fatalf("%s %s: %d %s: %v", method, path, status, data, err)
+		}
+	}
+	return status, h, out
+}
+
+// send sends a request (with the bearer token, when given) and returns the
+// status, the headers and the body as it came; failures end t.
+func (s *system) send(t *testing.T, method, path, token string, body io.Reader) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, s.url+path, body)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && err != io.EOF {
-		s.t.Fatalf("%s %s: %d: %v", method, path, resp.StatusCode, err)
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header, out
+	return resp.StatusCode, resp.Header, data
 }
 
 func (s *system) orderBody(id, method string) map[string]any {
@@ -294,14 +308,37 @@ func (s *system) stock(loc, sku string) int {
 // sandbox outbox, waiting for it to be sent.
 func (s *system) pickupCode(id string) string {
 	s.t.Helper()
+	key := id + ":notify:ready-for-pickup:email"
+	msgs := s.waitOutbox(id, key)[key]
+	if len(msgs) != 1 {
+		s.t.Fatalf("ready-for-pickup emails of %s: %d, want 1", id, len(msgs))
+	}
+	return messages.FindPickupCode(msgs[0].Body)
+}
+
+// outboxByKey returns the order's sandbox outbox by notification key.
+func (s *system) outboxByKey(id string) map[string][]postgres.OutboxMessage {
+	s.t.Helper()
+	msgs, err := s.store.OutboxFor(context.Background(), id+":notify:")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out := map[string][]postgres.OutboxMessage{}
+	for _, m := range msgs {
+		out[m.NotificationKey] = append(out[m.NotificationKey], m)
+	}
+	return out
+}
+
+// waitOutbox waits until the sandbox outbox holds a message with the key (messages
+// of one step go out one after another) and returns the order's outbox.
+func (s *system) waitOutbox(id, key string) map[string][]postgres.OutboxMessage {
+	s.t.Helper()
 	deadline := time.Now().Add(s.patience)
 	for {
-		msgs, err := s.store.OutboxFor(context.Background(), id+":notify:ready-for-pickup:email")
-		if err == nil && len(msgs) == 1 {
-			return messages.FindPickupCode(msgs[0].Body)
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("ready-for-pickup emails of %s: %d, %v", id, len(msgs), err)
+		byKey := s.outboxByKey(id)
+		if len(byKey[key]) > 0 || time.Now().After(deadline) {
+			return byKey
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -355,30 +355,17 @@ func checkHandlerCase(t *testing.T, s *system, c handlerCase) {
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(c.method, s.url+c.path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.tokens[c.token])
-	resp, err := s.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != c.status {
-		t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, data, c.status)
+	status, header, data := s.send(t, c.method, c.path, s.tokens[c.token], rd)
+	if status != c.status {
+		t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, status, data, c.status)
 	}
 	if c.typ == "" {
-		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		if ct := header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q, want application/json", ct)
 		}
 		return
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+	if ct := header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
 	var p handlerProblem

@@ -9,38 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 )
-
-// outboxByKey waits until the order's sandbox outbox holds the notification key,
-// then returns how many messages each key has.
-func (s *system) outboxByKey(id string) map[string][]postgres.OutboxMessage {
-	s.t.Helper()
-	msgs, err := s.store.OutboxFor(context.Background(), id+":notify:")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	out := map[string][]postgres.OutboxMessage{}
-	for _, m := range msgs {
-		out[m.NotificationKey] = append(out[m.NotificationKey], m)
-	}
-	return out
-}
-
-// waitOutbox waits until the sandbox outbox holds a message with the key (messages
-// of one step go out one after another) and returns the order's outbox.
-func (s *system) waitOutbox(id, key string) map[string][]postgres.OutboxMessage {
-	s.t.Helper()
-	deadline := time.Now().Add(s.patience)
-	for {
-		byKey := s.outboxByKey(id)
-		if len(byKey[key]) > 0 || time.Now().After(deadline) {
-			return byKey
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // With every sandbox provider failing often (payments, labels, email, SMS, push),
 // an order still ends with one capture, one label and one message per touchpoint

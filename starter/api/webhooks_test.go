@@ -247,11 +247,11 @@ func (s *system) journeyEntries(id, kind string) []activities.JourneyEntry {
 // undeliverable reads the customer's undeliverable channels.
 func (s *system) undeliverable(customerID string) (email, sms bool) {
 	s.t.Helper()
-	email, sms, err := s.store.UndeliverableChannels(context.Background(), customerID)
+	c, _, err := s.store.Contact(context.Background(), customerID)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return email, sms
+	return c.EmailUndeliverable, c.SMSUndeliverable
 }
 
 // projectOrder writes an order's projection row directly, for webhooks that need
