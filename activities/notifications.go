@@ -112,7 +112,6 @@ func (c Contact) Allows(channel string) bool {
 
 // ContactDirectory reads and corrects customers' contact preferences at send time.
 type ContactDirectory interface {
-	ConsentStore
 	// Contact returns the customer's preferences; found=false when there are none.
 	Contact(ctx context.Context, customerID string) (c Contact, found bool, err error)
 	// DropPushToken forgets the customer's push token if it is still token (the app
@@ -121,11 +120,6 @@ type ContactDirectory interface {
 	// MarkUndeliverable marks a channel ("email" or "sms") of the order's customer
 	// as undeliverable.
 	MarkUndeliverable(ctx context.Context, orderID, channel string) error
-}
-
-// ConsentStore answers whether a customer's marketing consent holds now.
-type ConsentStore interface {
-	MarketingConsent(ctx context.Context, customerID string) (bool, error)
 }
 
 // Email is a rendered email.

@@ -20,7 +20,7 @@ type storePorts interface {
 	activities.ShipmentStore
 	activities.JourneyStore
 	activities.NotificationLog
-	activities.ConsentStore
+	activities.ContactDirectory
 }
 
 // storePickTask is a pick task as read back from either store.

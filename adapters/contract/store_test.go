@@ -339,13 +339,13 @@ func TestStoreContractConsent(t *testing.T) {
 			set, want bool
 		}{{true, true}, {false, false}} {
 			h.setConsent(t, "C-1", step.set)
-			got, err := h.ports.MarketingConsent(t.Context(), "C-1")
-			if err != nil || got != step.want {
+			c, _, err := h.ports.Contact(t.Context(), "C-1")
+			if got := c.MarketingConsent; err != nil || got != step.want {
 				t.Errorf("consent after setting %v = %v, %v", step.set, got, err)
 			}
 		}
-		if got, err := h.ports.MarketingConsent(t.Context(), "stranger"); err != nil || got {
-			t.Errorf("consent of an unknown customer = %v, %v; want false", got, err)
+		if c, found, err := h.ports.Contact(t.Context(), "stranger"); err != nil || found || c.MarketingConsent {
+			t.Errorf("unknown customer: found=%v consent=%v err=%v; want no preferences, no consent", found, c.MarketingConsent, err)
 		}
 	})
 }
