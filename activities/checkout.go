@@ -19,6 +19,11 @@ type CheckoutRequest struct {
 	// ready; TransferDays the store's opening days a transfer takes.
 	StoreReadyLead time.Duration `json:"store_ready_lead"`
 	TransferDays   int           `json:"transfer_days"`
+	// Captured are the stages recorded in the projection once the payment is
+	// captured (accepted, payment_captured; with the reserving location and the
+	// promised time filled in), so that the order is known to staff and support
+	// from the checkout's answer on.
+	Captured []StageChange `json:"captured,omitempty"`
 }
 
 // CheckoutOutcome is what happened: short lines, a payment failure (its error
@@ -36,6 +41,7 @@ type Checkout struct {
 	Stock     StockStore
 	Payments  PaymentProvider
 	Locations LocationDirectory
+	Journey   JourneyStore
 }
 
 // paymentFailures are the capture errors that end an order as payment_failed.
@@ -44,6 +50,9 @@ func paymentFailures() map[error]string {
 		ErrCardDeclined:         ErrTypeCardDeclined,
 		ErrAuthorizationExpired: ErrTypeAuthorizationExpired,
 		ErrAlreadyCaptured:      ErrTypeAlreadyCaptured,
+		// The provider refused the capture as malformed (e.g. more than was
+		// authorized): nothing was charged, and no retry can change that.
+		ErrInvalidRequest: ErrTypeInvalidRequest,
 	}
 }
 
@@ -87,6 +96,12 @@ func (a *Checkout) CheckOut(ctx context.Context, req CheckoutRequest) (CheckoutO
 		}
 		promised := PromiseReady(store, req.PlacedAt, req.StoreReadyLead, days)
 		out.PromisedReadyAt = &promised
+	}
+	for _, c := range req.Captured {
+		c.Order.LocationID, c.Order.PromisedReadyAt = res.LocationID, out.PromisedReadyAt
+		if err := a.Journey.RecordStage(ctx, c); err != nil {
+			return CheckoutOutcome{}, classify(fmt.Errorf("record stage %s of order %s: %w", c.Stage, orderID, err))
+		}
 	}
 	return out, nil
 }

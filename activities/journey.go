@@ -69,6 +69,9 @@ type Progress struct {
 	Release *ReleaseStockRequest `json:"release,omitempty"`
 	// Consume turns what is still reserved into a sale.
 	Consume bool `json:"consume,omitempty"`
+	// CancelPickTask closes the order's pick task if it is still open (a
+	// cancelled order leaves the pick list).
+	CancelPickTask bool `json:"cancel_pick_task,omitempty"`
 	// Notify are the touchpoints' messages, sent after the bookkeeping.
 	Notify []NotifyRequest `json:"notify,omitempty"`
 	// PlanAfter, when set, asks for the first time at or after the last stage's time
@@ -99,6 +102,9 @@ type Journey struct {
 // One activity per transition (not one per write) keeps an order near 20 Temporal
 // Actions; each write is idempotent, so a retry after a crash between any two of
 // them ends in the same state, and each message is guarded by its notifications row.
+// The stages are recorded last, after the messages: what staff see in the
+// projection never runs ahead of what the customer has been told (a stage shows
+// once its message was sent, or recorded as failed or skipped).
 func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error) {
 	id := p.Order.OrderID
 	if p.PickTask != nil {
@@ -121,10 +127,9 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 			return AdvanceResult{}, classify(fmt.Errorf("consume stock for order %s: %w", id, err))
 		}
 	}
-	for _, st := range p.Stages {
-		err := a.Store.RecordStage(ctx, StageChange{Order: p.Order, Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
-		if err != nil {
-			return AdvanceResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, id, err))
+	if p.CancelPickTask {
+		if err := a.Tasks.CancelPickTask(ctx, id); err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("cancel pick task of order %s: %w", id, err))
 		}
 	}
 	var res AdvanceResult
@@ -135,6 +140,12 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 			return AdvanceResult{}, err // already classified
 		}
 		res.Notified = append(res.Notified, r...)
+	}
+	for _, st := range p.Stages {
+		err := a.Store.RecordStage(ctx, StageChange{Order: p.Order, Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
+		if err != nil {
+			return AdvanceResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, id, err))
+		}
 	}
 	if p.PlanAfter > 0 && len(p.Stages) > 0 {
 		res.PlanAt = OutsideQuietHours(p.Stages[len(p.Stages)-1].At.Add(p.PlanAfter), p.Customer.TimeZone, p.QuietHours)

@@ -69,4 +69,9 @@ type OrderSummary struct {
 	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
 	// PickupDeadline is when an uncollected ready order goes back; nil before ready.
 	PickupDeadline *time.Time `json:"pickup_deadline,omitempty"`
+	// NeedsAttention and AttentionReason are the workflow's flag at the time of
+	// the change, so that the projection never loses a flag raised before its row
+	// existed.
+	NeedsAttention  bool   `json:"needs_attention,omitempty"`
+	AttentionReason string `json:"attention_reason,omitempty"`
 }

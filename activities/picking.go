@@ -32,6 +32,9 @@ type PickStore interface {
 	CompletePickTask(ctx context.Context, res PickResult) error
 	// StartPickTask records who started the pick and when; the first start counts.
 	StartPickTask(ctx context.Context, orderID, by string, at time.Time) error
+	// CancelPickTask closes an open pick task of a cancelled order, so that it
+	// leaves the pick list; a done task, or none, is left as it is.
+	CancelPickTask(ctx context.Context, orderID string) error
 }
 
 // PickupCode is a fresh pickup code with its salted hash. The workflow keeps only

@@ -145,6 +145,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"FULFILMENT_PICKUP_WINDOW", &c.policy.PickupWindow},
 		{"FULFILMENT_DELIVERY_TIMEOUT", &c.policy.DeliveryTimeout},
 		{"FULFILMENT_REVIEW_DELAY", &c.policy.ReviewDelay},
+		{"FULFILMENT_STUCK_AFTER", &c.policy.StuckAfter},
 	}
 	for _, d := range durations {
 		v := getenv(d.name)

@@ -46,23 +46,30 @@ func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (Canc
 
 // cancelRequested carries out an accepted cancel update.
 func (f *fulfilment) cancelRequested(ctx workflow.Context) error {
-	return f.cancel(ctx, f.cancelReq.Reason, f.cancelReq.By)
+	return f.cancel(ctx, f.cancelReq.Reason, f.cancelReq.By, true)
 }
 
 // cancel ends the order before handover or shipping: the rest of the payment is
-// refunded (key "<order_id>:refund:cancel"), an unused label voided, all stock
+// refunded (key "<order_id>:refund:cancel") unless support settled the money
+// outside (refund false), an unused label voided, the pick task closed, all stock
 // returned and the customer told. It runs on a disconnected context so that the
 // compensation completes even if the workflow itself is cancelled. It returns
 // errOrderEnded, which ends the run with the cancelled stage.
-func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string) error {
+func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string, refund bool) error {
 	dctx, done := workflow.NewDisconnectedContext(ctx)
 	defer done()
-	if err := f.refund(dctx, f.captured-f.refunded, "cancel"); err != nil {
-		return err
+	f.cancelling = true
+	if refund {
+		if err := f.refund(dctx, f.captured-f.refunded, "cancel"); err != nil {
+			return err
+		}
 	}
 	if f.shipment != nil && f.shipmentStatus == "" {
 		var sh *activities.Shipping
-		if err := workflow.ExecuteActivity(activityOptions(dctx, "void unused label"), sh.VoidLabel, f.shipment.ShipmentID).Get(dctx, nil); err != nil {
+		_, err := f.attempt(dctx, step{name: "void unused label", also: []ResolveAction{ResolveSkip}}, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(f.options(ctx, "void unused label"), sh.VoidLabel, f.shipment.ShipmentID).Get(ctx, nil)
+		})
+		if err != nil {
 			return fmt.Errorf("void label: %w", err)
 		}
 	}
@@ -71,7 +78,8 @@ func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string) error {
 	}
 	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
 	_, err := f.advance(dctx, "cancelled: stock back, customer told", activities.Progress{
-		Notify: []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.refunded)},
+		CancelPickTask: true,
+		Notify:         []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.refunded)},
 	})
 	if err != nil {
 		return err

@@ -47,11 +47,25 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 		req.Reserve.Locations = []string{o.StoreID, p.DistributionCentre}
 		req.PickupStoreID = o.StoreID
 	}
+	for _, st := range append(f.pending, activities.StageEntry{Stage: string(StagePaymentCaptured), At: workflow.Now(ctx)}) {
+		req.Captured = append(req.Captured, activities.StageChange{Order: f.summary(), Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
+	}
 	var c *activities.Checkout
 	var out activities.CheckoutOutcome
-	err := workflow.ExecuteActivity(activityOptions(ctx, "checkout: reserve stock, capture payment"), c.CheckOut, req).Get(ctx, &out)
+	unknownStore := false
+	// A checkout that keeps failing flags the order and goes on retrying (the
+	// checkout service's retry with the same update ID waits for the same answer);
+	// one refused for good waits for support to retry it.
+	_, err := f.attempt(ctx, step{name: "checkout"}, func(ctx workflow.Context) error {
+		err := workflow.ExecuteActivity(f.options(ctx, "checkout: reserve stock, capture payment"), c.CheckOut, req).Get(ctx, &out)
+		if errorType(err) == activities.ErrTypeUnknownLocation {
+			unknownStore = true
+			return nil
+		}
+		return err
+	})
 	switch {
-	case errorType(err) == activities.ErrTypeUnknownLocation:
+	case unknownStore:
 		return f.reject(ctx, fmt.Sprintf("unknown store %q", o.StoreID), nil)
 	case err != nil:
 		return CheckoutResult{}, fmt.Errorf("checkout: %w", err)
@@ -90,6 +104,7 @@ func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutRe
 		activities.ErrTypeCardDeclined:         "the card was declined",
 		activities.ErrTypeAuthorizationExpired: "the payment authorization has expired",
 		activities.ErrTypeAlreadyCaptured:      "the payment was already captured outside this order",
+		activities.ErrTypeInvalidRequest:       "the payment provider refused the capture",
 	}
 	reason := reasons[typ]
 	if err := f.enter(ctx, StagePaymentFailed, "", reason); err != nil {
@@ -101,8 +116,13 @@ func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutRe
 	if err != nil {
 		return CheckoutResult{}, err
 	}
-	if typ == activities.ErrTypeAlreadyCaptured {
+	switch typ {
+	case activities.ErrTypeAlreadyCaptured:
 		if err := f.flag(ctx, "payment captured outside this order: reconcile with the payment provider"); err != nil {
+			return CheckoutResult{}, err
+		}
+	case activities.ErrTypeInvalidRequest:
+		if err := f.flag(ctx, "the payment provider refused the capture as invalid (amount or authorization): check the payment"); err != nil {
 			return CheckoutResult{}, err
 		}
 	}

@@ -42,6 +42,7 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 		{UpdateUnlockPickup, f.handleUnlockPickup, f.validateUnlockPickup},
 		{UpdateResend, f.handleResend, f.validateResend},
 		{UpdateStartPick, f.handleStartPick, f.validateStartPick},
+		{UpdateResolve, f.handleResolve, f.validateResolve},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -222,7 +223,13 @@ func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
 
 func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
 	f.locked = false
-	err := f.setAttention(ctx, false, "handover unlocked", req.By)
+	var err error
+	if f.problem != nil {
+		err = f.note(ctx, "handover unlocked", req.By) // a step still needs support: the flag stays
+	} else {
+		f.flaggedOther = false
+		err = f.setAttention(ctx, false, "handover unlocked", req.By)
+	}
 	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
 }
 

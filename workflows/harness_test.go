@@ -1,7 +1,10 @@
 package workflows_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -28,6 +31,45 @@ type harness struct {
 	sms     *sandbox.SMS
 	push    *sandbox.Push
 	in      workflows.Input
+	// refuse, when set, makes the provider refuse calls of that kind ("refund",
+	// "label") as it would for good; flaky fails them with a retryable error.
+	refuse, flaky map[string]bool
+}
+
+// faultyPayments is the sandbox payment provider with the harness's faults.
+type faultyPayments struct {
+	*sandbox.Payments
+	h *harness
+}
+
+func (p faultyPayments) Refund(ctx context.Context, req activities.RefundRequest) (activities.Refund, error) {
+	if err := p.h.fault("refund"); err != nil {
+		return activities.Refund{}, err
+	}
+	return p.Payments.Refund(ctx, req)
+}
+
+// faultyCarrier is the sandbox carrier with the harness's faults.
+type faultyCarrier struct {
+	*sandbox.Carrier
+	h *harness
+}
+
+func (c faultyCarrier) BuyLabel(ctx context.Context, req activities.LabelRequest) (activities.Label, error) {
+	if err := c.h.fault("label"); err != nil {
+		return activities.Label{}, err
+	}
+	return c.Carrier.BuyLabel(ctx, req)
+}
+
+func (h *harness) fault(kind string) error {
+	switch {
+	case h.refuse[kind]:
+		return fmt.Errorf("harness %s: %w", kind, activities.ErrInvalidRequest)
+	case h.flaky[kind]:
+		return errors.New("harness " + kind + ": provider unavailable")
+	}
+	return nil
 }
 
 func newHarness(t *testing.T, method activities.Method) *harness {
@@ -42,6 +84,8 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 		email:   &sandbox.Email{},
 		sms:     &sandbox.SMS{},
 		push:    &sandbox.Push{},
+		refuse:  map[string]bool{},
+		flaky:   map[string]bool{},
 	}
 	for _, l := range []activities.Location{
 		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin", Hours: openMonToSat(),
@@ -59,7 +103,7 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 	}
 	h.env.SetStartTime(mondayMorning)
 	h.email.Now, h.sms.Now, h.push.Now = h.env.Now, h.env.Now, h.env.Now
-	err := registry.Register(h.env, h.store, registry.Providers{Payments: h.pay, Carrier: h.carrier, Email: h.email, SMS: h.sms, Push: h.push})
+	err := registry.Register(h.env, h.store, registry.Providers{Payments: faultyPayments{h.pay, h}, Carrier: faultyCarrier{h.carrier, h}, Email: h.email, SMS: h.sms, Push: h.push})
 	if err != nil {
 		t.Fatal(err)
 	}

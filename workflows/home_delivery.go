@@ -70,10 +70,15 @@ func (f *fulfilment) requestReview(ctx workflow.Context) error {
 	var j *activities.Journey
 	var res activities.ReviewResult
 	now := workflow.Now(ctx)
-	err := workflow.ExecuteActivity(activityOptions(ctx, "review request (if consent holds)"), j.RequestReview,
-		f.summary(), f.message(activities.TouchReviewRequest, nil), now).Get(ctx, &res)
+	byHand, err := f.attempt(ctx, step{name: "review request", also: []ResolveAction{ResolveSkip}}, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, "review request (if consent holds)"), j.RequestReview,
+			f.summary(), f.message(activities.TouchReviewRequest, nil), now).Get(ctx, &res)
+	})
 	if err != nil {
 		return err
+	}
+	if byHand {
+		res = activities.ReviewResult{Skipped: "skipped by support"}
 	}
 	note := ""
 	if res.Sent {

@@ -72,7 +72,10 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 	p.Notify = append(append([]activities.NotifyRequest(nil), f.carry.Notify...), p.Notify...)
 	var j *activities.Journey
 	var res activities.AdvanceResult
-	if err := workflow.ExecuteActivity(activityOptions(ctx, summary), j.Advance, p).Get(ctx, &res); err != nil {
+	_, err := f.attempt(ctx, journeyStep(summary), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, summary), j.Advance, p).Get(ctx, &res)
+	})
+	if err != nil {
 		return res, fmt.Errorf("%s: %w", summary, err)
 	}
 	f.pending, f.carry = nil, activities.Progress{}
@@ -90,11 +93,16 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 // flag marks the order as needing a person: the NeedsAttention search attribute,
 // the projection and the journey all say why.
 func (f *fulfilment) flag(ctx workflow.Context, reason string) error {
+	f.flaggedOther = true
 	return f.setAttention(ctx, true, reason, "")
 }
 
 func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, actor string) error {
 	now := workflow.Now(ctx)
+	f.attentionReason = ""
+	if needs {
+		f.attentionReason = reason
+	}
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryAttention, Stage: f.stage, Note: reason, Actor: actor, At: now})
 	if f.needsAttention != needs {
 		f.needsAttention = needs
@@ -158,9 +166,16 @@ func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 	}
 	if f.needsAttention {
 		text += "\n\n**Needs attention**"
+		if attention == "" {
+			attention = f.attentionReason
+		}
 		if attention != "" {
 			text += ": " + attention
 		}
+	}
+	if f.problem != nil && f.problem.Waiting {
+		text += fmt.Sprintf("\n\n**Waiting for support** since %s: update `%s` (or `POST /v1/orders/%s/resolve`) with action %v.",
+			at(f.problem.Since), UpdateResolve, o.OrderID, f.problem.Actions)
 	}
 	workflow.SetCurrentDetails(ctx, text)
 }

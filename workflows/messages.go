@@ -18,6 +18,7 @@ const (
 	UpdateUnlockPickup   = "unlock-pickup"
 	UpdateResend         = "resend-notification"
 	UpdateStartPick      = "start-pick"
+	UpdateResolve        = "resolve"
 	SignalCarrierEvent   = "carrier-event"
 	SignalPaymentEvent   = "payment-event"
 	QueryStatus          = "status"

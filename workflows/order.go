@@ -81,6 +81,10 @@ type Policy struct {
 	// opening days a transfer from the distribution centre takes.
 	StoreReadyLead time.Duration `json:"store_ready_lead"`
 	TransferDays   int           `json:"transfer_days"`
+	// StuckAfter is how long a step's activity may keep failing with retryable
+	// errors (an outage) before the order needs attention; it keeps retrying and
+	// the flag clears when it succeeds. 0 means DefaultStuckAfter.
+	StuckAfter time.Duration `json:"stuck_after,omitempty"`
 }
 
 // DefaultPolicy is the production policy: a day to pick, a week to collect, a week
@@ -98,6 +102,7 @@ func DefaultPolicy() Policy {
 		QuietHours:         activities.DefaultQuietHours(),
 		StoreReadyLead:     2 * time.Hour,
 		TransferDays:       2,
+		StuckAfter:         DefaultStuckAfter,
 	}
 }
 

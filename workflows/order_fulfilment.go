@@ -73,14 +73,19 @@ type fulfilment struct {
 	cancelReq  *CancelRequest
 	cancelDone bool   // the run has acted on cancelReq
 	cancelErr  string // why a cancellation came too late
+	cancelling bool   // the run is cancelling the order (a cancel's own steps offer no cancel)
 
-	needsAttention bool
-	pending        []activities.StageEntry          // stages entered but not yet recorded in PostgreSQL
-	attrs          []temporal.SearchAttributeUpdate // extra attributes for the next stage upsert
-	carry          activities.Progress              // bookkeeping for the next advance (pick result, short-pick release)
-	reviewAt       time.Time                        // when the review request is due (outside quiet hours)
-	journey        []JourneyItem
-	changed        workflow.Channel
+	needsAttention  bool
+	attentionReason string                           // why, while needsAttention
+	flaggedOther    bool                             // flagged for something other than a step that gave up (SLA, carrier, lock)
+	problem         *Problem                         // the step that gave up, while it waits or retries
+	decision        *ResolveRequest                  // support's decision, until the step takes it
+	pending         []activities.StageEntry          // stages entered but not yet recorded in PostgreSQL
+	attrs           []temporal.SearchAttributeUpdate // extra attributes for the next stage upsert
+	carry           activities.Progress              // bookkeeping for the next advance (pick result, short-pick release)
+	reviewAt        time.Time                        // when the review request is due (outside quiet hours)
+	journey         []JourneyItem
+	changed         workflow.Channel
 
 	notices       map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
 	resends       int                                                // support's resends so far: each one's key is new
@@ -111,6 +116,10 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 	}
 	if err == nil {
 		err = f.requestReview(ctx)
+	}
+	var sc *supportCancel
+	if errors.As(err, &sc) {
+		err = f.cancel(ctx, sc.reason, sc.actor, sc.refund)
 	}
 	if err != nil && !errors.Is(err, errOrderEnded) {
 		return Result{}, err
@@ -195,6 +204,7 @@ func (f *fulfilment) summary() activities.OrderSummary {
 		OrderID: o.OrderID, CustomerID: o.Customer.ID, Method: o.Method, StoreID: o.StoreID,
 		LocationID: f.locationID, Total: o.Total(), Currency: o.Currency, PlacedAt: o.PlacedAt,
 		CustomerName: o.Customer.Name, PromisedReadyAt: f.promised, PickupDeadline: deadline,
+		NeedsAttention: f.needsAttention, AttentionReason: f.attentionReason,
 	}
 }
 

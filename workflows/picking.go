@@ -49,7 +49,7 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 	}
 	if missingItems == o.Items() {
 		f.carry.Pick = &result
-		return f.cancel(ctx, "nothing could be picked", f.pick.By)
+		return f.cancel(ctx, "nothing could be picked", f.pick.By, true)
 	}
 	f.carry.Pick = &result
 	if len(missing) > 0 {
@@ -83,12 +83,17 @@ func (f *fulfilment) refund(ctx workflow.Context, amount int64, reason string) e
 	o := f.in.Order
 	var pay *activities.Payments
 	var r activities.Refund
-	err := workflow.ExecuteActivity(activityOptions(ctx, "refund: "+reason), pay.RefundPayment, activities.RefundRequest{
-		PaymentID: o.PaymentIntentID, Amount: amount, Currency: o.Currency, Reason: reason,
-		IdempotencyKey: o.OrderID + ":refund:" + reason,
-	}).Get(ctx, &r)
+	byHand, err := f.attempt(ctx, refundStep(reason), func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, "refund: "+reason), pay.RefundPayment, activities.RefundRequest{
+			PaymentID: o.PaymentIntentID, Amount: amount, Currency: o.Currency, Reason: reason,
+			IdempotencyKey: o.OrderID + ":refund:" + reason,
+		}).Get(ctx, &r)
+	})
 	if err != nil {
 		return fmt.Errorf("refund %s: %w", reason, err)
+	}
+	if byHand {
+		r.Amount = amount // support refunded it outside the system, as their note says
 	}
 	f.refunded += r.Amount
 	return nil

@@ -95,7 +95,7 @@ func (f *fulfilment) awaitPickup(ctx workflow.Context) error {
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(f.deadline) {
-			return f.cancel(ctx, "the order was not picked up in time", "")
+			return f.cancel(ctx, "the order was not picked up in time", "", true)
 		}
 		next, summary := f.deadline, "pickup deadline"
 		reminder := f.reminded < len(f.reminders)
@@ -182,7 +182,12 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 func (f *fulfilment) buyLabel(ctx workflow.Context, req activities.BuyLabelRequest) (activities.Label, error) {
 	var sh *activities.Shipping
 	var label activities.Label
-	if err := workflow.ExecuteActivity(activityOptions(ctx, "buy label: "+req.Purpose), sh.BuyLabel, req).Get(ctx, &label); err != nil {
+	// Without a label nothing ships: support may retry (after fixing the address,
+	// say) or cancel the order; there is no doing it by hand.
+	_, err := f.attempt(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}}, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, "buy label: "+req.Purpose), sh.BuyLabel, req).Get(ctx, &label)
+	})
+	if err != nil {
 		return activities.Label{}, fmt.Errorf("buy %s label: %w", req.Purpose, err)
 	}
 	return label, nil

@@ -43,9 +43,14 @@ type Status struct {
 	// PickupLocked is true after too many wrong codes, until support unlocks.
 	PickupLocked bool `json:"pickup_locked"`
 	// PickupCode is always masked: the code exists only in the customer's message.
-	PickupCode     string        `json:"pickup_code,omitempty"`
-	NeedsAttention bool          `json:"needs_attention"`
-	Journey        []JourneyItem `json:"journey"`
+	PickupCode     string `json:"pickup_code,omitempty"`
+	NeedsAttention bool   `json:"needs_attention"`
+	// AttentionReason says why the order needs a person, while it does.
+	AttentionReason string `json:"attention_reason,omitempty"`
+	// Problem is the step that gave up: support settles it with the resolve
+	// update when Waiting (the step retries by itself otherwise).
+	Problem *Problem      `json:"problem,omitempty"`
+	Journey []JourneyItem `json:"journey"`
 }
 
 // maskedPickupCode stands in for an issued pickup code in the status query.
@@ -57,7 +62,12 @@ func (f *fulfilment) status() (Status, error) {
 		OrderID: o.OrderID, Stage: f.stage, Method: o.Method, StoreID: o.StoreID, LocationID: f.locationID,
 		Currency: o.Currency, Total: o.Total(), Captured: f.captured, Refunded: f.refunded,
 		NeedsAttention: f.needsAttention, Journey: append([]JourneyItem(nil), f.journey...),
-		PromisedReadyAt: f.promised, PickupLocked: f.locked,
+		PromisedReadyAt: f.promised, PickupLocked: f.locked, AttentionReason: f.attentionReason,
+	}
+	if f.problem != nil {
+		p := *f.problem
+		p.Actions = append([]ResolveAction(nil), p.Actions...)
+		s.Problem = &p
 	}
 	picked := map[string]int{}
 	if f.pick != nil {

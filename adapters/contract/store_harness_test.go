@@ -28,6 +28,7 @@ type storePickTask struct {
 	LocationID string
 	Lines      []activities.Line
 	Done       bool
+	Cancelled  bool
 	Picked     []activities.PickedLine
 	By         string
 }
@@ -119,7 +120,7 @@ func newPostgresStoreHarness(t *testing.T) storeHarness {
 				return storePickTask{}, false
 			}
 			storeOK(t, err)
-			pt.Done = status == "done"
+			pt.Done, pt.Cancelled = status == "done", status == "cancelled"
 			if by != nil {
 				pt.By = *by
 			}
@@ -153,7 +154,7 @@ func newSandboxStoreHarness(*testing.T) storeHarness {
 			if !ok {
 				return storePickTask{}, false
 			}
-			return storePickTask{LocationID: pt.Task.LocationID, Lines: pt.Task.Lines, Done: pt.Done,
+			return storePickTask{LocationID: pt.Task.LocationID, Lines: pt.Task.Lines, Done: pt.Done, Cancelled: pt.Cancelled,
 				Picked: pt.Result.Picked, By: pt.Result.By}, true
 		},
 		shipment: func(_ *testing.T, orderID, purpose string) (activities.Shipment, bool) {

@@ -190,6 +190,35 @@ func TestStoreContractPicking(t *testing.T) {
 	})
 }
 
+// TestStoreContractCancelPickTask: a cancelled order's open task leaves the pick
+// list for good (a late confirmation changes nothing); a done task stays done; an
+// order without a task is no error.
+func TestStoreContractCancelPickTask(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h storeHarness) {
+		ctx := t.Context()
+		storeLocations(t, h)
+		lines := []activities.Line{{SKU: "A", Name: "Watch", Quantity: 1, UnitPrice: 100}}
+		for _, id := range []string{"open", "done"} {
+			storeOK(t, h.ports.CreatePickTask(ctx, activities.PickTask{OrderID: id, LocationID: "s1", Lines: lines, DueAt: storeT0()}))
+		}
+		picked := activities.PickResult{OrderID: "done", Picked: []activities.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: storeT0()}
+		storeOK(t, h.ports.CompletePickTask(ctx, picked))
+		for _, id := range []string{"open", "open", "done", "never-picked"} {
+			storeOK(t, h.ports.CancelPickTask(ctx, id))
+		}
+		storeOK(t, h.ports.CompletePickTask(ctx, activities.PickResult{OrderID: "open", By: "late", At: storeT0()}))
+		if got, _ := h.pickTask(t, "open"); !got.Cancelled || got.Done || got.By != "" {
+			t.Errorf("cancelled task = %+v, want cancelled and never done", got)
+		}
+		if got, _ := h.pickTask(t, "done"); got.Cancelled || !got.Done || got.By != "anna" {
+			t.Errorf("done task = %+v, want done by anna, not cancelled", got)
+		}
+		if _, ok := h.pickTask(t, "never-picked"); ok {
+			t.Error("cancelling an order without a task created one")
+		}
+	})
+}
+
 // storeReserve reserves or fails the test.
 func storeReserve(t *testing.T, h storeHarness, req activities.ReserveRequest) activities.Reservation {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 
 // RecordStage upserts the order's projection row and adds the journey entry
 // "stage:<stage>" in one transaction. The entry is written once per stage. The
+// attention flag is taken from the summary only when the row is created (a flag
+// raised before the order had a row); afterwards attention entries own it. The
 // projection only moves forward in time: a change older than the row's updated_at
 // (a retry that lost a race with a later stage) leaves stage and summary as they
 // are, but is still recorded in the journey, where it belongs by its time.
@@ -21,8 +23,8 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at,
-				customer_name, promised_ready_at, pickup_deadline)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				customer_name, promised_ready_at, pickup_deadline, needs_attention, attention_reason)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			on conflict (order_id) do update set
 				customer_id = case when excluded.updated_at >= orders.updated_at then excluded.customer_id else orders.customer_id end,
 				method      = case when excluded.updated_at >= orders.updated_at then excluded.method else orders.method end,
@@ -39,7 +41,7 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 				pickup_deadline   = case when excluded.updated_at >= orders.updated_at and excluded.pickup_deadline is not null
 					then excluded.pickup_deadline else orders.pickup_deadline end`,
 			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, c.Stage, o.Total, o.Currency, o.PlacedAt, c.At,
-			o.CustomerName, o.PromisedReadyAt, o.PickupDeadline,
+			o.CustomerName, o.PromisedReadyAt, o.PickupDeadline, o.NeedsAttention, o.AttentionReason,
 		); err != nil {
 			return fmt.Errorf("upsert order: %w", err)
 		}
@@ -78,8 +80,11 @@ func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) erro
 		if e.Kind != activities.EntryAttention && e.Kind != activities.EntryAttentionResolved {
 			return nil
 		}
-		needs := e.Kind == activities.EntryAttention
-		if _, err := tx.Exec(ctx, `update orders set needs_attention = $2 where order_id = $1`, e.OrderID, needs); err != nil {
+		needs, reason := e.Kind == activities.EntryAttention, ""
+		if needs {
+			reason = e.Detail
+		}
+		if _, err := tx.Exec(ctx, `update orders set needs_attention = $2, attention_reason = $3 where order_id = $1`, e.OrderID, needs, reason); err != nil {
 			return fmt.Errorf("flag order: %w", err)
 		}
 		return nil

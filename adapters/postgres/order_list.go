@@ -66,7 +66,7 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRow, erro
 		where = append(where, "(placed_at, order_id) < ("+arg(f.After.PlacedAt)+", "+arg(f.After.OrderID)+")")
 	}
 	query := `select order_id, customer_id, method, store_id, location_id, total, currency, placed_at,
-			stage, needs_attention, updated_at
+			stage, needs_attention, attention_reason, updated_at
 		from orders`
 	if len(where) > 0 {
 		query += " where " + strings.Join(where, " and ")
@@ -81,7 +81,7 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRow, erro
 		var r OrderRow
 		var method string
 		err := row.Scan(&r.OrderID, &r.CustomerID, &method, &r.StoreID, &r.LocationID, &r.Total, &r.Currency, &r.PlacedAt,
-			&r.Stage, &r.NeedsAttention, &r.UpdatedAt)
+			&r.Stage, &r.NeedsAttention, &r.AttentionReason, &r.UpdatedAt)
 		r.Method = activities.Method(method)
 		return r, err
 	})

@@ -68,3 +68,13 @@ func (s *Store) CompletePickTask(ctx context.Context, res activities.PickResult)
 	}
 	return nil
 }
+
+// CancelPickTask closes the order's open pick task as cancelled. A task already
+// done (or cancelled), or no task at all, is left as it is: cancelling is
+// idempotent and an order cancelled before picking has none.
+func (s *Store) CancelPickTask(ctx context.Context, orderID string) error {
+	if _, err := s.pool.Exec(ctx, `update pick_tasks set status = 'cancelled' where order_id = $1 and status = 'open'`, orderID); err != nil {
+		return fmt.Errorf("cancel pick task for order %s: %w", orderID, err)
+	}
+	return nil
+}

@@ -33,10 +33,10 @@ func (s *Store) OrderRow(ctx context.Context, orderID string) (OrderRow, error) 
 	var method string
 	err := s.pool.QueryRow(ctx, `
 		select order_id, customer_id, method, store_id, location_id, total, currency, placed_at,
-			stage, needs_attention, updated_at
+			stage, needs_attention, attention_reason, updated_at
 		from orders where order_id = $1`, orderID,
 	).Scan(&r.OrderID, &r.CustomerID, &method, &r.StoreID, &r.LocationID, &r.Total, &r.Currency, &r.PlacedAt,
-		&r.Stage, &r.NeedsAttention, &r.UpdatedAt)
+		&r.Stage, &r.NeedsAttention, &r.AttentionReason, &r.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return OrderRow{}, fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
 	}

@@ -46,6 +46,7 @@ var (
 type StorePickTask struct {
 	Task      activities.PickTask
 	Done      bool
+	Cancelled bool
 	Result    activities.PickResult
 	StartedBy string
 	StartedAt time.Time
@@ -268,10 +269,21 @@ func (s *Store) CompletePickTask(_ context.Context, res activities.PickResult) e
 	if !ok {
 		return fmt.Errorf("pick task for order %s: %w", res.OrderID, activities.ErrNotFound)
 	}
-	if !pt.Done {
+	if !pt.Done && !pt.Cancelled {
 		res.Picked = append([]activities.PickedLine{}, res.Picked...)
 		res.At = storeTime(res.At)
 		pt.Done, pt.Result = true, res
+	}
+	return nil
+}
+
+// CancelPickTask closes an open pick task as cancelled; a done task, or none, is
+// left as it is.
+func (s *Store) CancelPickTask(_ context.Context, orderID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pt, ok := s.pickTasks[orderID]; ok && !pt.Done {
+		pt.Cancelled = true
 	}
 	return nil
 }

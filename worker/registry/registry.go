@@ -57,7 +57,7 @@ func Register(r Registrar, store Store, p Providers) error {
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
 		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links}
-	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store})
+	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store, Journey: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
 	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
 	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications})
