@@ -39,6 +39,10 @@ type carrierHarness struct {
 	// crashPoints arrange one failure between two steps of a purchase; a carrier
 	// that buys in one step has none.
 	crashPoints []carrierCrash
+	// restart builds a new carrier on the same provider-side state, as a worker
+	// restart or a second worker process would; nil where that state lives in the
+	// carrier value itself (the in-memory sandbox).
+	restart func(t *testing.T) activities.Carrier
 }
 
 // carrierCrash makes the next purchase fail once at a point between two steps.
@@ -57,6 +61,7 @@ func carrierImplementations() []struct {
 		new  func(t *testing.T) carrierHarness
 	}{
 		{"sandbox", newSandboxCarrierHarness},
+		{"sandbox/postgres", newPostgresSandboxCarrierHarness},
 		{"easypost", newEasyPostCarrierHarness},
 	}
 }
@@ -77,11 +82,26 @@ func newSandboxCarrierHarness(*testing.T) carrierHarness {
 	return carrierHarness{carrier: c, purchases: c.LabelsBought, voided: c.Voided, retryAfter: sandbox.RateLimitRetryAfter}
 }
 
+// newPostgresSandboxCarrierHarness is the sandbox carrier as registry.Sandbox
+// builds it: labels in PostgreSQL.
+func newPostgresSandboxCarrierHarness(t *testing.T) carrierHarness {
+	ledger := postgres.NewStore(pgtest.New(t)).SandboxLedger()
+	newCarrier := func() *sandbox.Carrier {
+		return sandbox.NewCarrier("https://track.example/", sandbox.WithLabelLedger(ledger))
+	}
+	c := newCarrier()
+	return carrierHarness{carrier: c, purchases: c.LabelsBought, voided: c.Voided, retryAfter: sandbox.RateLimitRetryAfter,
+		restart: func(*testing.T) activities.Carrier { return newCarrier() }}
+}
+
 func newEasyPostCarrierHarness(t *testing.T) carrierHarness {
 	srv := easyposttest.NewServer(t, easyposttest.Options{RetryAfter: 3})
-	log := newMemoryPurchaseLog()
+	log := newMemoryPurchaseLog() // the worker's PostgreSQL: it outlives a restart
 	return carrierHarness{
-		carrier:    newEasyPostCarrier(t, srv, log, easypost.RatePreference{}),
+		carrier: newEasyPostCarrier(t, srv, log, easypost.RatePreference{}),
+		restart: func(t *testing.T) activities.Carrier {
+			return newEasyPostCarrier(t, srv, log, easypost.RatePreference{})
+		},
 		purchases:  srv.Purchases,
 		voided:     srv.RefundRequested,
 		retryAfter: 3 * time.Second,
@@ -242,6 +262,33 @@ func TestCarrierContractVoidLabel(t *testing.T) {
 		}
 		if !h.voided(l.ShipmentID) {
 			t.Error("label not voided")
+		}
+	})
+}
+
+// TestCarrierContractRemembersAcrossRestart: a label bought before a worker
+// restart is the label a purchase with the same key gets after it (nothing is
+// bought twice), and it can be voided after the restart.
+func TestCarrierContractRemembersAcrossRestart(t *testing.T) {
+	forEachCarrier(t, func(t *testing.T, h carrierHarness) {
+		if h.restart == nil {
+			t.Skip("keeps its labels in the carrier value: a restarted worker starts empty")
+		}
+		req := labelRequest("A-9", "10115")
+		first := buyLabel(t, h, req)
+		after := h.restart(t)
+		again, err := after.BuyLabel(t.Context(), req)
+		if err != nil || again != first {
+			t.Errorf("same key after a restart = %+v, %v; want the first label %+v", again, err, first)
+		}
+		if n := h.purchases(); n != 1 {
+			t.Errorf("%d labels bought for one key across a restart, want 1", n)
+		}
+		if err := after.VoidLabel(t.Context(), first.ShipmentID); err != nil {
+			t.Fatalf("void after a restart: %v", err)
+		}
+		if !h.voided(first.ShipmentID) {
+			t.Error("label bought before the restart not voided")
 		}
 	})
 }

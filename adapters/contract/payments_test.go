@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/adapters/stripe"
 	"github.com/everywherecommerce/fulfilment/adapters/stripe/stripetest"
@@ -29,6 +31,10 @@ type paymentsHarness struct {
 	stateful bool // see paymentImplementations
 	// requests lists what reached Stripe's API; nil where it cannot be observed.
 	requests func() []stripetest.Request
+	// restart builds a new provider on the same provider-side state, as a worker
+	// restart or a second worker process would; nil where that state lives in the
+	// provider value itself (the in-memory sandbox) or there is none (stripe-mock).
+	restart func(t *testing.T) activities.PaymentProvider
 }
 
 // paymentImplementations builds each implementation on fresh state. stateful:
@@ -47,9 +53,19 @@ func paymentImplementations() []struct {
 		{"sandbox", true, func(*testing.T) paymentsHarness {
 			return paymentsHarness{provider: sandbox.NewPayments()}
 		}},
+		{"sandbox/postgres", true, func(t *testing.T) paymentsHarness {
+			ledger := postgres.NewStore(pgtest.New(t)).SandboxLedger()
+			newPayments := func(*testing.T) activities.PaymentProvider {
+				return sandbox.NewPayments(sandbox.WithPaymentLedger(ledger))
+			}
+			return paymentsHarness{provider: newPayments(t), restart: newPayments}
+		}},
 		{"stripe/stripetest", true, func(t *testing.T) paymentsHarness {
 			srv := stripetest.NewServer(t)
-			return paymentsHarness{provider: newStripePayments(t, srv.URL, stripetest.SecretKey), requests: srv.Requests}
+			newPayments := func(t *testing.T) activities.PaymentProvider {
+				return newStripePayments(t, srv.URL, stripetest.SecretKey)
+			}
+			return paymentsHarness{provider: newPayments(t), requests: srv.Requests, restart: newPayments}
 		}},
 		{"stripe/stripe-mock", false, func(t *testing.T) paymentsHarness {
 			url := os.Getenv("STRIPE_MOCK_URL")
@@ -340,5 +356,49 @@ func TestPaymentsContractTransientFailures(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestPaymentsContractRemembersAcrossRestart: what a provider captured, refunded
+// and voided outlives the worker that asked for it. After a restart a refund of a
+// capture made before it succeeds, part and then the rest; one more cent is
+// refused; a repeated key answers its first refund; a voided authorization stays
+// voided.
+func TestPaymentsContractRemembersAcrossRestart(t *testing.T) {
+	t.Parallel()
+	forEachPayments(t, true, func(t *testing.T, h paymentsHarness) {
+		if h.restart == nil {
+			t.Skip("keeps its state in the provider value: a restarted worker starts empty")
+		}
+		ctx := t.Context()
+		first := payCapture(t, h, payCaptureReq("pi_contract_restart", 3000))
+		if err := h.provider.Void(ctx, payVoidReq("pi_contract_restart_void")); err != nil {
+			t.Fatalf("void: %v", err)
+		}
+
+		after := h.restart(t)
+		again, err := after.Capture(ctx, payCaptureReq("pi_contract_restart", 3000))
+		if err != nil || again != first {
+			t.Errorf("capture with the same key after a restart = %+v, %v; want the first %+v", again, err, first)
+		}
+		part, err := after.Refund(ctx, payRefundReq("pi_contract_restart", 1000, "short-pick"))
+		if err != nil || part.Amount != 1000 {
+			t.Fatalf("refund of part after a restart = %+v, %v; want 1000", part, err)
+		}
+		rest, err := after.Refund(ctx, payRefundReq("pi_contract_restart", 2000, "cancel"))
+		if err != nil || rest.Amount != 2000 {
+			t.Fatalf("refund of the rest after a restart = %+v, %v; want 2000", rest, err)
+		}
+		_, err = after.Refund(ctx, payRefundReq("pi_contract_restart", 1, "pickup-expired"))
+		payWantSentinel(t, "refund beyond the capture after a restart", err, activities.ErrInvalidRequest)
+		_, err = after.Capture(ctx, payCaptureReq("pi_contract_restart_void", 1000))
+		payWantSentinel(t, "capture of an authorization voided before a restart", err, activities.ErrAuthorizationExpired)
+
+		third := h.restart(t)
+		if r, err := third.Refund(ctx, payRefundReq("pi_contract_restart", 1000, "short-pick")); err != nil || r != part {
+			t.Errorf("same refund key after another restart = %+v, %v; want the first %+v", r, err, part)
+		}
+		_, err = third.Refund(ctx, payRefundReq("pi_contract_restart", 500, "short-pick"))
+		payWantSentinel(t, "same refund key, other amount, after another restart", err, activities.ErrInvalidRequest)
 	})
 }

@@ -21,4 +21,18 @@
 // Carrier: postal code 00000 is undeliverable (invalid request), 42900 answers the
 // first attempt per idempotency key with a RetryAfterError, 50300 with a retryable
 // error.
+//
+// What persists where. The payment provider's captures, refunds and voids and the
+// carrier's bought and voided labels are kept in a PaymentLedger and a LabelLedger.
+// By default (NewPayments(), NewCarrier(url), as in the workflow tests) that is the
+// process's memory, gone when it ends. Under `make run` and in the end-to-end tests
+// registry.Sandbox passes postgres.SandboxLedger (WithPaymentLedger,
+// WithLabelLedger), which keeps them in PostgreSQL (sandbox_payments,
+// sandbox_captures, sandbox_refunds, sandbox_labels, sandbox_label_voids): like
+// Stripe and EasyPost the fakes then remember across worker restarts and between
+// worker processes, and each payment change is one transaction. In memory only,
+// always: the attempt counts behind the first-attempt magic values (after a restart
+// a key's next attempt is its first again), FaultRate and Faults, and Store. Email,
+// SMS and push hand each message to their Deliver function (under `make run`, the
+// sandbox_outbox table).
 package sandbox

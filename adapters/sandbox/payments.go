@@ -27,10 +27,11 @@ var (
 const RateLimitRetryAfter = time.Second
 
 // Payments is a fake payment provider. It keeps captures and refunds per
-// PaymentIntent in memory, honours idempotency keys like Stripe (the same key
-// returns the first result; the same key with other parameters is refused) and
-// refuses to refund more than was captured. Magic values in the PaymentIntent ID
-// produce a real provider's failures (see the package doc).
+// PaymentIntent in its PaymentLedger (the worker's memory unless
+// WithPaymentLedger says otherwise), honours idempotency keys like Stripe (the
+// same key returns the first result; the same key with other parameters is
+// refused) and refuses to refund more than was captured. Magic values in the
+// PaymentIntent ID produce a real provider's failures (see the package doc).
 type Payments struct {
 	// FaultRate is the probability (0 to 1) that a call fails with a retryable
 	// error before it does anything (no state changes), for load and chaos tests
@@ -41,24 +42,11 @@ type Payments struct {
 	// before the first call.
 	Latency time.Duration
 
+	ledger PaymentLedger
+
 	mu        sync.Mutex
 	rng       *rand.Rand
-	captured  map[string]int64 // payment ID → amount captured
-	refunded  map[string]int64 // payment ID → amount refunded
-	voided    map[string]bool  // payment ID → authorization voided
-	refunds   map[string]refundResult
-	captures  map[string]captureResult
 	attempted map[string]bool // idempotency keys seen, for the first-attempt magic values
-}
-
-type captureResult struct {
-	req activities.CaptureRequest
-	res activities.Capture
-}
-
-type refundResult struct {
-	req activities.RefundRequest
-	res activities.Refund
 }
 
 var _ activities.PaymentProvider = (*Payments)(nil)
@@ -73,12 +61,21 @@ func WithPaymentsSeed(seed uint64) PaymentsOption {
 	return func(p *Payments) { p.rng = rand.New(rand.NewPCG(seed, seed)) }
 }
 
-// NewPayments returns an empty fake payment provider.
+// WithPaymentLedger keeps captures, refunds and voids in l instead of the
+// worker's memory: with postgres.SandboxLedger they outlive a worker restart and
+// are shared by every worker process, as a real provider's are. The first-attempt
+// magic values ("ratelimit", ...) still count attempts in memory.
+func WithPaymentLedger(l PaymentLedger) PaymentsOption {
+	return func(p *Payments) { p.ledger = l }
+}
+
+// NewPayments returns a fake payment provider; without WithPaymentLedger it
+// starts empty and remembers in memory.
 func NewPayments(opts ...PaymentsOption) *Payments {
 	p := &Payments{
-		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		captured: map[string]int64{}, refunded: map[string]int64{}, voided: map[string]bool{},
-		refunds: map[string]refundResult{}, captures: map[string]captureResult{}, attempted: map[string]bool{},
+		ledger:    newMemoryPaymentLedger(),
+		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		attempted: map[string]bool{},
 	}
 	for _, opt := range opts {
 		opt(p)
@@ -91,27 +88,31 @@ func (p *Payments) Capture(ctx context.Context, req activities.CaptureRequest) (
 	if err := p.before(ctx, "capture", req.PaymentID, req.IdempotencyKey); err != nil {
 		return activities.Capture{}, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.captures[req.IdempotencyKey]; ok {
-		if c.req != req {
-			return activities.Capture{}, fmt.Errorf("sandbox capture %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+	var c activities.Capture
+	err := p.ledger.ChangePayment(ctx, req.PaymentID, req.IdempotencyKey, func(s PaymentState) (PaymentChange, error) {
+		if s.Capture != nil {
+			if s.Capture.Request != req {
+				return PaymentChange{}, fmt.Errorf("sandbox capture %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+			}
+			c = s.Capture.Result
+			return PaymentChange{}, nil
 		}
-		return c.res, nil
+		switch {
+		case strings.Contains(req.PaymentID, "decline"):
+			return PaymentChange{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrCardDeclined)
+		case strings.Contains(req.PaymentID, "expired"), s.Voided:
+			return PaymentChange{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrAuthorizationExpired)
+		case strings.Contains(req.PaymentID, "captured"), s.Captured > 0:
+			return PaymentChange{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrAlreadyCaptured)
+		case req.Amount <= 0:
+			return PaymentChange{}, fmt.Errorf("sandbox capture %s amount %d: %w", req.PaymentID, req.Amount, activities.ErrInvalidRequest)
+		}
+		c = activities.Capture{ID: "ch_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
+		return PaymentChange{Capture: &CaptureRecord{Request: req, Result: c}}, nil
+	})
+	if err != nil {
+		return activities.Capture{}, err
 	}
-	switch {
-	case strings.Contains(req.PaymentID, "decline"):
-		return activities.Capture{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrCardDeclined)
-	case strings.Contains(req.PaymentID, "expired"), p.voided[req.PaymentID]:
-		return activities.Capture{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrAuthorizationExpired)
-	case strings.Contains(req.PaymentID, "captured"), p.captured[req.PaymentID] > 0:
-		return activities.Capture{}, fmt.Errorf("sandbox capture %s: %w", req.PaymentID, activities.ErrAlreadyCaptured)
-	case req.Amount <= 0:
-		return activities.Capture{}, fmt.Errorf("sandbox capture %s amount %d: %w", req.PaymentID, req.Amount, activities.ErrInvalidRequest)
-	}
-	c := activities.Capture{ID: "ch_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
-	p.captured[req.PaymentID] = req.Amount
-	p.captures[req.IdempotencyKey] = captureResult{req: req, res: c}
 	return c, nil
 }
 
@@ -120,21 +121,25 @@ func (p *Payments) Refund(ctx context.Context, req activities.RefundRequest) (ac
 	if err := p.before(ctx, "refund", req.PaymentID, req.IdempotencyKey); err != nil {
 		return activities.Refund{}, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r, ok := p.refunds[req.IdempotencyKey]; ok {
-		if r.req != req {
-			return activities.Refund{}, fmt.Errorf("sandbox refund %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+	var r activities.Refund
+	err := p.ledger.ChangePayment(ctx, req.PaymentID, req.IdempotencyKey, func(s PaymentState) (PaymentChange, error) {
+		if s.Refund != nil {
+			if s.Refund.Request != req {
+				return PaymentChange{}, fmt.Errorf("sandbox refund %s: key %s reused with other parameters: %w", req.PaymentID, req.IdempotencyKey, activities.ErrInvalidRequest)
+			}
+			r = s.Refund.Result
+			return PaymentChange{}, nil
 		}
-		return r.res, nil
+		left := s.Captured - s.Refunded
+		if req.Amount <= 0 || req.Amount > left {
+			return PaymentChange{}, fmt.Errorf("sandbox refund %d of %s with %d left: %w", req.Amount, req.PaymentID, left, activities.ErrInvalidRequest)
+		}
+		r = activities.Refund{ID: "re_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
+		return PaymentChange{Refund: &RefundRecord{Request: req, Result: r}}, nil
+	})
+	if err != nil {
+		return activities.Refund{}, err
 	}
-	left := p.captured[req.PaymentID] - p.refunded[req.PaymentID]
-	if req.Amount <= 0 || req.Amount > left {
-		return activities.Refund{}, fmt.Errorf("sandbox refund %d of %s with %d left: %w", req.Amount, req.PaymentID, left, activities.ErrInvalidRequest)
-	}
-	r := activities.Refund{ID: "re_sbx_" + shortHash(req.IdempotencyKey), Amount: req.Amount}
-	p.refunded[req.PaymentID] += req.Amount
-	p.refunds[req.IdempotencyKey] = refundResult{req: req, res: r}
 	return r, nil
 }
 
@@ -144,13 +149,12 @@ func (p *Payments) Void(ctx context.Context, req activities.VoidRequest) error {
 	if err := p.before(ctx, "void", req.PaymentID, req.IdempotencyKey); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.captured[req.PaymentID] > 0 || strings.Contains(req.PaymentID, "captured") {
-		return fmt.Errorf("sandbox void %s after capture: %w", req.PaymentID, activities.ErrInvalidRequest)
-	}
-	p.voided[req.PaymentID] = true
-	return nil
+	return p.ledger.ChangePayment(ctx, req.PaymentID, req.IdempotencyKey, func(s PaymentState) (PaymentChange, error) {
+		if s.Captured > 0 || strings.Contains(req.PaymentID, "captured") {
+			return PaymentChange{}, fmt.Errorf("sandbox void %s after capture: %w", req.PaymentID, activities.ErrInvalidRequest)
+		}
+		return PaymentChange{Void: true}, nil
+	})
 }
 
 // before is what happens ahead of each call's effect, in a real provider's order:
@@ -198,25 +202,30 @@ func (p *Payments) before(ctx context.Context, op, paymentID, idempotencyKey str
 }
 
 // Captured reports the amount captured on a PaymentIntent, for tests.
-func (p *Payments) Captured(paymentID string) int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.captured[paymentID]
-}
+func (p *Payments) Captured(paymentID string) int64 { return p.totals(paymentID).Captured }
 
 // Refunded reports the amount refunded on a PaymentIntent, for tests.
-func (p *Payments) Refunded(paymentID string) int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.refunded[paymentID]
-}
+func (p *Payments) Refunded(paymentID string) int64 { return p.totals(paymentID).Refunded }
 
 // Voided reports whether a PaymentIntent's authorization was voided, for tests.
-func (p *Payments) Voided(paymentID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.voided[paymentID]
+func (p *Payments) Voided(paymentID string) bool { return p.totals(paymentID).Voided }
+
+// totals reads a PaymentIntent from the ledger for the test accessors above. They
+// have no error to return, so a ledger that cannot be read panics: in a test that
+// is a broken set-up, and a zero would pass an assertion of "nothing captured".
+func (p *Payments) totals(paymentID string) PaymentTotals {
+	ctx, cancel := context.WithTimeout(context.Background(), ledgerReadTimeout)
+	defer cancel()
+	t, err := p.ledger.Payment(ctx, paymentID)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: read payment %s from the ledger: %v", paymentID, err))
+	}
+	return t
 }
+
+// ledgerReadTimeout bounds the test accessors' reads of a ledger (a database's),
+// which have no context of their own.
+const ledgerReadTimeout = 10 * time.Second
 
 // shortHash derives stable fake provider IDs from idempotency keys.
 func shortHash(s string) string {

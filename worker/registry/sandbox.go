@@ -30,10 +30,12 @@ type SandboxConfig struct {
 	Logger    *slog.Logger
 }
 
-// Sandbox builds the sandbox providers for a system backed by PostgreSQL: emails,
-// text messages and pushes land in the outbox table (shown by the starter at
-// /dev/outbox) and the carrier simulator plays tracking events for sandbox labels
-// into the order workflows.
+// Sandbox builds the sandbox providers for a system backed by PostgreSQL: the
+// payment provider's captures, refunds and voids and the carrier's labels are kept
+// in the sandbox ledger tables (postgres.SandboxLedger), emails, text messages and
+// pushes land in the outbox table (shown by the starter at /dev/outbox) and the
+// carrier simulator plays tracking events for sandbox labels into the order
+// workflows.
 func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Providers, *sandbox.CarrierSimulator) {
 	email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
 	email.Deliver = func(ctx context.Context, m sandbox.SentEmail) error {
@@ -51,7 +53,11 @@ func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Provide
 			Channel: activities.ChannelPush, Recipient: "app " + maskToken(m.Token), Subject: m.Title, Body: m.Body, NotificationKey: m.NotificationKey,
 		})
 	}
-	payments, carrier := sandbox.NewPayments(), sandbox.NewCarrier(cfg.TrackingBaseURL)
+	// Captures, refunds and labels live in PostgreSQL, so the fakes remember them
+	// across worker restarts and between workers, as Stripe and EasyPost do.
+	ledger := store.SandboxLedger()
+	payments := sandbox.NewPayments(sandbox.WithPaymentLedger(ledger))
+	carrier := sandbox.NewCarrier(cfg.TrackingBaseURL, sandbox.WithLabelLedger(ledger))
 	payments.FaultRate = cfg.FaultRate
 	for _, f := range []*sandbox.Faults{&carrier.Faults, &email.Faults, &sms.Faults, &push.Faults} {
 		f.Rate, f.Seed = cfg.FaultRate, cfg.FaultSeed
