@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run test bench lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock clean
+.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -24,6 +24,9 @@ test: ## go test ./... against a real dev server, PostgreSQL and stripe-mock (TE
 
 bench: ## go test -bench . with the same setup as test (TEST_PKGS, GOTESTFLAGS)
 	@deploy/local/test.sh bench
+
+chaos: ## own stack, a few hundred orders while parts are killed, invariants checked (CHAOS_ORDERS, CHAOS_SEED)
+	@deploy/local/chaos.sh
 
 lint: fmt-check vet staticcheck workflowcheck ## gofmt, go vet, staticcheck, workflowcheck
 

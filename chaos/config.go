@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// config is one chaos run: its size, its randomness and the shortened policy that
+// lets every order reach its final stage within minutes.
+type config struct {
+	// orders is how many orders the run places; seed makes the run's plan (kinds,
+	// customers, faults' jitter) the same on every run with that seed.
+	orders int
+	seed   uint64
+	// faultRate is FULFILMENT_SANDBOX_FAULT_RATE of the worker: the share of
+	// sandbox provider calls that fail with a retryable error.
+	faultRate float64
+	// interval is the time between two orders' checkouts; maxActive bounds the
+	// orders whose journeys run at once (a busy shop's staff, not a load test).
+	interval  time.Duration
+	maxActive int
+	// faults are the faults injected, in order, spread over the placement.
+	faults []faultKind
+	// Policy given to the starter and worker (README: configuration).
+	pickupWindow, reviewDelay, pickingSLA time.Duration
+	transferTimeout, deliveryTimeout      time.Duration
+	carrierStep                           time.Duration
+	// patience bounds each wait of a customer or staff step (an order to appear on
+	// a pick list, a message to arrive); finishWithin bounds the wait for every
+	// order's workflow to close after the last journey ended.
+	patience     time.Duration
+	finishWithin time.Duration
+	// keep leaves the temporary directory (logs, PostgreSQL data, SQLite file);
+	// keepOnFailure does so only when an invariant is violated.
+	keep, keepOnFailure bool
+	// repo is the repository root (built from); temporalCLI the dev server binary.
+	repo        string
+	temporalCLI string
+}
+
+// defaultConfig is `make chaos`: a few hundred orders, every fault, about ten
+// minutes on a two-core machine.
+func defaultConfig() config {
+	return config{
+		orders:          300,
+		seed:            uint64(time.Now().UnixNano() % 1_000_000),
+		faultRate:       0.2,
+		interval:        400 * time.Millisecond,
+		maxActive:       120,
+		faults:          []faultKind{faultKillWorker, faultRestartPostgres, faultKillWorker, faultRestartTemporal, faultKillStarter, faultKillWorker},
+		pickupWindow:    75 * time.Second,
+		reviewDelay:     15 * time.Second,
+		pickingSLA:      20 * time.Minute,
+		transferTimeout: 20 * time.Minute,
+		deliveryTimeout: 20 * time.Minute,
+		carrierStep:     2 * time.Second,
+		patience:        3 * time.Minute,
+		finishWithin:    6 * time.Minute,
+		keepOnFailure:   true,
+	}
+}
+
+// smallConfig is the run inside `make test`: tens of orders, one of each fault,
+// about three minutes.
+func smallConfig() config {
+	c := defaultConfig()
+	c.orders = 32
+	c.seed = 1
+	c.interval = 1200 * time.Millisecond
+	c.faults = []faultKind{faultKillWorker, faultRestartPostgres, faultRestartTemporal, faultKillStarter}
+	c.pickupWindow = 40 * time.Second
+	c.reviewDelay = 5 * time.Second
+	c.carrierStep = time.Second
+	c.patience = 90 * time.Second
+	c.finishWithin = 2 * time.Minute
+	c.keepOnFailure = false
+	return c
+}
+
+// loadConfig reads the flags and the CHAOS_* environment (flags win) over the
+// defaults of `make chaos`.
+func loadConfig(args []string, getenv func(string) string) (config, error) {
+	c := defaultConfig()
+	if err := c.fromEnv(getenv); err != nil {
+		return c, err
+	}
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs.IntVar(&c.orders, "orders", c.orders, "orders to place (CHAOS_ORDERS)")
+	fs.Uint64Var(&c.seed, "seed", c.seed, "seed of the run's randomness; the same seed places the same orders (CHAOS_SEED)")
+	fs.Float64Var(&c.faultRate, "fault-rate", c.faultRate, "share of sandbox provider calls that fail (CHAOS_FAULT_RATE)")
+	fs.DurationVar(&c.interval, "interval", c.interval, "time between two checkouts")
+	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (CHAOS_KEEP=1)")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("parse flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return c, c.complete(getenv)
+}
+
+// fromEnv applies CHAOS_ORDERS, CHAOS_SEED, CHAOS_FAULT_RATE and CHAOS_KEEP.
+func (c *config) fromEnv(getenv func(string) string) error {
+	var problems []error
+	if v := getenv("CHAOS_ORDERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("CHAOS_ORDERS=%q: %w", v, err))
+		}
+		c.orders = n
+	}
+	if v := getenv("CHAOS_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("CHAOS_SEED=%q: %w", v, err))
+		}
+		c.seed = n
+	}
+	if v := getenv("CHAOS_FAULT_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("CHAOS_FAULT_RATE=%q: %w", v, err))
+		}
+		c.faultRate = r
+	}
+	if v := getenv("CHAOS_KEEP"); v != "" {
+		c.keep = v == "1" || v == "true"
+	}
+	return errors.Join(problems...)
+}
+
+// complete checks the values and finds the repository and the Temporal CLI.
+func (c *config) complete(getenv func(string) string) error {
+	var problems []error
+	if c.orders < 1 || c.orders > 5000 {
+		problems = append(problems, fmt.Errorf("orders=%d: want 1 to 5000", c.orders))
+	}
+	if c.faultRate < 0 || c.faultRate >= 1 {
+		problems = append(problems, fmt.Errorf("fault rate %v: want 0 up to (not including) 1", c.faultRate))
+	}
+	if c.interval <= 0 {
+		problems = append(problems, fmt.Errorf("interval %s: want a positive duration", c.interval))
+	}
+	repo, err := findRepo()
+	if err != nil {
+		problems = append(problems, err)
+	}
+	c.repo = repo
+	c.temporalCLI = getenv("TEMPORAL_CLI")
+	if c.temporalCLI == "" && repo != "" {
+		c.temporalCLI = filepath.Join(repo, "bin", "temporal")
+	}
+	if _, err := os.Stat(c.temporalCLI); err != nil {
+		problems = append(problems, fmt.Errorf("the Temporal CLI %s is missing (build it with `make temporal`): %w", c.temporalCLI, err))
+	}
+	return errors.Join(problems...)
+}
+
+// placement is how long placing every order takes; faults are spread over it.
+func (c config) placement() time.Duration {
+	return time.Duration(c.orders) * c.interval
+}
+
+// findRepo walks up from the working directory to the directory with go.mod.
+func findRepo() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	for range 20 {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "", errors.New("no go.mod above the working directory: run from the repository")
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// searchAttributes are the custom search attributes of the order workflows, as
+// deploy/local/temporal.sh registers them (NAME=TYPE).
+func searchAttributes() []string {
+	return []string{
+		"OrderStage=Keyword", "FulfilmentMethod=Keyword", "StoreId=Keyword", "CustomerId=Keyword",
+		"NeedsAttention=Bool", "PickupDeadline=Datetime", "OrderTotal=Double",
+	}
+}
+
+// devServerArgs starts the Temporal dev server headless on 127.0.0.1 with its state
+// in a SQLite file (WAL, as make run does), so that a killed server restarts with
+// every workflow it had.
+func devServerArgs(port, metricsPort int, dbFile string) []string {
+	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--metrics-port", strconv.Itoa(metricsPort), "--headless", "--log-level", "warn",
+		"--db-filename", dbFile, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=1"}
+	for _, sa := range searchAttributes() {
+		args = append(args, "--search-attribute", sa)
+	}
+	return args
+}
+
+// waitTemporal waits until the frontend answers a health check.
+func waitTemporal(ctx context.Context, c client.Client, p *process, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for i := 0; i < maxChecks && time.Now().Before(deadline); i++ {
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := c.CheckHealth(hctx, &client.CheckHealthRequest{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if err := sleep(ctx, 300*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("the Temporal dev server was not healthy after %s (log %s):%s", timeout, p.logPath, tailFile(p.logPath, 30))
+}
