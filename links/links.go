@@ -53,7 +53,7 @@ func (s *Signer) token(purpose, subject string) string {
 }
 
 func (s *Signer) verify(purpose, token string) (string, error) {
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict() // one encoding per token: unused trailing bits must be zero
 	subj, sig, ok := strings.Cut(token, ".")
 	if !ok {
 		return "", ErrBadToken

@@ -47,3 +47,30 @@ func TestUnsubscribeLinkCarriesASignedTokenNotARawID(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryAlteredTokenIsRefused: changing any one character of a token (the
+// last one included, whose spare bits a lax decoder ignores) never verifies.
+func TestEveryAlteredTokenIsRefused(t *testing.T) {
+	s, err := links.New("https://shop.example", []byte("key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, customer := range []string{"C-1", "C-1001", "customer-with-a-longer-id"} {
+		tok := tokenOf(t, s.Unsubscribe(customer))
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		for i := range len(tok) {
+			if tok[i] == '.' {
+				continue
+			}
+			for _, c := range alphabet {
+				if byte(c) == tok[i] {
+					continue
+				}
+				bad := tok[:i] + string(c) + tok[i+1:]
+				if id, err := s.VerifyUnsubscribe(bad); err == nil {
+					t.Fatalf("%s: altered token %q (position %d) verified as %q", customer, bad, i, id)
+				}
+			}
+		}
+	}
+}

@@ -135,6 +135,8 @@ var reasons = map[string]string{
 	"the payment was already captured outside this order": "die Zahlung wurde bereits außerhalb dieser Bestellung eingezogen",
 	"the order was not picked up in time":                 "die Bestellung wurde nicht rechtzeitig abgeholt",
 	"nothing could be picked":                             "kein Artikel war verfügbar",
+	"the payment provider refused the capture":            "der Zahlungsanbieter hat die Abbuchung abgelehnt",
+	"we could not complete the order":                     "wir konnten die Bestellung leider nicht ausführen",
 }
 
 // Reason writes one of the workflow's reasons in the locale's language.

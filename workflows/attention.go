@@ -140,7 +140,7 @@ func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow
 		}
 		f.raise(ctx, Problem{Step: s.name, Since: workflow.Now(ctx), Waiting: true, Actions: actions,
 			Reason: fmt.Sprintf("%s refused: %s", s.name, failureText(err))})
-		d, err := f.awaitDecision(ctx)
+		d, told, err := f.awaitDecision(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -161,27 +161,32 @@ func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow
 				note += " (no refund)"
 			}
 			f.settleProblem(ctx, note, d.By)
-			return false, &supportCancel{reason: d.Note, actor: d.By, refund: d.Refund}
+			return false, &supportCancel{reason: told, actor: d.By, refund: d.Refund}
 		}
 	}
 }
 
-// awaitDecision waits for support's decision on the current problem. A cancel
-// update that arrives meanwhile (and may cancel) is a decision to cancel with a
-// refund.
-func (f *fulfilment) awaitDecision(ctx workflow.Context) (ResolveRequest, error) {
+// ReasonCancelledBySupport is what the customer is told when support cancels an
+// order that could not go on; support's note stays in the journal.
+const ReasonCancelledBySupport = "we could not complete the order"
+
+// awaitDecision waits for support's decision on the current problem, and says
+// what the customer is told should it be a cancellation. A cancel update that
+// arrives meanwhile (and may cancel) is a decision to cancel with a refund, for
+// the reason it gives.
+func (f *fulfilment) awaitDecision(ctx workflow.Context) (d ResolveRequest, told string, err error) {
 	canCancel := func() bool {
 		return f.cancelReq != nil && !f.cancelling && slices.Contains(f.problem.Actions, ResolveCancel)
 	}
 	if err := workflow.Await(ctx, func() bool { return f.decision != nil || canCancel() }); err != nil {
-		return ResolveRequest{}, err
+		return ResolveRequest{}, "", err
 	}
 	if f.decision != nil {
 		d := *f.decision
 		f.decision = nil
-		return d, nil
+		return d, ReasonCancelledBySupport, nil
 	}
-	return ResolveRequest{Action: ResolveCancel, Refund: true, Note: f.cancelReq.Reason, By: f.cancelReq.By}, nil
+	return ResolveRequest{Action: ResolveCancel, Refund: true, Note: f.cancelReq.Reason, By: f.cancelReq.By}, f.cancelReq.Reason, nil
 }
 
 // raise records the problem and flags the order (search attribute, projection,

@@ -80,6 +80,7 @@ func TestActionsPerOrder(t *testing.T) {
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
 		{"stock short", 0, nil, func(s *system, id string) {
+			s.setStock("dc-erfurt", "UNSTOCKED-1", 0) // a known article, out of stock everywhere
 			body := s.orderBody(id, "ship_to_store")
 			body["lines"] = []map[string]any{{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900}}
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)

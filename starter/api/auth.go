@@ -9,6 +9,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // Roles of API tokens.
@@ -26,7 +27,8 @@ func principalFrom(ctx context.Context) postgres.Principal {
 }
 
 // auth admits bearer tokens of the given roles. Unknown tokens get 401 and wrong
-// roles 403, before anything is read or changed.
+// roles 403, before anything is read or changed; then a path parameter that is
+// not an ID is a 400 (checkPathIDs).
 func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -35,7 +37,9 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 			s.problem(w, r, newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized", "A bearer token is required."))
 			return
 		}
-		p, err := s.store.Authenticate(r.Context(), token)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+		p, err := s.store.Authenticate(ctx, token)
+		cancel()
 		if errors.Is(err, activities.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fulfilment", error="invalid_token"`)
 			s.problem(w, r, newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized", "The token is unknown or revoked."))
@@ -50,6 +54,12 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 			s.problem(w, r, newProblem(http.StatusForbidden, "forbidden", "Forbidden", "This token's role may not use this route."))
 			return
 		}
+		// A malformed ID says nothing about any order or store, so it may be told
+		// to an admitted caller; it never reaches PostgreSQL or Temporal.
+		if errs := checkPathIDs(r); len(errs) > 0 {
+			s.problem(w, r, validationProblem("Invalid path", errs))
+			return
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -58,4 +68,27 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 // for their own.
 func ownStore(p postgres.Principal, storeID string) bool {
 	return p.Role == roleSupport || (p.Role == roleStaff && p.StoreID == storeID)
+}
+
+// checkPathIDs returns a field error for every path parameter of the request's
+// route that is not an ID. Every {name} of an authenticated route is an order,
+// customer or store ID, and they all follow the checkout's rule
+// (workflows.ValidID): 1-64 ASCII letters, digits, '-' or '_', starting with a
+// letter or digit. So NUL, emoji, "../" and 300 characters are refused before
+// any lookup, and a new route gets the check by naming its parameters.
+func checkPathIDs(r *http.Request) []workflows.FieldError {
+	var errs []workflows.FieldError
+	rest := r.Pattern
+	for {
+		_, after, ok := strings.Cut(rest, "{")
+		if !ok {
+			return errs
+		}
+		name, tail, _ := strings.Cut(after, "}")
+		rest = tail
+		name = strings.TrimSuffix(name, "...")
+		if name != "$" && !workflows.ValidID(r.PathValue(name)) {
+			errs = append(errs, workflows.FieldError{Field: name, Message: msgID})
+		}
+	}
 }

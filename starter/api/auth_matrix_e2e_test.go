@@ -111,6 +111,9 @@ func matrixRoutes() []matrixRoute {
 			allowed: ok("ready", nil, http.StatusConflict)}, // admitted, but the handover is not locked
 		{pattern: "POST /v1/orders/{id}/resend-notification", roles: support, scope: scopeOrder, order: "ready",
 			body: func(*matrix) any { return map[string]string{"touchpoint": "ready-for-pickup", "channel": "email"} }},
+		{pattern: "POST /v1/orders/{id}/resolve", roles: support, scope: scopeOrder, order: "ready",
+			body:    func(*matrix) any { return map[string]string{"action": "retry"} },
+			allowed: ok("ready", map[string]string{"action": "retry"}, http.StatusConflict)}, // admitted, but nothing waits for a decision
 		{pattern: "GET /v1/stores/{store}/work", roles: staffSupport, scope: scopeStore},
 		{pattern: "POST /v1/stores/{store}/orders/{id}/start-pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
 			body: func(*matrix) any { return map[string]any{} },
@@ -142,10 +145,8 @@ func matrixRoutes() []matrixRoute {
 // unknown order's, and that refused calls changed nothing.
 func TestAuthMatrix(t *testing.T) {
 	t.Parallel()
-	keys := newWebhookKeys(t)
-	s := newSystem(t, fastPolicy(), withWebhooks(t, keys))
-	m := &matrix{s: s, orders: map[string]string{"ready": "AM-R-" + s.suffix, "picking": "AM-P-" + s.suffix},
-		newID: "AM-N-" + s.suffix, unknown: "AM-X-" + s.suffix}
+	m := newMatrix(t, newWebhookKeys(t))
+	s := m.s
 
 	routes := matrixRoutes()
 	checkMatrixCoversRoutes(t, routes)
@@ -168,18 +169,6 @@ func TestAuthMatrix(t *testing.T) {
 		{name: "staff of the order's store", token: s.tokens["berlin"], role: "staff", valid: true},
 		{name: "staff of another store", token: s.tokens["hamburg"], role: "staff", valid: true, otherStore: true},
 	}
-
-	s.place(m.orders["ready"], "ship_to_store")
-	s.place(m.orders["picking"], "ship_to_store")
-	s.pickAll(m.orders["ready"], "berlin-mitte", "berlin")
-	s.waitStage(m.orders["ready"], "ready_for_pickup")
-	m.code = s.pickupCode(m.orders["ready"])
-	s.waitStage(m.orders["picking"], "picking")
-	st := m.status(t, m.orders["ready"])
-	if st.PickupDeadline == nil {
-		t.Fatalf("the ready order has no pickup deadline: %+v", st)
-	}
-	m.until = st.PickupDeadline.Add(24 * time.Hour).UTC()
 
 	before := m.settledState(t)
 	t.Run("denied", func(t *testing.T) {
@@ -216,6 +205,28 @@ func TestAuthMatrix(t *testing.T) {
 	if after := m.settledState(t); after == before {
 		t.Error("the admitted calls changed nothing in the compared state either")
 	}
+}
+
+// newMatrix builds a system with every provider's webhook and places the
+// matrix's two orders: one ready for pickup (its code read from the outbox),
+// one being picked.
+func newMatrix(t *testing.T, keys webhookKeys) *matrix {
+	t.Helper()
+	s := newSystem(t, fastPolicy(), withWebhooks(t, keys))
+	m := &matrix{s: s, orders: map[string]string{"ready": "AM-R-" + s.suffix, "picking": "AM-P-" + s.suffix},
+		newID: "AM-N-" + s.suffix, unknown: "AM-X-" + s.suffix}
+	s.place(m.orders["ready"], "ship_to_store")
+	s.place(m.orders["picking"], "ship_to_store")
+	s.pickAll(m.orders["ready"], "berlin-mitte", "berlin")
+	s.waitStage(m.orders["ready"], "ready_for_pickup")
+	m.code = s.pickupCode(m.orders["ready"])
+	s.waitStage(m.orders["picking"], "picking")
+	st := m.status(t, m.orders["ready"])
+	if st.PickupDeadline == nil {
+		t.Fatalf("the ready order has no pickup deadline: %+v", st)
+	}
+	m.until = st.PickupDeadline.Add(24 * time.Hour).UTC()
+	return m
 }
 
 // checkMatrixCoversRoutes fails when the route table and the matrix disagree.

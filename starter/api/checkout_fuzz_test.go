@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -39,6 +41,19 @@ func (f *checkoutFakeStore) Location(_ context.Context, id string) (activities.L
 		return activities.Location{ID: id, Kind: activities.KindDistributionCentre, Name: "Erfurt"}, nil
 	}
 	return activities.Location{}, fmt.Errorf("location %s: %w", id, activities.ErrUnknownLocation)
+}
+
+// checkoutKnownSKUs are the articles the fake store stocks.
+var checkoutKnownSKUs = map[string]bool{"WATCH-001": true, "STRAP-LEA-20": true}
+
+func (f *checkoutFakeStore) UnknownSKUs(_ context.Context, skus []string) ([]string, error) {
+	var unknown []string
+	for _, sku := range skus {
+		if !checkoutKnownSKUs[sku] {
+			unknown = append(unknown, sku)
+		}
+	}
+	return unknown, nil
 }
 
 func (f *checkoutFakeStore) SavePreferences(_ context.Context, p postgres.ContactPreferences) error {
@@ -128,6 +143,14 @@ func FuzzCheckoutDecoder(f *testing.F) {
 		`{"discount":5}`, `{}`, `null`, `[]`, `""`, `0`, ``, `{"lines":null,"address":null}`, `{"customer":[]}`,
 		`{"order_id":"\u0000"}`, "\xef\xbb\xbf{}", `{"lines":[null]}`, `{"lines":[{}]}`, `{"channels":[]}`,
 		`{"customer":{"time_zone":"../../etc/passwd"}}`, `{"customer":{"time_zone":"Local"}}`,
+		strings.Replace(valid, `"WATCH-001"`, `"NO-SUCH-SKU"`, 1),
+		strings.Replace(valid, `"Mia Schmidt"`, `"Mia\u0000Schmidt"`, 1),
+		strings.Replace(valid, `"Mia Schmidt"`, `"Mia\u001b[2JSchmidt"`, 1),
+		strings.Replace(valid, `"Mia Schmidt"`, "\"Mia\u0085Schmidt\"", 1),
+		strings.Replace(valid, `"Mia Schmidt"`, "\"Mia\xffSchmidt\"", 1),
+		strings.Replace(valid, `"Mia Schmidt"`, `"Mia\ud800Schmidt"`, 1),
+		strings.Replace(valid, `"WATCH-001"`, `"WATCH\u0000"`, 1),
+		"{\"Customer\":\"\xac\"}", `{"lines":[{"quantity":"\u0000"}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -186,6 +209,14 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 		if decodeErr != nil || len(orderErrs) > 0 {
 			t.Fatalf("started an order from a body that does not decode (%v) or validate (%v): %q", decodeErr, orderErrs, body)
 		}
+		if bad := badStrings(reflect.ValueOf(tc.started[0].Order)); !utf8.Valid(body) || len(bad) > 0 {
+			t.Fatalf("started an order from a body with bad text %q: %q", bad, body)
+		}
+		for _, l := range tc.started[0].Order.Lines {
+			if !checkoutKnownSKUs[l.SKU] {
+				t.Fatalf("started an order with the unknown SKU %q", l.SKU)
+			}
+		}
 		in := tc.started[0]
 		if errs := workflows.ValidateOrder(in.Order); len(errs) > 0 {
 			t.Fatalf("started an order that does not validate: %v", errs)
@@ -225,6 +256,13 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 			t.Fatalf("a malformed body with field errors: %v", p.Errors)
 		}
 	case problemBase + "validation":
+		if textErrors(p.Errors) {
+			// Bad text is answered before the fields' own rules.
+			if err := textErrorsProblem(body, p.Errors); err != nil {
+				t.Fatalf("%v\nbody %q", err, body)
+			}
+			break
+		}
 		if decodeErr != nil {
 			t.Fatalf("validation errors for a body that does not decode (%v): %q", decodeErr, body)
 		}
@@ -261,6 +299,13 @@ func fieldErrorsProblem(req orderRequest, got, orderErrs []workflows.FieldError)
 				return fmt.Errorf("field error %+v: index beyond the %d given", e, n)
 			}
 		}
+		if strings.HasPrefix(e.Message, "unknown SKU ") {
+			if i, err := strconv.Atoi(m[checkoutFieldPath.SubexpIndex("line")]); err != nil || e.Field != fmt.Sprintf("lines[%d].sku", i) ||
+				checkoutKnownSKUs[req.Lines[i].SKU] || e.Message != fmt.Sprintf("unknown SKU %q", req.Lines[i].SKU) {
+				return fmt.Errorf("field error %+v does not name an unknown SKU", e)
+			}
+			continue
+		}
 		if !slices.Contains(orderErrs, e) && !starterOnlyFields.MatchString(e.Field) {
 			return fmt.Errorf("field error %+v is neither ValidateOrder's nor a starter check's", e)
 		}
@@ -271,6 +316,58 @@ func fieldErrorsProblem(req orderRequest, got, orderErrs []workflows.FieldError)
 		}
 	}
 	return nil
+}
+
+// textErrors reports whether errs are the text check's (decode's), which come
+// alone, before any rule of the fields themselves.
+func textErrors(errs []workflows.FieldError) bool {
+	for _, e := range errs {
+		if e.Message != msgControl && e.Message != msgNotUTF8 {
+			return false
+		}
+	}
+	return len(errs) > 0
+}
+
+// textErrorsProblem checks a 400 for bad text: each error names a field of
+// the order, and the body holds bad text at all (invalid UTF-8, an escape, or a
+// control character other than JSON's white space).
+func textErrorsProblem(body []byte, errs []workflows.FieldError) error {
+	for _, e := range errs {
+		if !checkoutFieldPath.MatchString(e.Field) {
+			return fmt.Errorf("text error %+v names no field of the order", e)
+		}
+	}
+	whitespace := func(r rune) bool { return r == ' ' || r == '\n' || r == '\r' || r == '\t' }
+	if utf8.Valid(body) && !bytes.Contains(body, []byte(`\u`)) &&
+		!bytes.ContainsFunc(body, func(r rune) bool { return isControl(r) && !whitespace(r) }) {
+		return fmt.Errorf("text errors %v for a body of clean text", errs)
+	}
+	return nil
+}
+
+// badStrings returns the strings in v that the text check refuses.
+func badStrings(v reflect.Value) []string {
+	var bad []string
+	switch v.Kind() {
+	case reflect.String:
+		if textProblem(v.String(), false) != "" {
+			bad = append(bad, v.String())
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			bad = badStrings(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			bad = append(bad, badStrings(v.Field(i))...)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			bad = append(bad, badStrings(v.Index(i))...)
+		}
+	}
+	return bad
 }
 
 // TestCheckoutFuzzChecksCatchBadAnswers shows that the fuzz test's checks of

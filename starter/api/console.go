@@ -18,6 +18,12 @@ func consoleHandler() http.Handler {
 	}
 	files := http.StripPrefix("/store/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No file is named with control characters or invalid UTF-8, and the
+		// embedded file system would answer such a name with a 500.
+		if textProblem(r.URL.Path, false) != "" {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")

@@ -68,7 +68,7 @@ func validateContact(prefix, pushToken string, channels []string, errs *[]workfl
 // Consent withdrawn here holds for every later marketing message, including the
 // review request of an order already placed: notifications read it at send time.
 func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := r.PathValue("id") // a customer ID: auth has checked it (checkPathIDs)
 	var body preferencesBody
 	if err := decode(w, r, &body); err != nil {
 		s.problem(w, r, err)
@@ -76,9 +76,6 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	var errs []workflows.FieldError
 	bad := func(field, msg string) { errs = append(errs, workflows.FieldError{Field: field, Message: msg}) }
-	if !workflows.ValidID(id) {
-		bad("id", "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
-	}
 	if !workflows.ValidEmail(body.Email) {
 		bad("email", "must be an email address")
 	}
@@ -96,9 +93,7 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	validateContact("", body.PushToken, body.Channels, &errs)
 	if len(errs) > 0 {
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid preferences", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
-		p.Errors = errs
-		s.problem(w, r, p)
+		s.problem(w, r, validationProblem("Invalid preferences", errs))
 		return
 	}
 	prefs := postgres.ContactPreferences{

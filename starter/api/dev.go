@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // cors lets the Temporal Web UI call the codec endpoint from the browser.
@@ -72,7 +73,12 @@ header{font-size:.85rem;color:#666}h2{font-size:1.05rem;margin:.4rem 0}pre{white
 
 // tracking is the sandbox carrier's public tracking page for the links in emails.
 func (s *Server) tracking(w http.ResponseWriter, r *http.Request) {
-	v, err := s.store.Tracking(r.Context(), r.PathValue("code"))
+	code := r.PathValue("code")
+	if !workflows.ValidID(code) { // the sandbox's codes are "SBX" and hex digits
+		s.problem(w, r, fieldProblem("code", msgID))
+		return
+	}
+	v, err := s.store.Tracking(r.Context(), code)
 	if errors.Is(err, activities.ErrNotFound) {
 		s.problem(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "No parcel with this tracking code."))
 		return

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,7 @@ type system struct {
 	// dataConverter decrypts this system's payloads (for replaying histories).
 	dataConverter converter.DataConverter
 	store         *postgres.Store
+	db            *pgxpool.Pool // the store's database, for rows no API shows
 	client        client.Client
 	tokens        map[string]string
 	suffix        string
@@ -93,7 +95,8 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	t.Cleanup(cancel)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	store := postgres.NewStore(pgtest.New(t))
+	db := pgtest.New(t)
+	store := postgres.NewStore(db)
 	if err := store.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +140,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
-	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, client: c,
+	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, db: db, client: c,
 		tokens: map[string]string{}, suffix: randomHex(t, 4), providers: providers, patience: 30 * time.Second}
 	if settings.faultRate > 0 {
 		s.patience = 4 * time.Minute // retries back off up to a minute each

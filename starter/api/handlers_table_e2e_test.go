@@ -48,6 +48,9 @@ func fe(field, message string) workflows.FieldError {
 }
 
 const (
+	ctrlMsg    = "must not contain control characters (U+0000-U+001F, U+007F-U+009F)"
+	utf8Msg    = "must be valid UTF-8 text"
+	outOfStock = "OUT-OF-STOCK-1" // a known article that no location has (TestHandlerTable stocks it with 0)
 	idMessage  = "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit"
 	tzMessage  = `must be an IANA time zone such as "Europe/Berlin"`
 	e164       = `must be a phone number in E.164 form such as "+4915112345678"`
@@ -61,6 +64,7 @@ const (
 func TestHandlerTable(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t, fastPolicy())
+	s.setStock("dc-erfurt", outOfStock, 0)
 	ready, picking, locked := "HT-R-"+s.suffix, "HT-P-"+s.suffix, "HT-L-"+s.suffix
 	unknown := "HT-X-" + s.suffix
 	for _, id := range []string{ready, picking, locked} {
@@ -203,13 +207,36 @@ func TestHandlerTable(t *testing.T) {
 		{name: "order too large", body: tooLarge, status: 413, typ: "too-large"},
 		{name: "order exists with another body", body: order(ready, set("payment_intent_id", "pi_other_"+ready)), status: 409, typ: "order-exists"},
 		{name: "order payment failed", body: order(bad("dec"), set("payment_intent_id", "pi_decline_"+bad("dec"))), status: 402, typ: "payment-failed"},
-		{name: "order rejected for stock", body: order(bad("short"), line("sku", "UNSTOCKED-1")), status: 409, typ: "rejected"},
+		{name: "order rejected for stock", body: order(bad("short"), line("sku", outOfStock)), status: 409, typ: "rejected"},
+		// An article or store that does not exist is the caller's mistake: a 400
+		// that starts nothing, so that the corrected request may use the same ID.
+		{name: "lines[1].sku unknown", body: order(bad("usku"), set("lines", []map[string]any{
+			{"sku": "WATCH-001", "name": "a", "quantity": 1, "unit_price": 1}, {"sku": "NO-SUCH-SKU", "name": "b", "quantity": 1, "unit_price": 1}})),
+			errors: []workflows.FieldError{fe("lines[1].sku", `unknown SKU "NO-SUCH-SKU"`)}},
+		{name: "every unknown SKU and the store at once", body: order(bad("usku"), func(b map[string]any) {
+			b["store_id"] = "atlantis"
+			b["lines"] = []map[string]any{{"sku": "NOPE-1", "name": "a", "quantity": 1, "unit_price": 1},
+				{"sku": "WATCH-001", "name": "b", "quantity": 1, "unit_price": 1}, {"sku": "NOPE-2", "name": "c", "quantity": 1, "unit_price": 1}}
+		}), errors: []workflows.FieldError{fe("store_id", `no store "atlantis"`), fe("lines[0].sku", `unknown SKU "NOPE-1"`), fe("lines[2].sku", `unknown SKU "NOPE-2"`)}},
+		{name: "unknown SKU corrected, same order_id", body: order(bad("usku"), nil), status: 201},
+		{name: "store_id unknown corrected, same order_id", body: order(bad("su"), nil), status: 201},
+		// Text that PostgreSQL would refuse later is refused now, every bad field at once.
+		{name: "customer.name with NUL", body: order(bad("nul"), customer("name", "Mia\x00Schmidt")), errors: []workflows.FieldError{fe("customer.name", ctrlMsg)}},
+		{name: "customer.name with NUL corrected, same order_id", body: order(bad("nul"), nil), status: 201},
+		{name: "every field with bad text", body: rawOrder(order(bad("txt"), func(b map[string]any) {
+			customer("name", "\x1b[2J")(b)
+			b["payment_intent_id"] = "pi\u0085"
+			b["lines"] = []map[string]any{{"sku": "WATCH-001", "name": "\u00ff", "quantity": 1, "unit_price": 1}}
+		}), "\u00ff", "\xff"), errors: []workflows.FieldError{fe("customer.name", ctrlMsg), fe("lines[0].name", utf8Msg), fe("payment_intent_id", ctrlMsg)}},
 
 		// GET /v1/orders and /v1/orders/{id}.
 		{name: "list ok", method: "GET", path: "/v1/orders?stage=picking&store=berlin-mitte&needs_attention=false&limit=5", token: "support", status: 200},
 		{name: "list stage", path: "/v1/orders?stage=lost", errors: []workflows.FieldError{fe("stage", `unknown stage "lost"; one of `+strings.Join(stages, ", "))}},
-		{name: "list store", path: "/v1/orders?store=" + long, errors: []workflows.FieldError{fe("store", "may be at most 200 characters")}},
-		{name: "list customer", path: "/v1/orders?customer=" + long, errors: []workflows.FieldError{fe("customer", "may be at most 200 characters")}},
+		{name: "list store", path: "/v1/orders?store=" + long, errors: []workflows.FieldError{fe("store", idMessage)}},
+		{name: "list customer", path: "/v1/orders?customer=" + long, errors: []workflows.FieldError{fe("customer", idMessage)}},
+		{name: "list store with NUL", path: "/v1/orders?store=berlin%00", errors: []workflows.FieldError{fe("store", ctrlMsg)}},
+		{name: "list text in every filter", path: "/v1/orders?stage=%1B&customer=%FF&cursor=%C2%85", errors: []workflows.FieldError{
+			fe("stage", ctrlMsg), fe("customer", utf8Msg), fe("cursor", ctrlMsg)}},
 		{name: "list needs_attention", path: "/v1/orders?needs_attention=yes", errors: []workflows.FieldError{fe("needs_attention", "must be true or false")}},
 		{name: "list limit 0", path: "/v1/orders?limit=0", errors: []workflows.FieldError{fe("limit", "must be a whole number from 1 to 200")}},
 		{name: "list limit 201", path: "/v1/orders?limit=201", errors: []workflows.FieldError{fe("limit", "must be a whole number from 1 to 200")}},
@@ -223,6 +250,9 @@ func TestHandlerTable(t *testing.T) {
 			fe("needs_attention", "must be true or false"), fe("limit", "must be a whole number from 1 to 200"), fe("x", "is not a filter of this list; use "+listParams)}},
 		{name: "order status", path: "/v1/orders/" + ready, status: 200},
 		{name: "order status unknown", path: "/v1/orders/" + unknown, status: 404, typ: "not-found"},
+		{name: "order status id with NUL", path: "/v1/orders/A%00", errors: []workflows.FieldError{fe("id", idMessage)}},
+		{name: "order status id emoji", path: "/v1/orders/%F0%9F%9A%80", errors: []workflows.FieldError{fe("id", idMessage)}},
+		{name: "order status id too long", path: "/v1/orders/" + strings.Repeat("A", 65), errors: []workflows.FieldError{fe("id", idMessage)}},
 
 		// PUT /v1/customers/{id}/preferences.
 		{name: "preferences ok", method: "PUT", path: prefsPath, token: "support", body: prefs(nil), status: 200},
@@ -246,10 +276,13 @@ func TestHandlerTable(t *testing.T) {
 		// Support's order actions.
 		{name: "cancel reason missing", method: "POST", path: "/v1/orders/" + picking + "/cancel", token: "support", body: map[string]any{}, errors: []workflows.FieldError{fe("reason", "is required")}},
 		{name: "cancel reason blank", body: map[string]string{"reason": "  "}, errors: []workflows.FieldError{fe("reason", "is required")}},
+		{name: "cancel reason with NUL", body: map[string]string{"reason": "lost\x00"}, errors: []workflows.FieldError{fe("reason", "must not contain control characters other than line feed and tab")}},
 		{name: "cancel unknown field", body: `{"reason": "x", "refund": false}`, status: 400, typ: "malformed", detail: `unknown field "refund"`},
 		{name: "cancel malformed", body: `{"reason": 1}`, status: 400, typ: "malformed"},
 		{name: "cancel too large", body: tooLarge, status: 413, typ: "too-large"},
 		{name: "cancel unknown order", path: "/v1/orders/" + unknown + "/cancel", body: map[string]string{"reason": "x"}, status: 404, typ: "not-found"},
+		{name: "cancel unknown order, text of several lines", path: "/v1/orders/" + unknown + "/cancel", body: map[string]string{"reason": "parcel lost:\n\tcarrier says so"}, status: 404, typ: "not-found"},
+		{name: "cancel id with a slash", path: "/v1/orders/..%2F" + picking + "/cancel", body: map[string]string{"reason": "x"}, errors: []workflows.FieldError{fe("id", idMessage)}},
 		{name: "extend until missing", path: "/v1/orders/" + ready + "/extend-pickup", body: map[string]any{}, errors: []workflows.FieldError{fe("until", "is required (RFC 3339 time)")}},
 		{name: "extend until not a time", body: map[string]string{"until": "next week"}, status: 400, typ: "malformed"},
 		{name: "extend until before the deadline", body: map[string]any{"until": deadline.Add(-time.Hour)},
@@ -282,6 +315,7 @@ func TestHandlerTable(t *testing.T) {
 		{name: "store work of another store", token: "hamburg", status: 404, typ: "not-found"},
 		// A store that does not exist is not an outage.
 		{name: "store work of no store", path: "/v1/stores/atlantis/work", token: "support", status: 404, typ: "not-found"},
+		{name: "store work of a store ID with NUL", path: "/v1/stores/berlin%00/work", token: "support", errors: []workflows.FieldError{fe("store", idMessage)}},
 		{name: "pick lines missing", method: "POST", path: storePath(picking, "pick"), token: "berlin", body: map[string]any{},
 			errors: []workflows.FieldError{fe("lines", "give the picked quantity of every SKU")}},
 		{name: "pick sku not in the order", body: pick(pl("WATCH-001", 1), pl("NOPE", 1)), errors: []workflows.FieldError{fe("lines[1].sku", "NOPE is not in the order")}},
@@ -296,13 +330,16 @@ func TestHandlerTable(t *testing.T) {
 		{name: "arrival when ready", path: storePath(ready, "arrival"), body: map[string]any{}, status: 409, typ: "wrong-stage"},
 		{name: "arrival unknown order", path: storePath(unknown, "arrival"), status: 404, typ: "not-found"},
 		{name: "pickup code missing", path: storePath(ready, "pickup"), body: map[string]any{}, errors: []workflows.FieldError{fe("code", "is required")}},
-		{name: "pickup code blank", body: map[string]string{"code": " \t"}, errors: []workflows.FieldError{fe("code", "is required")}},
+		{name: "pickup code blank", body: map[string]string{"code": "  "}, errors: []workflows.FieldError{fe("code", "is required")}},
+		{name: "pickup code with a tab", body: map[string]string{"code": " \t"}, errors: []workflows.FieldError{fe("code", ctrlMsg)}},
 		{name: "pickup unknown field", body: `{"code": "123456", "name": "Mia"}`, status: 400, typ: "malformed", detail: `unknown field "name"`},
 		{name: "pickup wrong code", body: map[string]string{"code": "not-the-code"}, status: 422, typ: "wrong-pickup-code",
 			extra: map[string]any{"attempts_left": float64(api.MaxPickupAttempts - 1)}},
 		{name: "pickup unknown order", path: storePath(unknown, "pickup"), body: map[string]string{"code": "123456"}, status: 404, typ: "not-found"},
 		{name: "pickup of another store's order", path: "/v1/stores/hamburg-altona/orders/" + ready + "/pickup", token: "hamburg",
 			body: map[string]string{"code": "123456"}, status: 404, typ: "not-found"},
+		{name: "pickup path IDs", path: "/v1/stores/%F0%9F%9A%80/orders/" + strings.Repeat("x", 300) + "/pickup", body: map[string]string{"code": "123456"},
+			errors: []workflows.FieldError{fe("store", idMessage), fe("id", idMessage)}},
 	}
 	// The last wrong code locks the handover; a locked one answers 423 to every code.
 	for i := range api.MaxPickupAttempts {
@@ -339,6 +376,16 @@ func TestHandlerTable(t *testing.T) {
 		prev = c
 		t.Run(c.name, func(t *testing.T) { checkHandlerCase(t, s, c) })
 	}
+}
+
+// rawOrder encodes body as JSON and then replaces every occurrence of the
+// encoded text old by new, raw: JSON encoding cannot make invalid UTF-8.
+func rawOrder(body map[string]any, old, new string) string {
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // maps of strings and numbers always encode
+	}
+	return strings.ReplaceAll(string(b), old, new)
 }
 
 func checkHandlerCase(t *testing.T, s *system, c handlerCase) {

@@ -23,9 +23,6 @@ const (
 	maxListLimit     = 200
 )
 
-// maxFilterLength bounds the text filters; IDs are far shorter.
-const maxFilterLength = 200
-
 // listParams are the query parameters of GET /v1/orders, in the order their
 // errors are reported.
 var listParams = []string{"stage", "store", "customer", "needs_attention", "limit", "cursor"}
@@ -43,9 +40,11 @@ type orderListItem struct {
 	PlacedAt   time.Time         `json:"placed_at"`
 	// NeedsAttention is set by a missed SLA, a delivery problem, a locked handover,
 	// a dispute; support clears it.
-	NeedsAttention bool       `json:"needs_attention"`
-	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
-	URL            string     `json:"url"`
+	NeedsAttention bool `json:"needs_attention"`
+	// AttentionReason says why, while the order needs attention.
+	AttentionReason string     `json:"attention_reason,omitempty"`
+	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
+	URL             string     `json:"url"`
 }
 
 // orderList is a page of orders; NextCursor is empty on the last page.
@@ -60,11 +59,11 @@ type orderList struct {
 // store filter is forced to their store, and asking for another store gets an
 // empty list, the same answer as a store without orders or with no such name.
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
+	r, cancel := within(r, s.cfg.ReadTimeout)
+	defer cancel()
 	f, errs := parseListQuery(r.URL.RawQuery)
 	if len(errs) > 0 {
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid query", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
-		p.Errors = errs
-		s.problem(w, r, p)
+		s.problem(w, r, validationProblem("Invalid query", errs))
 		return
 	}
 	if p := principalFrom(r.Context()); p.Role == roleStaff {
@@ -91,7 +90,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		item := orderListItem{
 			OrderID: row.OrderID, Stage: row.Stage, Method: row.Method, StoreID: row.StoreID, LocationID: row.LocationID,
 			CustomerID: row.CustomerID, Total: row.Total, Currency: row.Currency, PlacedAt: row.PlacedAt,
-			NeedsAttention: row.NeedsAttention, URL: "/v1/orders/" + url.PathEscape(row.OrderID),
+			NeedsAttention: row.NeedsAttention, AttentionReason: row.AttentionReason, URL: "/v1/orders/" + url.PathEscape(row.OrderID),
 		}
 		if !row.UpdatedAt.IsZero() {
 			item.UpdatedAt = &row.UpdatedAt
@@ -102,7 +101,8 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseListQuery reads the filters of GET /v1/orders and collects every bad
-// parameter. An empty value is no filter.
+// parameter: a value that is not valid UTF-8 or holds a control character is
+// refused before its own rule is checked. An empty value is no filter.
 func parseListQuery(raw string) (postgres.OrderFilter, []workflows.FieldError) {
 	f := postgres.OrderFilter{Limit: defaultListLimit}
 	var errs []workflows.FieldError
@@ -123,6 +123,10 @@ func parseListQuery(raw string) (postgres.OrderFilter, []workflows.FieldError) {
 			continue
 		}
 		v := values[0]
+		if msg := textProblem(v, false); msg != "" {
+			bad(name, "%s", msg)
+			continue
+		}
 		switch name {
 		case "stage":
 			if !slices.Contains(workflows.Stages(), workflows.Stage(v)) {
@@ -130,8 +134,10 @@ func parseListQuery(raw string) (postgres.OrderFilter, []workflows.FieldError) {
 			}
 			f.Stage = v
 		case "store", "customer":
-			if len(v) > maxFilterLength {
-				bad(name, "may be at most %d characters", maxFilterLength)
+			// Store and customer IDs follow the checkout's rule; anything else
+			// could match no order.
+			if !workflows.ValidID(v) {
+				bad(name, "%s", msgID)
 			}
 			if name == "store" {
 				f.StoreID = v

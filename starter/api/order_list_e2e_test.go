@@ -195,7 +195,8 @@ func TestOrderListFiltersPagesAndScopesStaff(t *testing.T) {
 			{"?cursor=" + notJSON, []fe{{"cursor", "is not a cursor of this list; use next_cursor from a previous page"}}},
 			{"?cursor=" + noOrder, []fe{{"cursor", "is not a cursor of this list; use next_cursor from a previous page"}}},
 			{"?stage=picking&stage=picked", []fe{{"stage", "may be given once"}}},
-			{"?customer=" + strings.Repeat("x", 201), []fe{{"customer", "may be at most 200 characters"}}},
+			{"?customer=" + strings.Repeat("x", 65), []fe{{"customer", "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit"}}},
+			{"?customer=C%00", []fe{{"customer", "must not contain control characters (U+0000-U+001F, U+007F-U+009F)"}}},
 			{"?store=%zz", []fe{{"query", "is not a valid URL query string"}}},
 		} {
 			// Every role allowed on the route is told the same.

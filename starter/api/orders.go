@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -71,14 +72,15 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	validateContact("", req.PushToken, req.Channels, &errs)
 	storeName, err := s.checkStore(r, order, &errs)
+	if err == nil {
+		err = s.checkSKUs(r, order, &errs)
+	}
 	if err != nil {
 		s.problem(w, r, err)
 		return
 	}
 	if len(errs) > 0 {
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid order", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
-		p.Errors = errs
-		s.problem(w, r, p)
+		s.problem(w, r, validationProblem("Invalid order", errs))
 		return
 	}
 	// Payment provider webhooks (disputes, refunds made elsewhere) find the order
@@ -121,7 +123,9 @@ func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]work
 			return "", nil
 		}
 	}
-	loc, err := s.store.Location(r.Context(), order.StoreID)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+	defer cancel()
+	loc, err := s.store.Location(ctx, order.StoreID)
 	switch {
 	case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
 		*errs = append(*errs, workflows.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
@@ -130,6 +134,39 @@ func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]work
 		return "", unavailable("Cannot look up the store now.", err)
 	}
 	return loc.Name, nil
+}
+
+// checkSKUs adds a field error for every line whose SKU no location stocks, so
+// that an order for an article that does not exist is a 400 and leaves its
+// order_id unused (a known SKU out of stock is the workflow's "rejected"). SKUs
+// that already have a field error are not looked up.
+func (s *Server) checkSKUs(r *http.Request, order workflows.Order, errs *[]workflows.FieldError) error {
+	bad := map[string]bool{}
+	for _, e := range *errs {
+		bad[e.Field] = true
+	}
+	var skus []string
+	line := map[string]int{}
+	for i, l := range order.Lines {
+		if bad[fmt.Sprintf("lines[%d].sku", i)] || bad["lines"] {
+			continue
+		}
+		skus = append(skus, l.SKU)
+		line[l.SKU] = i
+	}
+	if len(skus) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+	defer cancel()
+	unknown, err := s.store.UnknownSKUs(ctx, skus)
+	if err != nil {
+		return unavailable("Cannot look up the articles now.", err)
+	}
+	for _, sku := range unknown {
+		*errs = append(*errs, workflows.FieldError{Field: fmt.Sprintf("lines[%d].sku", line[sku]), Message: fmt.Sprintf("unknown SKU %q", sku)})
+	}
+	return nil
 }
 
 // checkout starts the order's workflow with its checkout update in one call
@@ -154,7 +191,12 @@ func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeNam
 		Args:         []any{workflows.CheckoutRequest{OrderID: order.OrderID}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	}
-	h, err := s.temporal.UpdateWithStartWorkflow(r.Context(), client.UpdateWithStartWorkflowOptions{
+	// Reserving stock and capturing the payment take seconds even with retries;
+	// past UpdateTimeout the answer is a 503 and the same request, sent again,
+	// gets the checkout's outcome.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpdateTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions:          update,
 	})
@@ -162,13 +204,13 @@ func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeNam
 	if errors.As(err, &started) {
 		// The order's workflow has already ended: ask it for the checkout's
 		// recorded outcome under the same update ID.
-		h, err = s.temporal.UpdateWorkflow(r.Context(), update)
+		h, err = s.temporal.UpdateWorkflow(ctx, update)
 	}
 	if err != nil {
 		return workflows.CheckoutResult{}, s.temporalError(err)
 	}
 	var res workflows.CheckoutResult
-	if err := h.Get(r.Context(), &res); err != nil {
+	if err := h.Get(ctx, &res); err != nil {
 		return workflows.CheckoutResult{}, s.temporalError(err)
 	}
 	if res.RequestHash != hash {
@@ -196,6 +238,8 @@ func (s *Server) answerCheckout(w http.ResponseWriter, r *http.Request, res work
 }
 
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	r, cancel := within(r, s.cfg.ReadTimeout)
+	defer cancel()
 	id := r.PathValue("id")
 	p := principalFrom(r.Context())
 	if p.Role == roleStaff {

@@ -123,6 +123,7 @@ func TestEndToEndDeclinedAndRejected(t *testing.T) {
 	if st != http.StatusPaymentRequired || body["type"] != "https://everywhere-fulfilment.dev/problems/payment-failed" {
 		t.Errorf("declined card: %d %v", st, body)
 	}
+	s.setStock("dc-erfurt", "UNSTOCKED-1", 0) // a known article, out of stock everywhere
 	short := s.orderBody("E2E-R-"+s.suffix, "ship_to_store")
 	short["lines"] = []map[string]any{
 		{"sku": "WATCH-001", "name": "Automatic watch", "quantity": 1, "unit_price": 24900},

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -78,15 +81,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing left to tell it
 }
 
-// decode reads a JSON body of at most maxBody bytes, rejecting unknown fields.
+// decode reads a JSON body of at most maxBody bytes into v, rejecting unknown
+// fields. Every string in it must be valid UTF-8 without control characters
+// (a field tagged `text:"multiline"` may hold line feeds and tabs): otherwise the
+// answer is a 400 naming each such field by its JSON path, before v is used.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return newProblem(http.StatusRequestEntityTooLarge, "too-large", "Request too large", "The body may be at most 64 KiB.")
+	}
+	if err != nil {
+		return newProblem(http.StatusBadRequest, "malformed", "Unreadable body", "The body could not be read.")
+	}
+	if errs, ok := checkJSONText(body, reflect.TypeOf(v)); ok && len(errs) > 0 {
+		return validationProblem("Invalid text", errs)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return newProblem(http.StatusRequestEntityTooLarge, "too-large", "Request too large", "The body may be at most 64 KiB.")
-		}
 		return newProblem(http.StatusBadRequest, "malformed", "Malformed JSON", err.Error())
 	}
 	if dec.More() {

@@ -50,6 +50,7 @@ type Store interface {
 	ReleasePickupAttempt(ctx context.Context, id int64) error
 	ListOrders(ctx context.Context, f postgres.OrderFilter) ([]postgres.OrderRow, error)
 	Ping(ctx context.Context) error
+	UnknownSKUs(ctx context.Context, skus []string) ([]string, error)
 	WebhookStore
 }
 
@@ -90,6 +91,17 @@ type Config struct {
 	// PublicURL is the exact public https base URL Twilio posts to and signs
 	// (https://fulfilment.example.com): behind a proxy the starter cannot see it.
 	PublicURL string
+
+	// ReadTimeout bounds a read: a token lookup, a workflow query, a read of the
+	// projection. 5 s unless set: a healthy Temporal answers a query in
+	// milliseconds, and a hung one must yield a 503 with Retry-After while the
+	// client still waits, not a client timeout.
+	ReadTimeout time.Duration
+	// UpdateTimeout bounds a checkout or an update waiting for its result. 25 s
+	// unless set: a checkout reserves stock and captures a payment, whose retries
+	// take seconds, and every answer must leave before the server's 45 s write
+	// timeout. A request as a whole may take ReadTimeout + UpdateTimeout.
+	UpdateTimeout time.Duration
 }
 
 // Server holds the handlers' dependencies.
@@ -116,15 +128,39 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 	if cfg.PickupTokenWindow <= 0 {
 		cfg.PickupTokenWindow = 10 * time.Minute
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 5 * time.Second
+	}
+	if cfg.UpdateTimeout <= 0 {
+		cfg.UpdateTimeout = 25 * time.Second
+	}
 	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics()}
 }
 
 // maxBody caps request bodies: an order of 50 lines is a few kilobytes.
 const maxBody = 64 << 10
 
-// Handler returns the routes, each request counted, timed and logged (observe).
+// Handler returns the routes, each request counted, timed and logged (observe)
+// and given at most ReadTimeout + UpdateTimeout: a PostgreSQL or Temporal that
+// hangs yields a 503 then, before the server's write timeout cuts the answer off.
 func (s *Server) Handler() http.Handler {
-	return s.observe(s.routes())
+	return s.deadline(s.observe(s.routes()))
+}
+
+// deadline gives every request at most ReadTimeout + UpdateTimeout: a write
+// route reads (the token, the order's row) and then waits for one update.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout+s.cfg.UpdateTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// within bounds the request's calls from here on to d; the handler defers cancel.
+func within(r *http.Request, d time.Duration) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	return r.WithContext(ctx), cancel
 }
 
 // routes registers every route on a mux that remembers their patterns, so that
@@ -147,6 +183,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders/{id}/extend-pickup", s.auth(s.extendPickup, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, roleSupport))
 	mux.Handle("POST /v1/orders/{id}/resend-notification", s.auth(s.resendNotification, roleSupport))
+	mux.Handle("POST /v1/orders/{id}/resolve", s.auth(s.resolveOrder, roleSupport))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, roleStaff, roleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, roleStaff, roleSupport))

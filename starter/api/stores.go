@@ -22,6 +22,8 @@ import (
 // storeWork lists the store's work from the PostgreSQL projection. A staff token
 // of another store and a store that does not exist both answer 404.
 func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
+	r, cancel := within(r, s.cfg.ReadTimeout)
+	defer cancel()
 	store := r.PathValue("store")
 	if !ownStore(principalFrom(r.Context()), store) {
 		s.problem(w, r, notFound())
@@ -261,9 +263,11 @@ func (s *Server) storeOrder(w http.ResponseWriter, r *http.Request, belongs func
 	return id, p.Subject, true
 }
 
-// update runs a workflow update and waits for its result.
+// update runs a workflow update and waits for its result, at most UpdateTimeout.
 func (s *Server) update(r *http.Request, id, name string, arg, out any) error {
-	h, err := s.temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpdateTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(id),
 		UpdateName:   name,
 		Args:         []any{arg},
@@ -272,14 +276,13 @@ func (s *Server) update(r *http.Request, id, name string, arg, out any) error {
 	if err != nil {
 		return err
 	}
-	return h.Get(r.Context(), out)
+	return h.Get(ctx, out)
 }
 
 // temporalError maps Temporal errors to problems: unknown orders 404, rejected
-// updates by their reason, an unreachable service 503.
+// updates by their reason, an unreachable, overloaded or slow service 503.
 func (s *Server) temporalError(err error) error {
 	var notFoundErr *serviceerror.NotFound
-	var unavailableErr *serviceerror.Unavailable
 	msg := err.Error()
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == fieldErrorType {
@@ -294,8 +297,8 @@ func (s *Server) temporalError(err error) error {
 		return newProblem(http.StatusConflict, "order-ended", "Order has ended", "The order's story is over; nothing can change it now.")
 	case errors.As(err, &notFoundErr):
 		return notFound()
-	case errors.As(err, &unavailableErr):
-		return unavailable("Temporal is not reachable.", err)
+	case temporalUnavailable(err):
+		return unavailable("Temporal is not reachable or did not answer in time.", err)
 	case strings.Contains(msg, workflows.ErrPickupLocked.Error()):
 		return newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
 	case strings.Contains(msg, workflows.ErrWrongPickupCode.Error()):
@@ -304,8 +307,32 @@ func (s *Server) temporalError(err error) error {
 		return notFound()
 	case strings.Contains(msg, workflows.ErrWrongStage.Error()):
 		return newProblem(http.StatusConflict, "wrong-stage", "Not possible now", "The order is not at a stage where this is possible.")
+	case strings.Contains(msg, workflows.ErrNothingToResolve.Error()):
+		return newProblem(http.StatusConflict, "nothing-to-resolve", "Nothing to resolve", "The order is not waiting for a decision from support.")
 	case strings.Contains(msg, workflows.ErrNothingToResend.Error()):
 		return newProblem(http.StatusConflict, "nothing-to-resend", "Nothing to resend", "This order's customer has not been sent that message.")
 	}
 	return err
+}
+
+// temporalUnavailable reports whether err says that Temporal could not answer
+// now, rather than anything about the order: the server is down or restarting
+// (Unavailable, a namespace not yet loaded, a workflow without a worker yet),
+// overloaded (ResourceExhausted) or slower than the handler's timeout (a
+// deadline or cancellation, as gRPC status or as the context's own error).
+// Each is a 503 with Retry-After: the same request may well succeed later.
+func temporalUnavailable(err error) bool {
+	var (
+		unavailableErr *serviceerror.Unavailable
+		namespaceErr   *serviceerror.NamespaceUnavailable
+		deadlineErr    *serviceerror.DeadlineExceeded
+		canceledErr    *serviceerror.Canceled
+		exhaustedErr   *serviceerror.ResourceExhausted
+		notReadyErr    *serviceerror.WorkflowNotReady
+		updateTimeout  *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &unavailableErr) || errors.As(err, &namespaceErr) || errors.As(err, &deadlineErr) ||
+		errors.As(err, &canceledErr) || errors.As(err, &exhaustedErr) || errors.As(err, &notReadyErr) ||
+		errors.As(err, &updateTimeout)
 }

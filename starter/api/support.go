@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,7 +10,9 @@ import (
 )
 
 type cancelBody struct {
-	Reason string `json:"reason"`
+	// Reason is support's free text, told to the customer; it may run over
+	// several lines (line feeds and tabs), but holds no other control character.
+	Reason string `json:"reason" text:"multiline"`
 }
 
 // cancelOrder cancels an order before handover or shipping; the answer says what
@@ -123,14 +124,58 @@ func (s *Server) resendNotification(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, workflows.FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`})
 	}
 	if len(errs) > 0 {
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid request", fmt.Sprintf("%d field(s) are invalid.", len(errs)))
-		p.Errors = errs
-		s.problem(w, r, p)
+		s.problem(w, r, validationProblem("Invalid request", errs))
 		return
 	}
 	var out workflows.ResendResult
 	err := s.update(r, r.PathValue("id"), workflows.UpdateResend, workflows.ResendRequest{
 		Touchpoint: activities.Touchpoint(body.Touchpoint), Channel: body.Channel, By: principalFrom(r.Context()).Subject,
+	}, &out)
+	if err != nil {
+		s.problem(w, r, s.temporalError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type resolveBody struct {
+	Action string `json:"action"`
+	Refund bool   `json:"refund,omitempty"`
+	// Note is support's own record (never told to the customer); it may run
+	// over several lines.
+	Note string `json:"note,omitempty" text:"multiline"`
+}
+
+// resolveOrder settles a step that gave up (the order needs attention and waits
+// for support): retry it, record it as done by hand, or cancel the order with or
+// without a refund. The workflow journals the decision with the caller as actor.
+func (s *Server) resolveOrder(w http.ResponseWriter, r *http.Request) {
+	var body resolveBody
+	if err := decode(w, r, &body); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	body.Note = strings.TrimSpace(body.Note)
+	var errs []workflows.FieldError
+	action := workflows.ResolveAction(body.Action)
+	switch action {
+	case workflows.ResolveRetry, workflows.ResolveSkip, workflows.ResolveCancel:
+	default:
+		errs = append(errs, workflows.FieldError{Field: "action", Message: `must be "retry", "skip" or "cancel"`})
+	}
+	if (action == workflows.ResolveSkip || action == workflows.ResolveCancel) && body.Note == "" {
+		errs = append(errs, workflows.FieldError{Field: "note", Message: "is required to skip or cancel (what was done, and why)"})
+	}
+	if body.Refund && action != workflows.ResolveCancel {
+		errs = append(errs, workflows.FieldError{Field: "refund", Message: "applies to cancel only"})
+	}
+	if len(errs) > 0 {
+		s.problem(w, r, validationProblem("Invalid request", errs))
+		return
+	}
+	var out workflows.ResolveResult
+	err := s.update(r, r.PathValue("id"), workflows.UpdateResolve, workflows.ResolveRequest{
+		Action: action, Refund: body.Refund, Note: body.Note, By: principalFrom(r.Context()).Subject,
 	}, &out)
 	if err != nil {
 		s.problem(w, r, s.temporalError(err))

@@ -96,6 +96,19 @@ func readWebhookBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// plainRefs reports whether every ID an event is routed and recorded by is valid
+// UTF-8 without control characters. PostgreSQL refuses NUL and invalid UTF-8, so
+// an event with such an ID could never be recorded and would fail (and be
+// delivered again) forever; it is answered like any other unreadable event.
+func plainRefs(refs ...string) bool {
+	for _, ref := range refs {
+		if textProblem(ref, false) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // badSignature is the answer to a missing or wrong signature.
 func badSignature() *Problem {
 	return newProblem(http.StatusUnauthorized, "bad-signature", "Bad signature", "The webhook signature is missing or does not match.")

@@ -41,6 +41,10 @@ func (s *Server) easyPostWebhook(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, malformedEvent("The tracker event lacks an ID, a tracking code or a status."))
 		return
 	}
+	if !plainRefs(ev.ID, tracker.TrackingCode, tracker.Status) {
+		s.problem(w, r, malformedEvent("The tracker event's ID, tracking code and status must be text without control characters."))
+		return
+	}
 	carrierEvent := workflows.CarrierEvent{
 		EventID: ev.ID, TrackingCode: tracker.TrackingCode, Status: tracker.Status, At: trackerTime(tracker, s.cfg.Now()),
 	}

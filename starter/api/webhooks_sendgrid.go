@@ -94,7 +94,7 @@ func (s *Server) sendGridWebhook(w http.ResponseWriter, r *http.Request, key *ec
 // rest of the batch still counts.
 func (s *Server) sendGridEvent(ctx context.Context, raw json.RawMessage) error {
 	var ev sendGridEvent
-	if err := json.Unmarshal(raw, &ev); err != nil || ev.SGEventID == "" {
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.SGEventID == "" || !plainRefs(ev.SGEventID, ev.NotificationKey) {
 		s.logger.Debug("webhook event ignored", "provider", providerSendGrid, "reason", "unreadable entry")
 		return nil
 	}

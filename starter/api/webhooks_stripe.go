@@ -68,6 +68,10 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		acknowledged(w)
 		return
 	}
+	if !plainRefs(ev.ID, news.paymentID, news.event.EventID) {
+		s.problem(w, r, malformedEvent("The event's IDs must be text without control characters."))
+		return
+	}
 	err = s.handleOnce(r.Context(), ref, func(ctx context.Context) error {
 		orderID, err := s.store.OrderForPayment(ctx, news.paymentID)
 		if err != nil {

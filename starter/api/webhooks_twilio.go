@@ -65,6 +65,10 @@ func (s *Server) twilioWebhook(w http.ResponseWriter, r *http.Request) {
 		acknowledged(w)
 		return
 	}
+	if !plainRefs(sid) {
+		s.problem(w, r, malformedEvent("MessageSid must be text without control characters."))
+		return
+	}
 	err = s.handleOnce(r.Context(), ref, func(ctx context.Context) error {
 		rec, err := s.store.NotificationByMessageID(ctx, sid)
 		if err != nil {
