@@ -32,6 +32,39 @@ func (h *harness) statusAt(delay time.Duration) *workflows.Status {
 	return st
 }
 
+// whenWaiting runs fn at the first check, from delay on and then every ten
+// virtual minutes, at which the order waits for a decision: the test follows the
+// order, not the clock, as support would.
+func (h *harness) whenWaiting(delay time.Duration, fn func()) {
+	tries := 0
+	var check func()
+	check = func() {
+		st := h.status()
+		if st.Problem != nil && st.Problem.Waiting {
+			fn()
+			return
+		}
+		if tries++; tries > 100 {
+			h.t.Error("the order never waited for a decision")
+			return
+		}
+		h.env.RegisterDelayedCallback(check, 10*time.Minute)
+	}
+	h.env.RegisterDelayedCallback(check, delay)
+}
+
+// resolveWhenWaiting sends a decision once the order waits for one.
+func (h *harness) resolveWhenWaiting(delay time.Duration, req workflows.ResolveRequest, result any, then func()) *outcome {
+	out := &outcome{}
+	h.whenWaiting(delay, func() {
+		h.send(out, workflows.UpdateResolve, req, result)
+		if then != nil {
+			then()
+		}
+	})
+	return out
+}
+
 // journeyNotes lists the journey entries of a kind in the store (PostgreSQL's
 // stand-in), as "detail by actor".
 func (h *harness) journeyNotes(kind string) []string {
@@ -60,14 +93,20 @@ func TestRefusedRefundWaitsForSupportAndIsSettledByHand(t *testing.T) {
 	h.refuse["refund"] = true
 	h.checkout()
 	h.shortPick(time.Hour)
-	waiting := h.statusAt(2 * time.Hour)
-	retry := h.update(3*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-1"}, nil)
-	noNote := h.update(4*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveSkip, By: "support-1"}, nil)
+	waiting := &workflows.Status{}
+	h.whenWaiting(2*time.Hour, func() { *waiting = h.status() })
 	var resolved workflows.ResolveResult
-	skip := h.update(5*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{
-		Action: workflows.ResolveSkip, Note: "refunded 39,00 EUR in the Stripe dashboard", By: "support-1"}, &resolved)
-	after := h.statusAt(6 * time.Hour)
-	h.collect(7 * time.Hour)
+	noNote, skip, after := &outcome{}, &outcome{}, &workflows.Status{}
+	retry := h.resolveWhenWaiting(3*time.Hour, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-1"}, nil, func() {
+		// The retry meets the same refusal: the order waits again.
+		h.whenWaiting(time.Hour, func() {
+			h.send(noNote, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveSkip, By: "support-1"}, nil)
+			h.send(skip, workflows.UpdateResolve, workflows.ResolveRequest{
+				Action: workflows.ResolveSkip, Note: "refunded 39,00 EUR in the Stripe dashboard", By: "support-1"}, &resolved)
+			h.env.RegisterDelayedCallback(func() { *after = h.status() }, time.Hour)
+		})
+	})
+	h.collect(24 * time.Hour)
 
 	final := h.run()
 
@@ -114,9 +153,12 @@ func TestRefusedCancelRefundIsRetriedOnce(t *testing.T) {
 	h.checkout()
 	var cancelled workflows.CancelResult
 	c := h.update(time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "customer asked", By: "support-1"}, &cancelled)
-	waiting := h.statusAt(2 * time.Hour)
-	h.env.RegisterDelayedCallback(func() { h.refuse["refund"] = false }, 3*time.Hour)
-	h.update(4*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-2"}, nil)
+	waiting := &workflows.Status{}
+	h.whenWaiting(2*time.Hour, func() {
+		*waiting = h.status()
+		h.refuse["refund"] = false // support fixed the cause
+	})
+	h.resolveWhenWaiting(4*time.Hour, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-2"}, nil, nil)
 
 	final := h.run()
 
@@ -146,9 +188,10 @@ func TestUndeliverableAddressIsCancelledBySupport(t *testing.T) {
 	h.in.Order.Address.PostalCode = "00000" // the sandbox carrier's undeliverable address
 	h.checkout()
 	h.pickAll(time.Hour)
-	waiting := h.statusAt(2 * time.Hour)
-	h.update(3*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{
-		Action: workflows.ResolveCancel, Refund: true, Note: "address does not exist; customer informed", By: "support-1"}, nil)
+	waiting := &workflows.Status{}
+	h.whenWaiting(2*time.Hour, func() { *waiting = h.status() })
+	h.resolveWhenWaiting(3*time.Hour, workflows.ResolveRequest{
+		Action: workflows.ResolveCancel, Refund: true, Note: "address does not exist; customer informed", By: "support-1"}, nil, nil)
 
 	final := h.run()
 
@@ -172,8 +215,8 @@ func TestCancelWithoutRefund(t *testing.T) {
 	h.in.Order.Address.PostalCode = "00000"
 	h.checkout()
 	h.pickAll(time.Hour)
-	h.update(3*time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{
-		Action: workflows.ResolveCancel, Note: "customer keeps store credit instead", By: "support-1"}, nil)
+	h.resolveWhenWaiting(3*time.Hour, workflows.ResolveRequest{
+		Action: workflows.ResolveCancel, Note: "customer keeps store credit instead", By: "support-1"}, nil, nil)
 
 	final := h.run()
 
