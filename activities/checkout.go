@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -27,7 +26,8 @@ type CheckoutRequest struct {
 }
 
 // CheckoutOutcome is what happened: short lines, a payment failure (its error
-// type) or a capture with the promised ready time.
+// type; PaymentFailureOf says how the order ends) or a capture with the promised
+// ready time.
 type CheckoutOutcome struct {
 	Reservation     Reservation `json:"reservation"`
 	Capture         *Capture    `json:"capture,omitempty"`
@@ -42,18 +42,6 @@ type Checkout struct {
 	Payments  PaymentProvider
 	Locations LocationDirectory
 	Journey   JourneyStore
-}
-
-// paymentFailures are the capture errors that end an order as payment_failed.
-func paymentFailures() map[error]string {
-	return map[error]string{
-		ErrCardDeclined:         ErrTypeCardDeclined,
-		ErrAuthorizationExpired: ErrTypeAuthorizationExpired,
-		ErrAlreadyCaptured:      ErrTypeAlreadyCaptured,
-		// The provider refused the capture as malformed (e.g. more than was
-		// authorized): nothing was charged, and no retry can change that.
-		ErrInvalidRequest: ErrTypeInvalidRequest,
-	}
 }
 
 // CheckOut reserves the order's stock, then captures the payment. A shortage or a
@@ -72,14 +60,12 @@ func (a *Checkout) CheckOut(ctx context.Context, req CheckoutRequest) (CheckoutO
 		return out, nil
 	}
 	capture, err := a.Payments.Capture(ctx, req.Capture)
-	for sentinel, typ := range paymentFailures() {
-		if errors.Is(err, sentinel) {
-			if rerr := a.Stock.Release(ctx, orderID, nil); rerr != nil {
-				return CheckoutOutcome{}, classify(fmt.Errorf("release stock of order %s after %s: %w", orderID, typ, rerr))
-			}
-			out.PaymentFailure = typ
-			return out, nil
+	if failed, ok := paymentFailure(err); ok {
+		if rerr := a.Stock.Release(ctx, orderID, nil); rerr != nil {
+			return CheckoutOutcome{}, classify(fmt.Errorf("release stock of order %s after %s: %w", orderID, failed.Type, rerr))
 		}
+		out.PaymentFailure = failed.Type
+		return out, nil
 	}
 	if err != nil {
 		return CheckoutOutcome{}, classify(fmt.Errorf("capture %s: %w", req.Capture.IdempotencyKey, err))

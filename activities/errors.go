@@ -45,28 +45,83 @@ type RetryAfterError struct {
 func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
+// PaymentFailure is how a capture the provider refused for good ends an order:
+// payment_failed, the stock released, the customer told Reason. The checkout
+// activity reports it by Type, and the workflow reads the rest with
+// PaymentFailureOf, so that this table is the only place that knows them.
+type PaymentFailure struct {
+	// Type is the application error type of the refusal (ErrTypeCardDeclined, ...).
+	Type string
+	// Reason is what the customer is told, and the payment_failed stage's note.
+	Reason string
+	// Attention, when set, flags the order for support with this reason: the
+	// customer may have paid after all, or our request was wrong.
+	Attention string
+}
+
+// refusal is a provider error that no retry can change: classify turns it into a
+// non-retryable application error of type typ. payment, when set, means that a
+// capture refused this way ends the order as payment_failed.
+type refusal struct {
+	sentinel error
+	typ      string
+	payment  *PaymentFailure
+}
+
+// refusals is the one table of permanent provider errors: their sentinel, their
+// application error type and, for captures, how the order ends.
+var refusals = []refusal{
+	{ErrCardDeclined, ErrTypeCardDeclined, &PaymentFailure{Reason: "the card was declined"}},
+	{ErrAuthorizationExpired, ErrTypeAuthorizationExpired, &PaymentFailure{Reason: "the payment authorization has expired"}},
+	{ErrAlreadyCaptured, ErrTypeAlreadyCaptured, &PaymentFailure{Reason: "the payment was already captured outside this order",
+		Attention: "payment captured outside this order: reconcile with the payment provider"}},
+	// The provider refused the capture as malformed (e.g. more than was
+	// authorized): nothing was charged, and no retry can change that.
+	{ErrInvalidRequest, ErrTypeInvalidRequest, &PaymentFailure{Reason: "the payment provider refused the capture",
+		Attention: "the payment provider refused the capture as invalid (amount or authorization): check the payment"}},
+	{ErrUnknownLocation, ErrTypeUnknownLocation, nil},
+	{ErrNotFound, ErrTypeNotFound, nil},
+	{ErrUndeliverable, ErrTypeUndeliverable, nil},
+	{ErrUnregistered, ErrTypeUnregistered, nil},
+}
+
+// paymentFailure reports whether a capture error ends the order as
+// payment_failed, and how.
+func paymentFailure(err error) (PaymentFailure, bool) {
+	for _, r := range refusals {
+		if r.payment != nil && errors.Is(err, r.sentinel) {
+			f := *r.payment
+			f.Type = r.typ
+			return f, true
+		}
+	}
+	return PaymentFailure{}, false
+}
+
+// PaymentFailureOf is the payment failure of type typ (a CheckoutOutcome's
+// PaymentFailure). An unknown type, which only a newer worker could report, ends
+// the order with a generic reason and flags it for support.
+func PaymentFailureOf(typ string) PaymentFailure {
+	for _, r := range refusals {
+		if r.payment != nil && r.typ == typ {
+			f := *r.payment
+			f.Type = r.typ
+			return f
+		}
+	}
+	return PaymentFailure{Type: typ, Reason: "the payment could not be captured",
+		Attention: "the capture failed as " + typ + ": check the payment"}
+}
+
 // classify maps a provider error to what Temporal should do with it. It is the only
 // place that decides retryable versus permanent.
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	permanent := []struct {
-		sentinel error
-		typ      string
-	}{
-		{ErrCardDeclined, ErrTypeCardDeclined},
-		{ErrAuthorizationExpired, ErrTypeAuthorizationExpired},
-		{ErrAlreadyCaptured, ErrTypeAlreadyCaptured},
-		{ErrInvalidRequest, ErrTypeInvalidRequest},
-		{ErrUnknownLocation, ErrTypeUnknownLocation},
-		{ErrNotFound, ErrTypeNotFound},
-		{ErrUndeliverable, ErrTypeUndeliverable},
-		{ErrUnregistered, ErrTypeUnregistered},
-	}
-	for _, p := range permanent {
-		if errors.Is(err, p.sentinel) {
-			return temporal.NewNonRetryableApplicationError(err.Error(), p.typ, err)
+	for _, r := range refusals {
+		if errors.Is(err, r.sentinel) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), r.typ, err)
 		}
 	}
 	var ra *RetryAfterError

@@ -54,17 +54,6 @@ type PaymentProvider interface {
 // Payments groups the payment activities; worker/main.go sets Provider once.
 type Payments struct{ Provider PaymentProvider }
 
-// CapturePayment captures the authorized amount. Declines and expired
-// authorizations come back as non-retryable errors of type ErrTypeCardDeclined,
-// ErrTypeAuthorizationExpired or ErrTypeAlreadyCaptured.
-func (a *Payments) CapturePayment(ctx context.Context, req CaptureRequest) (Capture, error) {
-	c, err := a.Provider.Capture(ctx, req)
-	if err != nil {
-		return Capture{}, classify(fmt.Errorf("capture %s: %w", req.IdempotencyKey, err))
-	}
-	return c, nil
-}
-
 // RefundPayment refunds the given amount of a captured payment.
 func (a *Payments) RefundPayment(ctx context.Context, req RefundRequest) (Refund, error) {
 	r, err := a.Provider.Refund(ctx, req)
@@ -74,7 +63,11 @@ func (a *Payments) RefundPayment(ctx context.Context, req RefundRequest) (Refund
 	return r, nil
 }
 
-// VoidPayment cancels an uncaptured authorization.
+// VoidPayment releases an authorization that will never be captured: a checkout
+// rejected for stock or an unknown store. Voiding twice or an expired
+// authorization succeeds; a captured payment cannot be voided and comes back as a
+// non-retryable error of type ErrTypeInvalidRequest. The capture itself happens
+// in Checkout.CheckOut, together with the reservation.
 func (a *Payments) VoidPayment(ctx context.Context, req VoidRequest) error {
 	if err := a.Provider.Void(ctx, req); err != nil {
 		return classify(fmt.Errorf("void %s: %w", req.IdempotencyKey, err))

@@ -26,6 +26,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/preview"
 	"github.com/everywherecommerce/fulfilment/starter/api"
@@ -100,13 +101,14 @@ type config struct {
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
+	env := envvar.Lookup(getenv)
 	c := config{
-		addr:        orDefault(getenv("STARTER_ADDR"), "127.0.0.1:8080"),
+		addr:        env.Or("STARTER_ADDR", "127.0.0.1:8080"),
 		databaseURL: getenv("DATABASE_URL"),
-		providers:   orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
-		uiOrigins:   strings.Split(orDefault(getenv("FULFILMENT_UI_ORIGINS"), "http://127.0.0.1:8233,http://localhost:8233"), ","),
+		providers:   env.Or("FULFILMENT_PROVIDERS", "sandbox"),
+		uiOrigins:   strings.Split(env.Or("FULFILMENT_UI_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ","),
 		policy:      workflows.DefaultPolicy(),
-		taskQueue:   orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
+		taskQueue:   env.Or("FULFILMENT_TASK_QUEUE", workflows.TaskQueue),
 		webhooks: webhookSecrets{
 			stripe: getenv("STRIPE_WEBHOOK_SECRET"), easyPost: getenv("EASYPOST_WEBHOOK_SECRET"),
 			sendGridKey: getenv("SENDGRID_WEBHOOK_PUBLIC_KEY"), twilioToken: getenv("TWILIO_AUTH_TOKEN"),
@@ -120,16 +122,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	switch c.providers {
 	case "sandbox":
 	case "live":
-		if missing := missingVars(getenv, "STRIPE_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY", "TWILIO_AUTH_TOKEN", "STARTER_PUBLIC_URL"); len(missing) > 0 {
+		if missing := env.Missing("STRIPE_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET", "SENDGRID_WEBHOOK_PUBLIC_KEY", "TWILIO_AUTH_TOKEN", "STARTER_PUBLIC_URL"); len(missing) > 0 {
 			problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=live needs %s", strings.Join(missing, ", ")))
 		}
 	default:
 		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
 	}
-	if keys := getenv("FULFILMENT_PAYLOAD_KEYS"); keys == "" {
-		problems = append(problems, errors.New("FULFILMENT_PAYLOAD_KEYS is not set (id:base64 of 32 bytes)"))
-	} else if k, err := tadapter.ParseKeys(keys); err != nil {
-		problems = append(problems, fmt.Errorf("FULFILMENT_PAYLOAD_KEYS: %w", err))
+	if k, err := env.PayloadKeys(); err != nil {
+		problems = append(problems, err)
 	} else {
 		c.payloadKeys = k
 	}
@@ -182,7 +182,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return err
 	}
 	defer c.Close()
-	signer, err := links.New(orDefault(cfg.webhooks.publicURL, "http://"+cfg.addr), tadapter.Secrets(cfg.payloadKeys)...)
+	signer, err := links.New(envvar.Lookup(getenv).Or("STARTER_PUBLIC_URL", "http://"+cfg.addr), tadapter.Secrets(cfg.payloadKeys)...)
 	if err != nil {
 		return err
 	}
@@ -222,22 +222,4 @@ func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logge
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
-}
-
-// missingVars names the variables that are not set.
-func missingVars(getenv func(string) string, names ...string) []string {
-	var missing []string
-	for _, n := range names {
-		if getenv(n) == "" {
-			missing = append(missing, n)
-		}
-	}
-	return missing
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
+	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -58,12 +59,13 @@ type config struct {
 }
 
 func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
+	env := envvar.Lookup(getenv)
 	c := config{
 		databaseURL:     getenv("DATABASE_URL"),
-		providers:       orDefault(getenv("FULFILMENT_PROVIDERS"), "sandbox"),
-		trackingBaseURL: orDefault(getenv("FULFILMENT_SANDBOX_TRACKING_URL"), "http://127.0.0.1:8080/dev/tracking/"),
-		taskQueue:       orDefault(getenv("FULFILMENT_TASK_QUEUE"), workflows.TaskQueue),
-		publicURL:       orDefault(getenv("STARTER_PUBLIC_URL"), "http://127.0.0.1:8080"),
+		providers:       env.Or("FULFILMENT_PROVIDERS", "sandbox"),
+		trackingBaseURL: env.Or("FULFILMENT_SANDBOX_TRACKING_URL", "http://127.0.0.1:8080/dev/tracking/"),
+		taskQueue:       env.Or("FULFILMENT_TASK_QUEUE", workflows.TaskQueue),
+		publicURL:       env.Or("STARTER_PUBLIC_URL", "http://127.0.0.1:8080"),
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -105,20 +107,18 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 			required = append(required, "FCM_PROJECT_ID", "GOOGLE_APPLICATION_CREDENTIALS")
 			c.live.FCMProjectID, c.live.FCMCredentialsFile = getenv("FCM_PROJECT_ID"), getenv("GOOGLE_APPLICATION_CREDENTIALS")
 		}
-		if missing := missingVars(getenv, required...); len(missing) > 0 {
+		if missing := env.Missing(required...); len(missing) > 0 {
 			problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=live needs %s", strings.Join(missing, ", ")))
 		}
 	default:
 		problems = append(problems, fmt.Errorf("FULFILMENT_PROVIDERS=%q: want sandbox or live", c.providers))
 	}
-	if keys := getenv("FULFILMENT_PAYLOAD_KEYS"); keys == "" {
-		problems = append(problems, errors.New("FULFILMENT_PAYLOAD_KEYS is not set (id:base64 of 32 bytes)"))
-	} else if k, err := tadapter.ParseKeys(keys); err != nil {
-		problems = append(problems, fmt.Errorf("FULFILMENT_PAYLOAD_KEYS: %w", err))
+	if k, err := env.PayloadKeys(); err != nil {
+		problems = append(problems, err)
 	} else {
 		c.payloadKeys = k
 	}
-	step, err := time.ParseDuration(orDefault(getenv("FULFILMENT_SANDBOX_CARRIER_STEP"), "30s"))
+	step, err := time.ParseDuration(env.Or("FULFILMENT_SANDBOX_CARRIER_STEP", "30s"))
 	if err != nil || step <= 0 {
 		problems = append(problems, fmt.Errorf("FULFILMENT_SANDBOX_CARRIER_STEP=%q: want a positive duration such as 30s", getenv("FULFILMENT_SANDBOX_CARRIER_STEP")))
 	}
@@ -235,22 +235,4 @@ func migrate(ctx context.Context, url string, logger *slog.Logger) error {
 	}
 	logger.Info("schema migrated")
 	return nil
-}
-
-// missingVars names the variables that are not set.
-func missingVars(getenv func(string) string, names ...string) []string {
-	var missing []string
-	for _, n := range names {
-		if getenv(n) == "" {
-			missing = append(missing, n)
-		}
-	}
-	return missing
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -69,9 +69,6 @@ type Problem struct {
 	Actions []ResolveAction `json:"actions,omitempty"`
 }
 
-// ErrNothingToResolve: the order does not wait for a decision.
-var ErrNothingToResolve = errors.New("the order is not waiting for a decision")
-
 // DefaultStuckAfter bounds retrying without progress for orders whose policy
 // predates StuckAfter.
 const DefaultStuckAfter = 10 * time.Minute
@@ -254,7 +251,7 @@ func failureText(err error) string {
 func (f *fulfilment) validateResolve(req ResolveRequest) error {
 	switch {
 	case f.problem == nil || !f.problem.Waiting || f.decision != nil:
-		return ErrNothingToResolve
+		return refuse(ErrTypeNothingToResolve, "The order is not waiting for a decision from support.")
 	case !slices.Contains(f.problem.Actions, req.Action):
 		names := make([]string, len(f.problem.Actions))
 		for i, a := range f.problem.Actions {

@@ -1,7 +1,6 @@
 package workflows_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -267,7 +266,7 @@ func TestResolveWithNothingToResolveIsRejected(t *testing.T) {
 
 	final := h.run()
 
-	if !errors.Is(r.rejected, workflows.ErrNothingToResolve) && (r.rejected == nil || !strings.Contains(r.rejected.Error(), workflows.ErrNothingToResolve.Error())) {
+	if !refusedAs(r.rejected, workflows.ErrTypeNothingToResolve) {
 		t.Errorf("resolve without a problem: rejected = %v", r.rejected)
 	}
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)

@@ -23,11 +23,33 @@ func (f *fulfilment) validateCancel(req CancelRequest) error {
 	case req.Reason == "":
 		return FieldError{Field: "reason", Message: "is required"}
 	case f.cancelReq != nil:
-		return fmt.Errorf("a cancellation is already under way: %w", ErrWrongStage)
+		return wrongStage("A cancellation is already under way.")
 	case !cancellable(f.stage) || f.cancelDone:
-		return fmt.Errorf("cancel in stage %s (only before handover or shipping): %w", f.stage, ErrWrongStage)
+		return wrongStage("%s", whyNotCancellable(f.stage))
 	}
 	return nil
+}
+
+// whyNotCancellable says, for the API's caller, why an order at stage s can no
+// longer be cancelled.
+func whyNotCancellable(s Stage) string {
+	switch s {
+	case StagePickedUp:
+		return "The order has already been handed over to the customer."
+	case StageReviewRequested, StageCompleted:
+		return "The order has already been handed over or delivered."
+	case StageShipped:
+		return "The order has already been shipped."
+	case StageDelivered:
+		return "The order has already been delivered."
+	case StageCancelled:
+		return "The order has already been cancelled."
+	case StageAccepted:
+		return "The checkout is still under way."
+	case StageRejected, StagePaymentFailed:
+		return "The order ended at checkout (" + string(s) + ")."
+	}
+	return "The order has ended."
 }
 
 // handleCancel asks the run to cancel and waits for the compensation, so that the
@@ -39,7 +61,9 @@ func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (Canc
 		return CancelResult{}, err
 	}
 	if f.stage != StageCancelled {
-		return CancelResult{}, fmt.Errorf("%s: %w", f.cancelErr, ErrWrongStage)
+		// The run ended (the order was rejected, handed over, ...) before it
+		// could act on the accepted cancellation.
+		return CancelResult{}, wrongStage("%s", whyNotCancellable(f.stage))
 	}
 	return CancelResult{OrderID: f.in.Order.OrderID, Stage: f.stage, Refunded: f.refunded}, nil
 }

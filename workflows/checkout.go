@@ -84,8 +84,13 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	return CheckoutResult{Outcome: OutcomeCaptured, PromisedReadyAt: f.promised}, nil
 }
 
+// versionVoidOnReject: a rejected checkout voids the card authorization
+// (orders started before it left the authorization to expire by itself).
+const versionVoidOnReject = "void-on-reject"
+
 // reject ends a checkout that cannot be served; nothing was reserved or charged,
-// and the checkout service tells the customer at once.
+// the authorization is released, and the checkout service tells the customer at
+// once.
 func (f *fulfilment) reject(ctx workflow.Context, reason string, short []activities.ShortLine) (CheckoutResult, error) {
 	if err := f.enter(ctx, StageRejected, "", reason); err != nil {
 		return CheckoutResult{}, err
@@ -93,38 +98,45 @@ func (f *fulfilment) reject(ctx workflow.Context, reason string, short []activit
 	if _, err := f.advance(ctx, "journey: rejected", activities.Progress{}); err != nil {
 		return CheckoutResult{}, err
 	}
+	if workflow.GetVersion(ctx, versionVoidOnReject, workflow.DefaultVersion, 1) >= 1 {
+		f.voidAuthorization(ctx)
+	}
 	return CheckoutResult{Outcome: OutcomeRejected, Reason: reason, Short: short}, nil
 }
 
-// paymentFailed ends an order whose capture failed (the checkout activity already
-// returned its stock) and tells the customer. A payment captured elsewhere may mean
-// the customer paid: support reconciles it.
-func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutResult, error) {
-	reasons := map[string]string{
-		activities.ErrTypeCardDeclined:         "the card was declined",
-		activities.ErrTypeAuthorizationExpired: "the payment authorization has expired",
-		activities.ErrTypeAlreadyCaptured:      "the payment was already captured outside this order",
-		activities.ErrTypeInvalidRequest:       "the payment provider refused the capture",
+// voidAuthorization releases the card authorization of an order that will never
+// be captured (key "<order_id>:void", so a retry voids once). A void that fails
+// is logged and nothing more: the customer was not charged, and an authorization
+// the provider refuses to void (captured elsewhere, expired) or cannot void now
+// expires by itself; retrying is bounded by StuckAfter.
+func (f *fulfilment) voidAuthorization(ctx workflow.Context) {
+	o := f.in.Order
+	var p *activities.Payments
+	req := activities.VoidRequest{PaymentID: o.PaymentIntentID, IdempotencyKey: o.OrderID + ":void"}
+	if err := workflow.ExecuteActivity(f.options(ctx, "rejected: void the authorization"), p.VoidPayment, req).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("void authorization of rejected order", "order_id", o.OrderID, "error", err)
 	}
-	reason := reasons[typ]
-	if err := f.enter(ctx, StagePaymentFailed, "", reason); err != nil {
+}
+
+// paymentFailed ends an order whose capture failed (the checkout activity already
+// returned its stock) and tells the customer why. A payment captured elsewhere may
+// mean the customer paid, an invalid capture that our request was wrong: such
+// failures also flag the order for support (activities.PaymentFailureOf says which).
+func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutResult, error) {
+	failed := activities.PaymentFailureOf(typ)
+	if err := f.enter(ctx, StagePaymentFailed, "", failed.Reason); err != nil {
 		return CheckoutResult{}, err
 	}
 	_, err := f.advance(ctx, "journey: payment failed", activities.Progress{
-		Notify: []activities.NotifyRequest{f.message(activities.TouchPaymentFailed, map[string]string{"reason": reason})},
+		Notify: []activities.NotifyRequest{f.message(activities.TouchPaymentFailed, map[string]string{"reason": failed.Reason})},
 	})
 	if err != nil {
 		return CheckoutResult{}, err
 	}
-	switch typ {
-	case activities.ErrTypeAlreadyCaptured:
-		if err := f.flag(ctx, "payment captured outside this order: reconcile with the payment provider"); err != nil {
-			return CheckoutResult{}, err
-		}
-	case activities.ErrTypeInvalidRequest:
-		if err := f.flag(ctx, "the payment provider refused the capture as invalid (amount or authorization): check the payment"); err != nil {
+	if failed.Attention != "" {
+		if err := f.flag(ctx, failed.Attention); err != nil {
 			return CheckoutResult{}, err
 		}
 	}
-	return CheckoutResult{Outcome: OutcomePaymentFailed, Reason: reason}, nil
+	return CheckoutResult{Outcome: OutcomePaymentFailed, Reason: failed.Reason}, nil
 }

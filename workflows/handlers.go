@@ -12,15 +12,6 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// Validation errors returned by update validators. Rejected updates leave no trace
-// in history; the starter maps these messages to HTTP answers.
-var (
-	ErrWrongStage      = errors.New("not possible at this stage")
-	ErrWrongStore      = errors.New("order belongs to another store")
-	ErrWrongPickupCode = errors.New("wrong pickup code")
-	ErrPickupLocked    = errors.New("handover locked after too many wrong pickup codes")
-)
-
 // register installs every handler before the first blocking call, as updates that
 // came with the start are delivered as soon as the workflow blocks.
 func (f *fulfilment) register(ctx workflow.Context) error {
@@ -91,8 +82,13 @@ func asErrors(fe []FieldError) []error {
 }
 
 func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
-	if f.stage != StagePicking || f.pick != nil || f.cancelReq != nil {
-		return fmt.Errorf("confirm a pick in stage %s: %w", f.stage, ErrWrongStage)
+	switch {
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pick != nil:
+		return wrongStage("The pick was already confirmed.")
+	case f.stage != StagePicking:
+		return wrongStage("The order is not being picked (stage %s).", f.stage)
 	}
 	ordered := make(map[string]int, len(f.in.Order.Lines))
 	for _, l := range f.in.Order.Lines {
@@ -131,11 +127,15 @@ func (f *fulfilment) handleCompletePick(_ workflow.Context, req CompletePickRequ
 }
 
 func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
-	if req.StoreID != f.in.Order.StoreID {
-		return ErrWrongStore
-	}
-	if f.stage != StageInTransitToStore || f.arrived != "" || f.cancelReq != nil {
-		return fmt.Errorf("confirm arrival in stage %s: %w", f.stage, ErrWrongStage)
+	switch {
+	case req.StoreID != f.in.Order.StoreID:
+		return errWrongStore()
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.arrived != "":
+		return wrongStage("The arrival was already confirmed.")
+	case f.stage != StageInTransitToStore:
+		return wrongStage("The order is not on its way to the store (stage %s).", f.stage)
 	}
 	return nil
 }
@@ -147,18 +147,21 @@ func (f *fulfilment) handleConfirmArrival(ctx workflow.Context, req ConfirmArriv
 }
 
 func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
-	if req.StoreID != f.in.Order.StoreID {
-		return ErrWrongStore
-	}
-	if f.stage != StageReadyForPickup || f.pickedUp != "" || f.cancelReq != nil {
-		return fmt.Errorf("hand over in stage %s: %w", f.stage, ErrWrongStage)
-	}
-	if f.locked {
-		return ErrPickupLocked
+	switch {
+	case req.StoreID != f.in.Order.StoreID:
+		return errWrongStore()
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not ready for pickup (stage %s).", f.stage)
+	case f.locked:
+		return refuse(ErrTypePickupLocked, "Too many wrong pickup codes: support must unlock this order.")
 	}
 	got := activities.HashPickupCode(f.codeSalt, req.Code)
 	if subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) != 1 {
-		return ErrWrongPickupCode
+		return refuse(ErrTypeWrongPickupCode, "The code does not match this order.")
 	}
 	return nil
 }
@@ -171,8 +174,12 @@ func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePick
 
 func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
 	switch {
-	case f.stage != StageReadyForPickup || f.pickedUp != "" || f.cancelReq != nil:
-		return fmt.Errorf("extend the pickup in stage %s: %w", f.stage, ErrWrongStage)
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
 	case !req.Until.After(f.deadline):
 		return FieldError{Field: "until", Message: "must be after the current deadline " + f.deadline.UTC().Format(time.RFC3339)}
 	case req.Until.Sub(f.deadline) > MaxPickupExtension:
@@ -200,8 +207,13 @@ func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRe
 }
 
 func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
-	if f.stage != StageReadyForPickup || f.pickedUp != "" || f.locked {
-		return fmt.Errorf("lock the pickup in stage %s: %w", f.stage, ErrWrongStage)
+	switch {
+	case f.locked:
+		return wrongStage("The handover is already locked.")
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
 	}
 	return nil
 }
@@ -216,7 +228,7 @@ func (f *fulfilment) handleLockPickup(ctx workflow.Context, req LockPickupReques
 
 func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
 	if !f.locked {
-		return fmt.Errorf("unlock a pickup that is not locked: %w", ErrWrongStage)
+		return wrongStage("The handover is not locked.")
 	}
 	return nil
 }
@@ -255,8 +267,15 @@ func (f *fulfilment) tellDeliveryProblem(ctx workflow.Context, ev CarrierEvent) 
 }
 
 func (f *fulfilment) validateStartPick(StartPickRequest) error {
-	if f.stage != StagePicking || f.pick != nil || f.cancelReq != nil || f.pickStartedBy != "" {
-		return fmt.Errorf("start a pick in stage %s (started by %q): %w", f.stage, f.pickStartedBy, ErrWrongStage)
+	switch {
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pick != nil:
+		return wrongStage("The pick was already confirmed.")
+	case f.pickStartedBy != "":
+		return wrongStage("Picking was already started.")
+	case f.stage != StagePicking:
+		return wrongStage("The order is not being picked (stage %s).", f.stage)
 	}
 	return nil
 }
@@ -279,17 +298,14 @@ func (f *fulfilment) handleStartPick(ctx workflow.Context, req StartPickRequest)
 	return StartPickResult{OrderID: f.in.Order.OrderID, StartedBy: req.By, StartedAt: now}, nil
 }
 
-// ErrNothingToResend: the touchpoint's message was never sent for this order.
-var ErrNothingToResend = errors.New("no such message was sent for this order")
-
 func (f *fulfilment) validateResend(req ResendRequest) error {
-	if _, ok := f.notices[req.Touchpoint]; !ok {
-		return fmt.Errorf("resend %q: %w", req.Touchpoint, ErrNothingToResend)
-	}
 	switch req.Channel {
 	case "", activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
 	default:
-		return fmt.Errorf("resend on channel %q: want email, sms or push", req.Channel)
+		return FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`}
+	}
+	if _, ok := f.notices[req.Touchpoint]; !ok {
+		return refuse(ErrTypeNothingToResend, "This order's customer has not been sent the %s message.", req.Touchpoint)
 	}
 	return nil
 }

@@ -129,10 +129,10 @@ func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
 
 	final := h.run()
 
-	if wrongCode.rejected == nil || !strings.Contains(wrongCode.rejected.Error(), workflows.ErrWrongPickupCode.Error()) {
+	if !refusedAs(wrongCode.rejected, workflows.ErrTypeWrongPickupCode) {
 		t.Errorf("wrong code: rejected = %v", wrongCode.rejected)
 	}
-	if wrongStore.rejected == nil || !strings.Contains(wrongStore.rejected.Error(), workflows.ErrWrongStore.Error()) {
+	if !refusedAs(wrongStore.rejected, workflows.ErrTypeWrongStore) {
 		t.Errorf("right code at the wrong store: rejected = %v", wrongStore.rejected)
 	}
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)
@@ -362,7 +362,7 @@ func TestCancelAfterHandoverIsRejected(t *testing.T) {
 
 	final := h.run()
 
-	if late.rejected == nil || !strings.Contains(late.rejected.Error(), "only before handover or shipping") {
+	if !refusedAs(late.rejected, workflows.ErrTypeWrongStage) || !strings.Contains(late.rejected.Error(), "already been handed over") {
 		t.Errorf("cancel after handover: rejected = %v", late.rejected)
 	}
 	equal(t, "final stage", final.Stage, workflows.StageCompleted)
@@ -429,7 +429,7 @@ func TestLockedPickupNeedsSupportToUnlock(t *testing.T) {
 	if lock.err != nil || unlock.err != nil {
 		t.Fatalf("lock %+v unlock %+v", lock, unlock)
 	}
-	if whileLocked.rejected == nil || !strings.Contains(whileLocked.rejected.Error(), workflows.ErrPickupLocked.Error()) {
+	if !refusedAs(whileLocked.rejected, workflows.ErrTypePickupLocked) {
 		t.Errorf("right code while locked: rejected = %v", whileLocked.rejected)
 	}
 	if !after.done || after.err != nil {

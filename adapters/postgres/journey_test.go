@@ -101,7 +101,8 @@ func TestProjectionAndStoreWork(t *testing.T) {
 	stage("arriving", "s1", "dc", "in_transit_to_store")
 	stage("ready", "s1", "s1", "ready_for_pickup")
 	stage("ready-elsewhere", "s2", "s2", "ready_for_pickup")
-	if err := st.SetNeedsAttention(ctx, "ready", true); err != nil {
+	if err := st.RecordEntry(ctx, activities.JourneyEntry{OrderID: "ready", Kind: activities.EntryAttention,
+		Key: "attention:1", Detail: "handover locked", At: t0}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -36,7 +36,8 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o.attention {
-			if err := st.SetNeedsAttention(t.Context(), o.id, true); err != nil {
+			if err := st.RecordEntry(t.Context(), activities.JourneyEntry{OrderID: o.id, Kind: activities.EntryAttention,
+				Key: "attention:1", Detail: "picking SLA passed", At: t0.Add(o.placed + 2*time.Second)}); err != nil {
 				t.Fatal(err)
 			}
 		}

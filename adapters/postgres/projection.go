@@ -47,20 +47,6 @@ func (s *Store) OrderRow(ctx context.Context, orderID string) (OrderRow, error) 
 	return r, nil
 }
 
-// SetNeedsAttention flags (or clears) an order for support, as a missed picking
-// SLA or a delivery exception does. It is idempotent; an order without a
-// projection row is an error wrapping ErrNotFound.
-func (s *Store) SetNeedsAttention(ctx context.Context, orderID string, needs bool) error {
-	tag, err := s.pool.Exec(ctx, `update orders set needs_attention = $2 where order_id = $1`, orderID, needs)
-	if err != nil {
-		return fmt.Errorf("set needs attention of order %s: %w", orderID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
-	}
-	return nil
-}
-
 // StoreWork is a store's work list for the store console: orders to pick there,
 // parcels on their way to it, orders waiting for their customer, and those among
 // them whose pickup deadline has passed (Overdue: the order is about to go back,

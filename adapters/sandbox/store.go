@@ -452,14 +452,6 @@ func (s *Store) SetContact(customerID string, c activities.Contact) {
 	s.contacts[customerID] = c
 }
 
-// MarketingConsent returns the customer's consent now; an unknown customer has
-// none.
-func (s *Store) MarketingConsent(_ context.Context, customerID string) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.contacts[customerID].MarketingConsent, nil
-}
-
 // Contact returns the customer's preferences; found=false when there are none.
 func (s *Store) Contact(_ context.Context, customerID string) (activities.Contact, bool, error) {
 	s.mu.Lock()

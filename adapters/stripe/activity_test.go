@@ -5,10 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/stripe/stripetest"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/adapters/stripe/stripetest"
 )
 
 // TestActivitiesClassifyStripeErrors runs the payment activities on the adapter
@@ -45,14 +48,27 @@ func TestActivitiesClassifyStripeErrors(t *testing.T) {
 			srv := stripetest.NewServer(t)
 			srv.Answer(tc.reply)
 			pay := &activities.Payments{Provider: newAdapter(t, srv.URL)}
+			checkout := &activities.Checkout{Payments: pay.Provider, Stock: stockedStore(t)}
 			var ts testsuite.WorkflowTestSuite
 			env := ts.NewTestActivityEnvironment()
 			env.RegisterActivity(pay)
+			env.RegisterActivity(checkout)
 			var err error
 			switch tc.activity {
 			case "capture":
-				_, err = env.ExecuteActivity(pay.CapturePayment, activities.CaptureRequest{
-					PaymentID: pi, Amount: 2500, Currency: "EUR", IdempotencyKey: "A-1:capture"})
+				// The capture runs inside the checkout, which reports a refusal
+				// that ends the order as an outcome (its type), not an error.
+				var v converter.EncodedValue
+				v, err = env.ExecuteActivity(checkout.CheckOut, activities.CheckoutRequest{
+					Reserve: activities.ReserveRequest{OrderID: "A-1", Locations: []string{"dc"}, Lines: []activities.Line{{SKU: "S", Quantity: 1, UnitPrice: 2500}}},
+					Capture: activities.CaptureRequest{PaymentID: pi, Amount: 2500, Currency: "EUR", IdempotencyKey: "A-1:capture"}})
+				var out activities.CheckoutOutcome
+				if err == nil && v.Get(&out) == nil && out.PaymentFailure != "" {
+					if out.PaymentFailure != tc.wantType || !tc.nonRetryable {
+						t.Errorf("payment failure = %q, want %q (retryable: %v)", out.PaymentFailure, tc.wantType, !tc.nonRetryable)
+					}
+					return
+				}
 			case "refund":
 				_, err = env.ExecuteActivity(pay.RefundPayment, activities.RefundRequest{
 					PaymentID: pi, Amount: 900, Currency: "EUR", Reason: "short-pick", IdempotencyKey: "A-1:refund:short-pick"})
@@ -74,4 +90,18 @@ func TestActivitiesClassifyStripeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stockedStore is a sandbox store whose location "dc" holds the SKU "S", so that
+// a checkout gets past its reservation to the capture.
+func stockedStore(t *testing.T) *sandbox.Store {
+	t.Helper()
+	st := sandbox.NewStore()
+	if err := st.AddLocation(activities.Location{ID: "dc", Kind: activities.KindDistributionCentre, Name: "DC", TimeZone: "Europe/Berlin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStock("dc", "S", 1); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

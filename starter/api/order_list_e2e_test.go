@@ -59,7 +59,8 @@ func TestOrderListFiltersPagesAndScopesStaff(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o.attention {
-			if err := s.store.SetNeedsAttention(t.Context(), id(o.n), true); err != nil {
+			if err := s.store.RecordEntry(t.Context(), activities.JourneyEntry{OrderID: id(o.n), Kind: activities.EntryAttention,
+				Key: "attention:1", Detail: "picking SLA passed", At: placed.Add(2 * time.Second)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -116,8 +117,8 @@ func TestOrderListFiltersPagesAndScopesStaff(t *testing.T) {
 		want := map[string]any{
 			"order_id": id("4"), "stage": "ready_for_pickup", "method": "ship_to_store", "store_id": "hamburg-altona",
 			"location_id": "hamburg-altona", "customer_id": "C-C", "total": float64(32700), "currency": "EUR",
-			"placed_at": "2025-03-01T10:04:00Z", "needs_attention": true, "updated_at": "2025-03-01T10:04:01Z",
-			"url": "/v1/orders/" + id("4"),
+			"placed_at": "2025-03-01T10:04:00Z", "needs_attention": true, "attention_reason": "picking SLA passed",
+			"updated_at": "2025-03-01T10:04:01Z", "url": "/v1/orders/" + id("4"),
 		}
 		for k, v := range want {
 			if k == "placed_at" || k == "updated_at" { // any zone, same instant

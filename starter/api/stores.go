@@ -152,7 +152,7 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	err = s.update(r, id, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
 		StoreID: r.PathValue("store"), Code: strings.TrimSpace(body.Code), By: who,
 	}, &out)
-	if err != nil && strings.Contains(err.Error(), workflows.ErrWrongPickupCode.Error()) {
+	if refusedAs(err, workflows.ErrTypeWrongPickupCode) {
 		wrong = true // the claim stays: it is one of the token's wrong codes
 		s.problem(w, r, s.wrongCode(r, id))
 		return
@@ -214,17 +214,13 @@ func (s *Server) releasePickupAttempt(r *http.Request, id int64) {
 // lockPickup locks the handover in the workflow (once) and answers 423.
 func (s *Server) lockPickup(r *http.Request, id string, failed int) error {
 	err := s.update(r, id, workflows.UpdateLockPickup, workflows.LockPickupRequest{Attempts: failed, By: "starter"}, &workflows.PickupResult{})
-	if err != nil && !strings.Contains(err.Error(), workflows.ErrWrongStage.Error()) { // already locked is fine
+	if err != nil && !refusedAs(err, workflows.ErrTypeWrongStage) { // already locked is fine
 		return s.temporalError(err)
 	}
 	p := newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
 	p.Extra = map[string]any{"attempts_left": 0}
 	return p
 }
-
-// fieldErrorType is the application error type Temporal gives a workflows.FieldError
-// returned by a validator (the Go type's name).
-const fieldErrorType = "FieldError"
 
 type orderPlace struct{ store, location string }
 
@@ -279,40 +275,69 @@ func (s *Server) update(r *http.Request, id, name string, arg, out any) error {
 	return h.Get(ctx, out)
 }
 
-// temporalError maps Temporal errors to problems: unknown orders 404, rejected
-// updates by their reason, an unreachable, overloaded or slow service 503.
+// temporalError maps Temporal errors to problems, once: a refused update by its
+// application error type (workflows.ErrType*), an unknown order 404, an order
+// whose workflow has ended 409, an unreachable, overloaded or slow service 503.
+// Anything else is returned as it is (a 500, logged).
 func (s *Server) temporalError(err error) error {
-	var notFoundErr *serviceerror.NotFound
-	msg := err.Error()
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == fieldErrorType {
-		// A validator named the bad field: "lines[0].quantity: must be between 0 and 1".
-		field, detail, _ := strings.Cut(appErr.Message(), ": ")
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid request", "1 field(s) are invalid.")
-		p.Errors = []workflows.FieldError{{Field: field, Message: detail}}
-		return p
+	if errors.As(err, &appErr) {
+		if p := refusal(appErr); p != nil {
+			return p
+		}
 	}
+	var notFoundErr *serviceerror.NotFound
 	switch {
-	case errors.As(err, &notFoundErr) && strings.Contains(msg, "already completed"):
+	case errors.As(err, &notFoundErr) && workflowEnded(notFoundErr):
 		return newProblem(http.StatusConflict, "order-ended", "Order has ended", "The order's story is over; nothing can change it now.")
 	case errors.As(err, &notFoundErr):
 		return notFound()
 	case temporalUnavailable(err):
 		return unavailable("Temporal is not reachable or did not answer in time.", err)
-	case strings.Contains(msg, workflows.ErrPickupLocked.Error()):
-		return newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
-	case strings.Contains(msg, workflows.ErrWrongPickupCode.Error()):
-		return newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
-	case strings.Contains(msg, workflows.ErrWrongStore.Error()):
-		return notFound()
-	case strings.Contains(msg, workflows.ErrWrongStage.Error()):
-		return newProblem(http.StatusConflict, "wrong-stage", "Not possible now", "The order is not at a stage where this is possible.")
-	case strings.Contains(msg, workflows.ErrNothingToResolve.Error()):
-		return newProblem(http.StatusConflict, "nothing-to-resolve", "Nothing to resolve", "The order is not waiting for a decision from support.")
-	case strings.Contains(msg, workflows.ErrNothingToResend.Error()):
-		return newProblem(http.StatusConflict, "nothing-to-resend", "Nothing to resend", "This order's customer has not been sent that message.")
 	}
 	return err
+}
+
+// refusal is the problem for an update the workflow refused, by the refusal's
+// type; nil for a type that is not a refusal. The message of a wrong-stage
+// refusal is the workflow's sentence for the caller (why not), so it is the
+// detail; the others have fixed words.
+func refusal(appErr *temporal.ApplicationError) *Problem {
+	switch appErr.Type() {
+	case workflows.ErrTypeFieldError:
+		// A validator named the bad field: "lines[0].quantity: must be between 0 and 1".
+		field, detail, _ := strings.Cut(appErr.Message(), ": ")
+		return fieldProblem(field, detail)
+	case workflows.ErrTypeWrongStage:
+		return newProblem(http.StatusConflict, "wrong-stage", "Not possible now", appErr.Message())
+	case workflows.ErrTypeWrongStore:
+		return notFound()
+	case workflows.ErrTypePickupLocked:
+		return newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
+	case workflows.ErrTypeWrongPickupCode:
+		return newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
+	case workflows.ErrTypeNothingToResolve:
+		return newProblem(http.StatusConflict, "nothing-to-resolve", "Nothing to resolve", "The order is not waiting for a decision from support.")
+	case workflows.ErrTypeNothingToResend:
+		return newProblem(http.StatusConflict, "nothing-to-resend", "Nothing to resend", "This order's customer has not been sent that message.")
+	}
+	return nil
+}
+
+// refusedAs reports whether err is an update the workflow refused with type typ.
+func refusedAs(err error, typ string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == typ
+}
+
+// workflowEnded tells a NotFound for a workflow that has ended from one for a
+// workflow that never existed. The server answers both as NotFound and tells them
+// apart only by the message (history service's consts.ErrWorkflowCompleted,
+// "workflow execution already completed"); the SDK offers no type for it. This is
+// the one place the starter reads an error's text: a reworded server message
+// turns the 409 order-ended into a 404.
+func workflowEnded(err *serviceerror.NotFound) bool {
+	return strings.Contains(err.Error(), "already completed")
 }
 
 // temporalUnavailable reports whether err says that Temporal could not answer
