@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -41,7 +42,7 @@ func demoCommand(ctx context.Context, verb string, args []string, getenv func(st
 		return seedTokens(ctx, store, *tokensFile, os.Stdout)
 	}
 	d := demo{
-		base:   strings.TrimSuffix(orDefault(getenv("STARTER_URL"), "http://127.0.0.1:8080"), "/"),
+		base:   strings.TrimSuffix(envvar.Lookup(getenv).Or("STARTER_URL", "http://127.0.0.1:8080"), "/"),
 		tokens: map[string]string{},
 		store:  store,
 		http:   &http.Client{Timeout: 45 * time.Second},
@@ -84,7 +85,13 @@ func (d demo) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.logger.Info("demo order placed", "order_id", s.id, "outcome", res.Outcome, "stage", res.Stage)
+		if res.Replay {
+			// A second make run: the order is where the first one left it, or further
+			// (a step the first run did not finish is done below).
+			d.logger.Info("demo order placed before", "order_id", s.id, "outcome", res.Outcome, "stage", res.CurrentStage)
+		} else {
+			d.logger.Info("demo order placed", "order_id", s.id, "outcome", res.Outcome, "stage", res.Stage)
+		}
 		if res.Outcome != workflows.OutcomeCaptured || !s.pick {
 			continue
 		}
@@ -100,7 +107,15 @@ func (d demo) run(ctx context.Context) error {
 	return nil
 }
 
-func (d demo) place(ctx context.Context, id, method, store, payment string) (workflows.CheckoutResult, error) {
+// placed is the checkout's answer as the demo reads it.
+type placed struct {
+	workflows.CheckoutResult
+	// Replay: the order was placed before; CurrentStage is where it is now.
+	Replay       bool   `json:"replay"`
+	CurrentStage string `json:"current_stage"`
+}
+
+func (d demo) place(ctx context.Context, id, method, store, payment string) (placed, error) {
 	body := map[string]any{
 		"order_id":          id,
 		"customer":          map[string]string{"id": "C-" + id, "name": "Mia Schmidt", "email": "mia.schmidt@example.com", "locale": "de-DE", "time_zone": "Europe/Berlin"},
@@ -119,20 +134,20 @@ func (d demo) place(ctx context.Context, id, method, store, payment string) (wor
 		body["address"] = map[string]string{"name": "Mia Schmidt", "line1": "Torstraße 1", "postal_code": "10119", "city": "Berlin", "country": "DE"}
 	}
 	var res struct {
-		workflows.CheckoutResult
-		Order *workflows.CheckoutResult `json:"order"`
+		placed
+		Order *placed `json:"order"`
 	}
 	status, err := d.call(ctx, http.MethodPost, "/v1/orders", d.tokens["CHECKOUT_TOKEN"], body, &res)
 	if err != nil {
-		return workflows.CheckoutResult{}, err
+		return placed{}, err
 	}
 	if res.Order != nil { // a problem answer (payment failed, rejected) carries the order
 		return *res.Order, nil
 	}
 	if status != http.StatusCreated {
-		return workflows.CheckoutResult{}, fmt.Errorf("place %s: status %d", id, status)
+		return placed{}, fmt.Errorf("place %s: status %d", id, status)
 	}
-	return res.CheckoutResult, nil
+	return res.placed, nil
 }
 
 // pick confirms every line in full, as the fulfilling location's staff would.

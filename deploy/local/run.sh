@@ -219,10 +219,13 @@ random_digits() {
   printf '%05d' $(((RANDOM * 32768 + RANDOM) % 100000))
 }
 
+# print_summary: the URLs, and an order to place by hand: a new order ID each run, set
+# as ORDER_ID by the first printed line, which the README's walkthrough then uses.
 print_summary() {
-  local token="${CHECKOUT_TOKEN:-<CHECKOUT_TOKEN from $TOKENS_FILE>}" body pi
+  local token="${CHECKOUT_TOKEN:-<CHECKOUT_TOKEN from $TOKENS_FILE>}" body pi order_id
   pi="pi_demo_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  body='{"order_id":"A-'"$(random_digits)"'","customer":{"id":"C-1","name":"Mia Schmidt","email":"mia@example.com","locale":"de-DE","time_zone":"Europe/Berlin"},"method":"ship_to_store","store_id":"berlin-mitte","currency":"EUR","payment_intent_id":"'"$pi"'","lines":[{"sku":"WATCH-001","name":"Automatic watch","quantity":1,"unit_price":24900}]}'
+  order_id="A-$(random_digits)"
+  body='{"order_id":"'"$order_id"'","customer":{"id":"C-1","name":"Mia Schmidt","email":"mia@example.com","locale":"de-DE","time_zone":"Europe/Berlin"},"method":"ship_to_store","store_id":"berlin-mitte","currency":"EUR","payment_intent_id":"'"$pi"'","lines":[{"sku":"WATCH-001","name":"Automatic watch","quantity":1,"unit_price":24900}]}'
   cat <<EOF
 
   Fulfilment is running.
@@ -234,7 +237,8 @@ print_summary() {
     logs              $DEV_DIR/{worker,starter,temporal}.log
     DATABASE_URL      $DATABASE_URL
 
-  Place an order:
+  Place order $order_id by hand (README, "An order by hand": paste both lines):
+    ORDER_ID=$order_id
     curl -sS -X POST $STARTER_URL/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '$body'
 
   Ctrl-C stops everything.

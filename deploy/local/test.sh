@@ -15,8 +15,9 @@
 # "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
 # dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built),
 # STRIPE_MOCK_URL (http://127.0.0.1:PORT of stripe-mock, for the Stripe adapter's contract),
-# CHROMIUM_PATH (Chromium for the store console's browser test, when not given and
-# `chromium` is on PATH; .ci/run installs it).
+# CHROMIUM_PATH (Chromium for the store console's browser test in starter/api: when not
+# given, `chromium` from PATH, installed with apt-get when missing and run as root, the
+# way postgres.sh installs PostgreSQL; as another user it names the package to install).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -87,6 +88,40 @@ start_stripe_mock() {
   export STRIPE_MOCK_URL="http://127.0.0.1:$port"
 }
 
+CHROMIUM_APT_PACKAGE="${CHROMIUM_APT_PACKAGE:-chromium}"
+
+# wants_browser: true when the packages under test include starter/api (its browser
+# test needs Chromium).
+wants_browser() {
+  local pkgs=()
+  read -r -a pkgs <<<"${TEST_PKGS:-./...}"
+  go list -e "${pkgs[@]}" 2>/dev/null | grep -q '/starter/api$'
+}
+
+# ensure_chromium: exports CHROMIUM_PATH, installing Chromium first if needed and possible.
+ensure_chromium() {
+  if [[ -n "${CHROMIUM_PATH:-}" ]] || ! wants_browser; then
+    return 0
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    if ! is_root; then
+      die "Chromium (for the store console's browser test in starter/api) not found.
+  Install it, e.g. on Debian/Ubuntu:  sudo apt-get install -y $CHROMIUM_APT_PACKAGE
+  (or set CHROMIUM_PATH to a Chromium binary, or leave starter/api out of TEST_PKGS), then retry."
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+      die "Chromium is not installed and apt-get is unavailable; install Chromium (or set CHROMIUM_PATH) and retry"
+    log "installing $CHROMIUM_APT_PACKAGE with apt-get (for the browser test)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+      die "apt-get update failed; install $CHROMIUM_APT_PACKAGE yourself and retry"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$CHROMIUM_APT_PACKAGE" >/dev/null ||
+      die "installing $CHROMIUM_APT_PACKAGE failed; install it yourself and retry"
+    command -v chromium >/dev/null 2>&1 || die "$CHROMIUM_APT_PACKAGE installed but chromium is still not on PATH"
+  fi
+  CHROMIUM_PATH="$(command -v chromium)"
+  export CHROMIUM_PATH
+}
+
 run_go_test() {
   local mode="$1" flags=() pkgs=()
   read -r -a flags <<<"${GOTESTFLAGS:-}"
@@ -110,6 +145,8 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   make_work_dir
+  # Before anything is started: a missing browser is reported at once.
+  ensure_chromium
   if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     start_temporal
   else
@@ -128,10 +165,6 @@ main() {
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
   if [[ -x "$TEMPORAL_BIN" ]]; then
     export TEMPORAL_CLI="$TEMPORAL_BIN"
-  fi
-  if [[ -z "${CHROMIUM_PATH:-}" ]] && command -v chromium >/dev/null 2>&1; then
-    CHROMIUM_PATH="$(command -v chromium)"
-    export CHROMIUM_PATH
   fi
   run_go_test "$mode" || rc=$?
   return "$rc"

@@ -66,6 +66,11 @@ func (f *checkoutFakeStore) RecordPaymentOrder(_ context.Context, paymentID, ord
 	return nil
 }
 
+// OrderRow: no order was placed before (the answer would say "replay" otherwise).
+func (f *checkoutFakeStore) OrderRow(_ context.Context, orderID string) (postgres.OrderRow, error) {
+	return postgres.OrderRow{}, fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
+}
+
 // checkoutFakeTemporal records the workflow the handler would start and then
 // answers that Temporal is unreachable, so that the handler answers 503.
 type checkoutFakeTemporal struct {
@@ -167,6 +172,7 @@ func postCheckout(body []byte) (*httptest.ResponseRecorder, *checkoutFakeStore, 
 	now := func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) }
 	s := New(Config{Now: now}, tc, store, nil, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodPost, "/v1/orders", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, postgres.Principal{Subject: "fuzz", Role: roleCheckout}))
 	rec := httptest.NewRecorder()
 	s.placeOrder(rec, req)

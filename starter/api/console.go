@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 )
 
 //go:embed console
@@ -31,7 +34,29 @@ func consoleHandler() http.Handler {
 	})
 }
 
+// meAnswer is GET /v1/me: the token's principal and, for staff, their store's
+// name and time zone, in which the console shows the store's times (a shared
+// device may be set to any zone).
+type meAnswer struct {
+	postgres.Principal
+	StoreName string `json:"store_name,omitempty"`
+	TimeZone  string `json:"time_zone,omitempty"`
+}
+
 // me tells a token's holder who they are, so the console can open their store.
+// A store that cannot be read now leaves its name and zone out (logged): the
+// console then shows the store's ID and the device's zone rather than nothing.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, principalFrom(r.Context()))
+	p := principalFrom(r.Context())
+	answer := meAnswer{Principal: p}
+	if p.StoreID != "" {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+		defer cancel()
+		loc, err := s.store.Location(ctx, p.StoreID)
+		if err != nil {
+			s.logger.Warn("read the token's store", "store_id", p.StoreID, "error", err)
+		}
+		answer.StoreName, answer.TimeZone = loc.Name, loc.TimeZone
+	}
+	writeJSON(w, http.StatusOK, answer)
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -39,18 +41,26 @@ func TestStoreConsoleStaffPickAndHandOver(t *testing.T) {
 	// Two more orders of Berlin Mitte as the workflows would have written them: one
 	// waiting for another customer, one whose pickup deadline has passed.
 	other, overdue := "E2E-R-"+s.suffix, "E2E-O-"+s.suffix
+	overdueDeadline := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	s.projectReady(other, "Anna Berg", time.Now().Add(72*time.Hour))
-	s.projectReady(overdue, "Chris Late", time.Now().Add(-time.Hour))
+	s.projectReady(overdue, "Chris Late", overdueDeadline)
 
 	b := newBrowser(t)
 	card := func(list, id string) string { return fmt.Sprintf("#%s article[data-order=%q]", list, id) }
 
-	// 1. Sign in with the staff token of Berlin Mitte.
+	// 1. Sign in with the staff token of Berlin Mitte, on a device set to New
+	// York's time: the store's times are Berlin's all the same.
+	b.do("set the device to New York time", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: deviceZone})
+		return err
+	}))
 	b.do("open the console", chromedp.Navigate(s.url+"/store/"), chromedp.WaitVisible(chromedp.ID("token")))
 	b.waitFor("the page in English", `document.documentElement.lang === "en"`, `document.documentElement.lang`)
+	b.waitFor("the device in New York", fmt.Sprintf(`Intl.DateTimeFormat().resolvedOptions().timeZone === %q`, deviceZone),
+		`Intl.DateTimeFormat().resolvedOptions().timeZone`)
 	b.screenshot("01-signin")
 	b.do("sign in", chromedp.SendKeys(chromedp.ID("token"), s.tokens["berlin"]), chromedp.Tap(chromedp.CSS("#signin button[type=submit]")))
-	b.waitText("#who", "e2e-berlin · berlin-mitte")
+	b.waitText("#who", "Berlin Mitte")
 	b.do("the sign-in form goes away", chromedp.WaitNotVisible(chromedp.ID("signin")))
 
 	// 2. The order is on the pick list with the ordered quantities; one strap less
@@ -96,6 +106,8 @@ func TestStoreConsoleStaffPickAndHandOver(t *testing.T) {
 	b.waitText("#overdue-count", "1")
 	if meta := b.eval(fmt.Sprintf(`document.querySelector(%q).textContent`, card("overdue", overdue)+" .meta")); !strings.Contains(meta, "deadline passed") {
 		t.Errorf("the overdue order's card says %q, want \"deadline passed\"", meta)
+	} else if want, device := inZone(t, overdueDeadline, "Europe/Berlin"), inZone(t, overdueDeadline, deviceZone); !strings.Contains(meta, want) || strings.Contains(meta, device) {
+		t.Errorf("the overdue order's card says %q, want the deadline in the store's time (%s), not the device's (%s)", meta, want, device)
 	}
 	b.do("scroll to the overdue pickups", chromedp.ScrollIntoView(chromedp.ID("sec-overdue")))
 	b.checkNoHorizontalScroll()
@@ -147,6 +159,19 @@ func TestStoreConsoleStaffPickAndHandOver(t *testing.T) {
 	b.screenshot("08-deutsch")
 
 	b.checkConsole()
+}
+
+// deviceZone is the time zone of the browser's device: not the store's.
+const deviceZone = "America/New_York"
+
+// inZone is the time of day of at in zone, as the console shows it ("14:05").
+func inZone(t *testing.T, at time.Time, zone string) string {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at.In(loc).Format("15:04")
 }
 
 // projectReady writes an order of Berlin Mitte waiting for its customer into the

@@ -212,7 +212,18 @@ func (s *system) raw(method, path, token string, body io.Reader) (int, http.Head
 
 // send sends a request (with the bearer token, when given) and returns the
 // status, the headers and the body as it came; failures end t.
+// A body goes as application/json, as every JSON client sends it.
 func (s *system) send(t *testing.T, method, path, token string, body io.Reader) (int, http.Header, []byte) {
+	t.Helper()
+	contentType := ""
+	if body != nil {
+		contentType = "application/json"
+	}
+	return s.sendAs(t, method, path, token, contentType, body)
+}
+
+// sendAs is send with the given Content-Type ("" sends none).
+func (s *system) sendAs(t *testing.T, method, path, token, contentType string, body io.Reader) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.url+path, body)
 	if err != nil {
@@ -220,6 +231,9 @@ func (s *system) send(t *testing.T, method, path, token string, body io.Reader) 
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {

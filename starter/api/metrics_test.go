@@ -32,6 +32,11 @@ func (tokenStore) Authenticate(_ context.Context, token string) (postgres.Princi
 	return postgres.Principal{Subject: staffSubject, Role: "staff", StoreID: "berlin-mitte"}, nil
 }
 
+// Location knows the token's store, which /v1/me names.
+func (tokenStore) Location(_ context.Context, id string) (activities.Location, error) {
+	return activities.Location{ID: id, Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin"}, nil
+}
+
 // observedServer is the starter on tokenStore, logging JSON lines into the buffer.
 func observedServer(t *testing.T) (http.Handler, *bytes.Buffer) {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -57,6 +59,10 @@ func (req orderRequest) hash() string {
 type orderResponse struct {
 	workflows.CheckoutResult
 	URL string `json:"url"`
+	// Replay is true when the order had been placed before: the answer is the
+	// first checkout's (stage included), and CurrentStage says where the order is now.
+	Replay       bool   `json:"replay"`
+	CurrentStage string `json:"current_stage,omitempty"`
 }
 
 func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
@@ -104,12 +110,32 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
 		return
 	}
+	// An order the projection already knows was placed before: the checkout below
+	// answers with the first outcome, and the answer says so.
+	before, known := s.placedBefore(r, order.OrderID)
 	res, err := s.checkout(r, order, req.hash(), storeName)
 	if err != nil {
 		s.problem(w, r, err)
 		return
 	}
-	s.answerCheckout(w, r, res)
+	body := orderResponse{CheckoutResult: res, URL: "/v1/orders/" + res.OrderID}
+	if known {
+		body.Replay, body.CurrentStage = true, before.Stage
+	}
+	s.answerCheckout(w, r, body)
+}
+
+// placedBefore reads the order's projection row; ok is false when there is none.
+// It only labels the answer, so a database that does not answer leaves the
+// label off (logged) rather than failing a checkout Temporal can answer.
+func (s *Server) placedBefore(r *http.Request, orderID string) (postgres.OrderRow, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+	defer cancel()
+	row, err := s.store.OrderRow(ctx, orderID)
+	if err != nil && !errors.Is(err, activities.ErrNotFound) {
+		s.logger.Warn("read order before checkout", "error", err)
+	}
+	return row, err == nil
 }
 
 // checkStore adds a field error when a ship-to-store order names no store we
@@ -220,8 +246,8 @@ func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeNam
 	return res, nil
 }
 
-func (s *Server) answerCheckout(w http.ResponseWriter, r *http.Request, res workflows.CheckoutResult) {
-	body := orderResponse{CheckoutResult: res, URL: "/v1/orders/" + res.OrderID}
+func (s *Server) answerCheckout(w http.ResponseWriter, r *http.Request, body orderResponse) {
+	res := body.CheckoutResult
 	switch res.Outcome {
 	case workflows.OutcomeCaptured:
 		w.Header().Set("Location", body.URL)
@@ -263,7 +289,72 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	complete := s.addMessages(r.Context(), &st)
+	writeJSON(w, http.StatusOK, orderView{Status: st, JourneyPartial: !complete})
+}
+
+// orderView is GET /v1/orders/{id}: the workflow's status with the messages sent
+// merged into its journey.
+type orderView struct {
+	workflows.Status
+	// JourneyPartial is true when the messages could not be read from PostgreSQL:
+	// the journey then holds what the workflow knows (stages, skipped messages).
+	JourneyPartial bool `json:"journey_partial,omitempty"`
+}
+
+// journeyReader reads the order_journey table (postgres.Store does).
+type journeyReader interface {
+	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
+}
+
+// addMessages merges the messages of the order's journey in PostgreSQL (sent,
+// undeliverable or unconfirmed, one entry per touchpoint and channel, written
+// when the provider answers) into st.Journey, which the workflow keeps with its
+// stages and the messages it skipped; sorted by time. Only the touchpoint and
+// channel are shown: the provider's detail may name the recipient, and no entry
+// carries a pickup code. It reports false when PostgreSQL did not answer: the
+// order is still shown, from the workflow alone.
+func (s *Server) addMessages(ctx context.Context, st *workflows.Status) bool {
+	jr, ok := s.store.(journeyReader)
+	if !ok {
+		return true // a store without a journey (test fakes) has no messages to add
+	}
+	entries, err := jr.Journey(ctx, st.OrderID)
+	if err != nil {
+		s.logger.Warn("read journey messages", "error", err)
+		return false
+	}
+	for _, e := range entries {
+		if item, ok := messageItem(st.OrderID, e); ok {
+			st.Journey = append(st.Journey, item)
+		}
+	}
+	slices.SortStableFunc(st.Journey, func(a, b workflows.JourneyItem) int { return a.At.Compare(b.At) })
+	return true
+}
+
+// messageItem turns a notification entry keyed "<order>:notify:<touchpoint>:<channel>"
+// (":undeliverable", ":unconfirmed" after it when not sent) into a journey item
+// ("ready-for-pickup via email"). Skipped messages are in the workflow's journey.
+func messageItem(orderID string, e activities.JourneyEntry) (workflows.JourneyItem, bool) {
+	rest, ok := strings.CutPrefix(e.Key, orderID+":notify:")
+	if e.Kind != activities.EntryNotification || !ok {
+		return workflows.JourneyItem{}, false
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) < 2 || slices.Contains(parts[2:], "skipped") {
+		return workflows.JourneyItem{}, false
+	}
+	note := parts[0] + " via " + parts[1]
+	switch {
+	case len(parts) == 2:
+		note += ": sent"
+	case len(parts) == 3 && (parts[2] == activities.NotificationUndeliverable || parts[2] == activities.NotificationUnconfirmed):
+		note += ": " + parts[2]
+	default:
+		return workflows.JourneyItem{}, false
+	}
+	return workflows.JourneyItem{Kind: activities.EntryNotification, Note: note, At: e.At}, true
 }
 
 // validTimeZone reports whether tz names an IANA time zone ("Local", which Go

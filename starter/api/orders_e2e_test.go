@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -18,11 +21,13 @@ func TestEndToEndShipToStore(t *testing.T) {
 	if status != http.StatusCreated || body["outcome"] != "captured" || body["captured_amount"] != float64(32700) {
 		t.Fatalf("place order: %d %v", status, body)
 	}
-	if body["promised_ready_at"] == nil || body["url"] != "/v1/orders/"+id {
-		t.Errorf("answer lacks the promised date or URL: %v", body)
+	if body["promised_ready_at"] == nil || body["url"] != "/v1/orders/"+id || body["replay"] != false {
+		t.Errorf("answer lacks the promised date or URL, or says replay: %v", body)
 	}
-	// A retry of the same request gets the same answer; another body is refused.
-	if st, again := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store")); st != http.StatusCreated || again["captured_amount"] != body["captured_amount"] {
+	// A retry of the same request gets the same answer, marked as a replay;
+	// another body is refused.
+	if st, again := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store")); st != http.StatusCreated ||
+		again["captured_amount"] != body["captured_amount"] || again["replay"] != true || again["current_stage"] == nil {
 		t.Errorf("repeated checkout: %d %v", st, again)
 	}
 	other := s.orderBody(id, "ship_to_store")
@@ -59,6 +64,34 @@ func TestEndToEndShipToStore(t *testing.T) {
 	}
 	if st, b := s.do(http.MethodGet, "/v1/orders/"+id, s.tokens["support"], nil); st != http.StatusOK || b["stage"] != "completed" || b["pickup_code"] != "••••••" {
 		t.Errorf("status: %d %v", st, b)
+	}
+	// Every message sent is in the order's journey, and no pickup code is.
+	_, _, raw := s.send(t, http.MethodGet, "/v1/orders/"+id, s.tokens["support"], nil)
+	var view struct {
+		Journey []struct{ Kind, Stage, Note string } `json:"journey"`
+	}
+	if err := json.Unmarshal(raw, &view); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, j := range view.Journey {
+		if j.Kind == "notification" {
+			notes = append(notes, j.Note)
+		}
+	}
+	for _, want := range []string{"order-confirmed via email: sent", "ready-for-pickup via email: sent"} {
+		if !slices.Contains(notes, want) {
+			t.Errorf("the order's journey lacks %q: %v", want, notes)
+		}
+	}
+	if code := s.pickupCode(id); strings.Contains(string(raw), code) {
+		t.Errorf("the order's answer shows the pickup code: %s", raw)
+	}
+	// Placed again once completed: the first answer, said to be a replay, with the
+	// stage the order is in now.
+	if st, again := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], s.orderBody(id, "ship_to_store")); st != http.StatusCreated ||
+		again["replay"] != true || again["stage"] != "payment_captured" || again["current_stage"] != "completed" {
+		t.Errorf("checkout of a completed order: %d %v", st, again)
 	}
 	// Support finds the order in the Web UI by its search attributes.
 	desc, err := s.client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(id), "")

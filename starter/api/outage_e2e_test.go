@@ -115,6 +115,9 @@ func checkUnavailable(t *testing.T, s *system, base string, requests []outageReq
 			if rq.token != "" {
 				req.Header.Set("Authorization", "Bearer "+s.tokens[rq.token])
 			}
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			start := time.Now()
 			// The client waits longer than the starter may take: a hang is a failure.
 			resp, err := (&http.Client{Timeout: 4 * outageAnswerWithin}).Do(req)

@@ -85,6 +85,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fields. Every string in it must be valid UTF-8 without control characters
 // (a field tagged `text:"multiline"` may hold line feeds and tabs): otherwise the
 // answer is a 400 naming each such field by its JSON path, before v is used.
+// A body must come as JSON (Content-Type application/json, with parameters, or
+// application/*+json), else 415; a body of the wrong shape is a 400 saying what
+// was expected where ("lines[0].quantity: must be a whole number").
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooBig *http.MaxBytesError
@@ -94,16 +97,23 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return newProblem(http.StatusBadRequest, "malformed", "Unreadable body", "The body could not be read.")
 	}
+	if len(body) > 0 && !jsonMediaType(r.Header.Get("Content-Type")) {
+		return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			"The body must be JSON, sent with Content-Type: application/json.")
+	}
 	if errs, ok := checkJSONText(body, reflect.TypeOf(v)); ok && len(errs) > 0 {
 		return validationProblem("Invalid text", errs)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return newProblem(http.StatusBadRequest, "malformed", "Malformed JSON", err.Error())
+	err = dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("more than one value")
 	}
-	if dec.More() {
-		return newProblem(http.StatusBadRequest, "malformed", "Malformed JSON", "The body must hold one JSON object.")
+	if err != nil {
+		// Never err.Error(): it names Go types. Say what the route expected.
+		detail := bodyShapeError(body, reflect.TypeOf(v))
+		return newProblem(http.StatusBadRequest, "malformed", "Malformed JSON", detail)
 	}
 	return nil
 }

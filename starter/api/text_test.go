@@ -46,6 +46,7 @@ func TestDecodeRefusesBadText(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader([]byte(c.body)))
+			req.Header.Set("Content-Type", "application/json")
 			err := decode(httptest.NewRecorder(), req, c.into)
 			if c.want == nil {
 				if err != nil {
@@ -68,6 +69,7 @@ func TestDecodeReportsMalformedBeforeText(t *testing.T) {
 	for _, body := range []string{`{"order_id":"\u0000",`, `"\u0000"`, `["\u0000"]`, `{"discount":"\u0000"}`, `{"order_id":"\u0000","discount":1}`,
 		"{\"Customer\":\"\xac\"}", `{"lines":"\u0000"}`, `{"order_id":["\u0000"]}`, `{"lines":[{"quantity":"\u0000"}]}`} {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader([]byte(body)))
+		req.Header.Set("Content-Type", "application/json")
 		err := decode(httptest.NewRecorder(), req, &orderRequest{})
 		if p, ok := err.(*Problem); !ok || p.Type != problemBase+"malformed" {
 			t.Errorf("decode(%s) = %v, want malformed", body, err)

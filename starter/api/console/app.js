@@ -37,7 +37,7 @@ const texts = {
   },
 };
 
-const state = { lang: sessionStorage.getItem("lang") || (navigator.language.startsWith("de") ? "de" : "en"), token: sessionStorage.getItem("token") || "", store: "", work: null, timer: 0 };
+const state = { lang: sessionStorage.getItem("lang") || (navigator.language.startsWith("de") ? "de" : "en"), token: sessionStorage.getItem("token") || "", store: "", timeZone: undefined, work: null, timer: 0 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => texts[state.lang][key] || texts.en[key];
 
@@ -69,7 +69,8 @@ async function signIn(token) {
   }
   sessionStorage.setItem("token", token);
   state.store = data.store_id;
-  $("who").textContent = data.subject + " · " + data.store_id;
+  state.timeZone = data.time_zone || undefined; // unknown: the device's zone
+  $("who").textContent = data.store_name || data.store_id;
   $("signin").hidden = true;
   $("work").hidden = false;
   $("jump").hidden = false;
@@ -92,10 +93,11 @@ async function refresh() {
   render();
 }
 
-// when formats a time for staff: weekday, day, month and time in the page's language.
+// when formats a time for staff: weekday, day, month and time in the page's
+// language, in the store's time zone (not the device's, which may be set to any).
 function when(iso) {
   return new Date(iso).toLocaleString(state.lang === "de" ? "de-DE" : "en-GB",
-    { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: state.timeZone });
 }
 
 function badge(card, text, kind) {
