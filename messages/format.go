@@ -133,7 +133,7 @@ var reasons = map[string]string{
 	"the card was declined":                               "die Karte wurde abgelehnt",
 	"the payment authorization has expired":               "die Zahlungsfreigabe ist abgelaufen",
 	"the payment was already captured outside this order": "die Zahlung wurde bereits außerhalb dieser Bestellung eingezogen",
-	"the order was not picked up in time":                 "die Bestellung wurde nicht rechtzeitig abgeholt",
+	"the order was not picked up in time":                 "die Abholfrist ist abgelaufen",
 	"nothing could be picked":                             "kein Artikel war verfügbar",
 	"the payment provider refused the capture":            "der Zahlungsanbieter hat die Abbuchung abgelehnt",
 	"we could not complete the order":                     "wir konnten die Bestellung leider nicht ausführen",

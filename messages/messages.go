@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf8"
 )
 
 //go:embed templates
@@ -41,6 +43,20 @@ type Message struct {
 	PushBody  string
 }
 
+// funcs are the functions templates may call besides the built-in ones.
+var funcs = template.FuncMap{"sentence": sentence}
+
+// sentence starts a clause with a capital letter, for a reason ("die Karte wurde
+// abgelehnt") that stands as a sentence of its own after a colon, as German
+// spelling wants it.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 // Catalog holds the parsed templates by locale and touchpoint.
 type Catalog struct {
 	templates map[string]map[string]*template.Template // locale → touchpoint → set
@@ -64,7 +80,7 @@ func Load() (*Catalog, error) {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p, err)
 		}
-		t, err := template.New(name).Option("missingkey=error").Parse(string(src))
+		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(string(src))
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", p, err)
 		}

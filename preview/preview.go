@@ -22,7 +22,10 @@ import (
 // Message is one rendered message on one channel.
 type Message struct {
 	Touchpoint activities.Touchpoint
-	Channel    string
+	// Variant names one of a touchpoint's wordings ("early", "home-delivery");
+	// empty for a touchpoint with one.
+	Variant string
+	Channel string
 	// Subject is the email's subject or the push's title; empty for SMS.
 	Subject string
 	// Text is the email's plain text, the SMS or the push's body.
@@ -31,9 +34,13 @@ type Message struct {
 	HTML string
 }
 
-// File is the message's file name: "<touchpoint>.<channel>.txt" (and ".html").
+// File is the message's file name: "<touchpoint>[.<variant>].<channel>.txt" (and ".html").
 func (m Message) File(ext string) string {
-	return fmt.Sprintf("%s.%s.%s", m.Touchpoint, m.Channel, ext)
+	tp := string(m.Touchpoint)
+	if m.Variant != "" {
+		tp += "." + m.Variant
+	}
+	return fmt.Sprintf("%s.%s.%s", tp, m.Channel, ext)
 }
 
 // Plain is the message as a text file: the subject or title first, then the text.
@@ -50,11 +57,21 @@ const (
 	sampleCustomer = "C-SAMPLE"
 )
 
-// samples are the touchpoints' requests, with the facts the workflow sends.
-func samples() []activities.NotifyRequest {
+// sample is one touchpoint's request in one of its variants.
+type sample struct {
+	variant string
+	req     activities.NotifyRequest
+}
+
+// samples are the touchpoints' requests, with the facts the workflow sends: a
+// watch and two straps to pick up at Berlin Mitte, promised for Tuesday; the
+// touchpoints whose wording depends on the order also for a home delivery, and
+// the changed pickup date both early and late.
+func samples() []sample {
 	deadline := time.Date(2026, 11, 30, 19, 0, 0, 0, time.UTC)
-	promised := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	promised := time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)
 	skus := []string{"WATCH-001", "STRAP-LEA-20"}
+	items := "1 × Automatic watch\n2 × Leather strap 20 mm"
 	req := func(tp activities.Touchpoint, store string, facts map[string]string) activities.NotifyRequest {
 		return activities.NotifyRequest{OrderID: sampleOrder, Touchpoint: tp, StoreID: store, Facts: facts, Currency: "EUR", SKUs: skus}
 	}
@@ -62,35 +79,52 @@ func samples() []activities.NotifyRequest {
 		r.Amounts = map[string]int64{"amount": minor}
 		return r
 	}
+	confirmed := withAmount(req(activities.TouchOrderConfirmed, "berlin-mitte",
+		map[string]string{"method": string(activities.MethodShipToStore), "items": items}), 32700)
+	confirmed.Times = map[string]time.Time{"promised": promised}
+	delivered := withAmount(req(activities.TouchOrderConfirmed, "", map[string]string{"method": string(activities.MethodHomeDelivery),
+		"items": items, "delivery_address": "Mia Schmidt\nKastanienallee 12\n10435 Berlin"}), 32700)
+	refund := func(store string, method activities.Method) activities.NotifyRequest {
+		return withAmount(req(activities.TouchPartialRefund, store,
+			map[string]string{"method": string(method), "missing_items": "1 × Leather strap 20 mm"}), 3900)
+	}
+	changed := func(change string, ready time.Time) activities.NotifyRequest {
+		r := req(activities.TouchPickupChanged, "berlin-mitte", map[string]string{"change": change})
+		r.Times = map[string]time.Time{"promised": promised, "ready": ready}
+		return r
+	}
 	ready := req(activities.TouchReadyForPickup, "berlin-mitte", map[string]string{"pickup_code": "482913"})
 	ready.Deadline = deadline
 	reminder := req(activities.TouchPickupReminder, "berlin-mitte", nil)
 	reminder.Deadline, reminder.Occurrence = deadline, 1
-	changed := req(activities.TouchPickupChanged, "berlin-mitte", nil)
-	changed.Times = map[string]time.Time{"promised": promised}
 	review := req(activities.TouchReviewRequest, "", nil)
 	review.Marketing = true
 	tracking := "https://track.example/SBX3F2A91C07B5D"
-	return []activities.NotifyRequest{
-		withAmount(req(activities.TouchOrderConfirmed, "", nil), 32700),
-		req(activities.TouchPaymentFailed, "", map[string]string{"reason": "the card was declined"}),
-		req(activities.TouchInPicking, "berlin-mitte", nil),
-		withAmount(req(activities.TouchPartialRefund, "", nil), 3900),
-		changed,
-		ready,
-		reminder,
-		req(activities.TouchPickedUp, "berlin-mitte", nil),
-		req(activities.TouchShipped, "", map[string]string{"carrier": "DHL", "tracking_url": tracking}),
-		req(activities.TouchDeliveryProblem, "", map[string]string{"tracking_url": tracking}),
-		req(activities.TouchDelivered, "", nil),
-		withAmount(req(activities.TouchCancelled, "", map[string]string{"reason": "the order was not picked up in time"}), 32700),
-		review,
+	return []sample{
+		{"", confirmed},
+		{"home-delivery", delivered},
+		{"", req(activities.TouchPaymentFailed, "", map[string]string{"reason": "the card was declined"})},
+		{"", req(activities.TouchInPicking, "berlin-mitte", nil)},
+		{"", refund("berlin-mitte", activities.MethodShipToStore)},
+		{"home-delivery", refund("", activities.MethodHomeDelivery)},
+		{"early", changed("early", promised.Add(-24*time.Hour))},
+		{"late", changed("late", promised.Add(48*time.Hour))},
+		{"", ready},
+		{"", reminder},
+		{"", req(activities.TouchPickedUp, "berlin-mitte", nil)},
+		{"", req(activities.TouchShipped, "", map[string]string{"carrier": "DHL", "tracking_url": tracking})},
+		{"", req(activities.TouchDeliveryProblem, "", map[string]string{"tracking_url": tracking})},
+		{"", req(activities.TouchDelivered, "", nil)},
+		{"", withAmount(req(activities.TouchCancelled, "", map[string]string{"reason": "the order was not picked up in time"}), 32700)},
+		{"", review},
 	}
 }
 
 // Render renders every touchpoint for the sample order in the locale, on every
 // channel it would go to (email, SMS and push; marketing by email only), with
-// marketing consent so that the suggestions and unsubscribe links show.
+// marketing consent so that the suggestions and unsubscribe links show. Each
+// sample is sent through its own sandbox, so that variants of a touchpoint (same
+// notification key) are all sent.
 func Render(ctx context.Context, locale string) ([]Message, error) {
 	catalog, err := messages.Load()
 	if err != nil {
@@ -100,19 +134,21 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := sandbox.NewStore()
-	store.SeedDemo()
-	store.SetRecommendations("WATCH-001", "Steel bracelet 20 mm", "Watch cleaning kit", "Watch battery SR626")
-	store.SetContact(sampleCustomer, activities.Contact{Email: "mia@example.com", Phone: "+4915112345678", PushToken: "sample-app-token",
-		Locale: locale, TimeZone: "Europe/Berlin", MarketingConsent: true,
-		Channels: []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}})
-	email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
-	n := &activities.Notifications{Log: store, Email: email, SMS: sms, Push: push, Contacts: store, Locations: store,
-		Journey: store, Messages: catalog, Recommendations: store, Links: signer}
 	customer := activities.Customer{ID: sampleCustomer, Name: "Mia Schmidt", Email: "mia@example.com", Phone: "+4915112345678",
 		Locale: locale, TimeZone: "Europe/Berlin"}
 	var out []Message
-	for _, req := range samples() {
+	for _, s := range samples() {
+		store := sandbox.NewStore()
+		store.SeedDemo()
+		store.SetRecommendations("WATCH-001", "Steel bracelet 20 mm", "Watch cleaning kit", "Watch battery SR626")
+		store.SetContact(sampleCustomer, activities.Contact{Email: "mia@example.com", Phone: "+4915112345678", PushToken: "sample-app-token",
+			Locale: locale, TimeZone: "Europe/Berlin", MarketingConsent: true,
+			Channels: []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}})
+		email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
+		n := &activities.Notifications{Log: store, Email: email, SMS: sms, Push: push, Contacts: store, Locations: store,
+			Journey: store, Messages: catalog, Recommendations: store, Links: signer,
+			Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }}
+		req := s.req
 		req.Customer = customer
 		for _, ch := range []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush} {
 			if req.Marketing && ch != activities.ChannelEmail {
@@ -124,17 +160,24 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 				return nil, fmt.Errorf("render %s via %s: %w", req.Touchpoint, ch, err)
 			}
 		}
+		for _, m := range email.Sent() {
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelEmail,
+				Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+		}
+		for _, m := range sms.Sent() {
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelSMS, Text: m.Body})
+		}
+		for _, m := range push.Sent() {
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelPush,
+				Subject: m.Title, Text: m.Body})
+		}
 	}
-	for _, m := range email.Sent() {
-		out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Channel: activities.ChannelEmail, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
-	}
-	for _, m := range sms.Sent() {
-		out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Channel: activities.ChannelSMS, Text: m.Body})
-	}
-	for _, m := range push.Sent() {
-		out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Channel: activities.ChannelPush, Subject: m.Title, Text: m.Body})
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Touchpoint < out[j].Touchpoint })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Touchpoint != out[j].Touchpoint {
+			return out[i].Touchpoint < out[j].Touchpoint
+		}
+		return out[i].Variant < out[j].Variant
+	})
 	return out, nil
 }
 
@@ -169,7 +212,11 @@ func Write(ctx context.Context, locale, dir string) ([]string, error) {
 		if err := write(m.File("txt"), m.Plain()); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&index, "<li>%s via %s: <a href=\"%s\">text</a>", m.Touchpoint, m.Channel, m.File("txt"))
+		name := string(m.Touchpoint)
+		if m.Variant != "" {
+			name += " (" + m.Variant + ")"
+		}
+		fmt.Fprintf(&index, "<li>%s via %s: <a href=\"%s\">text</a>", name, m.Channel, m.File("txt"))
 		if m.HTML != "" {
 			if err := write(m.File("html"), m.HTML); err != nil {
 				return nil, err

@@ -59,9 +59,10 @@ func TestGoldenMessages(t *testing.T) {
 					t.Errorf("golden file %s belongs to no message any more", f)
 				}
 			}
-			// 13 touchpoints by email (text and HTML); all but the review request, a
-			// marketing message, by SMS and push.
-			if want := 13*2 + 12*2; len(files) != want && !*update {
+			// 16 samples (13 touchpoints, three of them in two variants) by email
+			// (text and HTML); all but the review request, a marketing message, by
+			// SMS and push.
+			if want := 16*2 + 15*2; len(files) != want && !*update {
 				t.Errorf("%d golden files, want %d", len(files), want)
 			}
 		})
@@ -136,7 +137,7 @@ func TestSMSFitTwoSegments(t *testing.T) {
 				continue
 			}
 			n, enc, units := segments(m.Text)
-			t.Logf("%s %-20s %3d %s units, %d segment(s)", locale, m.Touchpoint, units, enc, n)
+			t.Logf("%s %-34s %3d %s units, %d segment(s)", locale, m.File("txt"), units, enc, n)
 			if n > 2 {
 				t.Errorf("%s %s SMS takes %d segments: %q", locale, m.Touchpoint, n, m.Text)
 			}

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -20,7 +22,7 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 	}
 	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
 		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: f.pickDue},
-		Notify:   []activities.NotifyRequest{f.messageAmount(activities.TouchOrderConfirmed, nil, f.captured)},
+		Notify:   []activities.NotifyRequest{f.confirmation()},
 	})
 	if err != nil {
 		return err
@@ -71,8 +73,61 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 		return err
 	}
 	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID, Lines: missing}
-	f.carry.Notify = append(f.carry.Notify, f.messageAmount(activities.TouchPartialRefund, nil, amount))
+	names := make(map[string]string, len(f.in.Order.Lines))
+	for _, l := range f.in.Order.Lines {
+		names[l.SKU] = l.Name
+	}
+	lines := make([]activities.Line, len(missing))
+	for i, m := range missing {
+		lines[i] = activities.Line{SKU: m.SKU, Name: names[m.SKU], Quantity: m.Quantity}
+	}
+	facts := map[string]string{"method": string(f.in.Order.Method), "missing_items": itemLines(lines)}
+	f.carry.Notify = append(f.carry.Notify, f.messageAmount(activities.TouchPartialRefund, facts, amount))
 	return nil
+}
+
+// confirmation is the order confirmation with what the customer needs to check
+// the order: the items, the amount paid, and where it goes — the pickup store
+// (its name and address come from StoreID) with the ready date promised at
+// checkout, or the delivery address. Facts travel only in the activity's input,
+// so adding one leaves histories replayable.
+func (f *fulfilment) confirmation() activities.NotifyRequest {
+	o := f.in.Order
+	facts := map[string]string{"method": string(o.Method), "items": itemLines(o.Lines)}
+	if o.Method == activities.MethodHomeDelivery && o.Address != nil {
+		a := o.Address
+		facts["delivery_address"] = strings.Join(nonEmpty(a.Name, a.Line1, a.Line2, strings.TrimSpace(a.PostalCode+" "+a.City)), "\n")
+	}
+	msg := f.messageAmount(activities.TouchOrderConfirmed, facts, f.captured)
+	if o.Method == activities.MethodShipToStore && f.promised != nil {
+		msg.Times = map[string]time.Time{"promised": *f.promised}
+	}
+	return msg
+}
+
+// itemLines writes order lines as the customer reads them, one a line: "1 × Name"
+// (the SKU when a line has no name).
+func itemLines(lines []activities.Line) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		name := l.Name
+		if name == "" {
+			name = l.SKU
+		}
+		out[i] = fmt.Sprintf("%d × %s", l.Quantity, name)
+	}
+	return strings.Join(out, "\n")
+}
+
+// nonEmpty is parts without the empty ones.
+func nonEmpty(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // refund pays back amount of the captured payment, once per reason.

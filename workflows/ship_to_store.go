@@ -35,8 +35,13 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 	}
 	var notes []activities.NotifyRequest
 	if f.promised != nil && absDuration(now.Sub(*f.promised)) >= 24*time.Hour {
-		changed := f.message(activities.TouchPickupChanged, nil)
-		changed.Times = map[string]time.Time{"promised": *f.promised}
+		// Early is good news and the template says so; late apologises.
+		change := "late"
+		if now.Before(*f.promised) {
+			change = "early"
+		}
+		changed := f.message(activities.TouchPickupChanged, map[string]string{"change": change})
+		changed.Times = map[string]time.Time{"promised": *f.promised, "ready": now}
 		notes = append(notes, changed)
 	}
 	ready := f.message(activities.TouchReadyForPickup, map[string]string{"pickup_code": code.Code})
