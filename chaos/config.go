@@ -26,7 +26,7 @@ type config struct {
 	maxActive int
 	// faults are the faults injected, in order, spread over the placement.
 	faults []faultKind
-	// Policy given to the starter and worker (README: configuration).
+	// Policy given to the starter and worker (docs/configuration.md).
 	pickupWindow, reviewDelay, pickingSLA time.Duration
 	transferTimeout, deliveryTimeout      time.Duration
 	carrierStep                           time.Duration

@@ -10,7 +10,7 @@ import (
 )
 
 // checkMessages: one message per (order, touchpoint, channel), the notification
-// key. The README documents the crash window (the provider accepted a message,
+// key. docs/notifications.md documents the crash window (the provider accepted a message,
 // the worker died before the row said "sent"): email and push may then be sent
 // again, SMS never. So a duplicate email or push whose copies all went out while
 // its notifications row was not yet sent is explained; any other duplicate, any

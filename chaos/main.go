@@ -10,7 +10,7 @@
 // every violation, and exits 1 when there is one.
 //
 // `make chaos` runs it (deploy/local/chaos.sh); `TestChaosSmall` runs the same
-// suite with tens of orders inside `make test`. See the README's "Chaos suite".
+// suite with tens of orders inside `make test`. See docs/testing.md, "Chaos suite".
 package main
 
 import (

@@ -1,7 +1,7 @@
 // Command starter is the HTTP service through which checkout services, store
 // staff and support reach the order workflows. Subcommands: `starter token create|revoke`
 // manages API tokens, `starter demo seed|orders` sets up and drives the demo.
-// It is one of the two places that read the environment (README: configuration).
+// It is one of the two places that read the environment (docs/configuration.md).
 package main
 
 import (

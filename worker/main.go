@@ -1,6 +1,6 @@
 // Command worker runs the order fulfilment Temporal worker; `worker migrate`
 // applies the PostgreSQL schema. It is one of the two places that read the
-// environment (see the README's configuration table).
+// environment (see docs/configuration.md).
 package main
 
 import (

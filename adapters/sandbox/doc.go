@@ -3,7 +3,7 @@
 // `make run` and for workflow tests. They answer the same contract tests as the
 // real adapters.
 //
-// Magic values (documented in the README) trigger the failures a real provider can
+// Magic values (documented in docs/sandbox.md) trigger the failures a real provider can
 // produce. A PaymentIntent ID containing "decline" is declined at capture,
 // "expired" has an expired authorization, "captured" was captured elsewhere (so it
 // cannot be voided either). Transient failures hit only the first attempt of each

@@ -31,7 +31,7 @@ func (s *Server) cors(h http.Handler) http.Handler {
 }
 
 // codecAuth admits support tokens to the codec endpoint. In sandbox mode the local
-// Web UI may use it without a token (the README says so): the dev stack holds only
+// Web UI may use it without a token (docs/api.md says so): the dev stack holds only
 // demo data.
 func (s *Server) codecAuth(h http.Handler) http.Handler {
 	if s.cfg.Sandbox {

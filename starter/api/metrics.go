@@ -50,7 +50,7 @@ func newMetrics() *metrics {
 }
 
 // handler serves the registry in the Prometheus exposition format. It needs no
-// token: operators keep /metrics on an internal network (the README says so).
+// token: operators keep /metrics on an internal network (docs/api.md says so).
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }

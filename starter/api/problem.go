@@ -11,7 +11,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
-// problemBase prefixes problem types; the README lists them.
+// problemBase prefixes problem types; docs/api.md lists them.
 const problemBase = "https://everywhere-fulfilment.dev/problems/"
 
 // Problem is an RFC 9457 problem detail.
