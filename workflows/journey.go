@@ -103,7 +103,11 @@ func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, acto
 	if needs {
 		f.attentionReason = reason
 	}
-	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryAttention, Stage: f.stage, Note: reason, Actor: actor, At: now})
+	kind := activities.EntryAttention
+	if !needs {
+		kind = activities.EntryAttentionResolved
+	}
+	f.journey = append(f.journey, JourneyItem{Kind: kind, Stage: f.stage, Note: reason, Actor: actor, At: now})
 	if f.needsAttention != needs {
 		f.needsAttention = needs
 		if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyBool(AttrNeedsAttention).ValueSet(needs)); err != nil {
@@ -111,10 +115,6 @@ func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, acto
 		}
 	}
 	f.describe(ctx, reason)
-	kind := activities.EntryAttention
-	if !needs {
-		kind = activities.EntryAttentionResolved
-	}
 	var j *activities.Journey
 	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+reason), j.RecordJourney, activities.JourneyEntry{
 		OrderID: f.in.Order.OrderID, Kind: kind, Key: fmt.Sprintf("%s:%s:%d", kind, f.stage, len(f.journey)),
