@@ -228,6 +228,21 @@ func (s *system) signals(id, name string) int {
 	return n
 }
 
+// signalsAtLeast counts the order's signals of a name once there are at least
+// want of them in its history (signals sent during a workflow task are written
+// when the task completes), or after ten seconds.
+func (s *system) signalsAtLeast(id, name string, want int) int {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := s.signals(id, name)
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // journeyEntries lists the order's journey entries of a kind.
 func (s *system) journeyEntries(id, kind string) []activities.JourneyEntry {
 	s.t.Helper()
