@@ -190,30 +190,33 @@ func (f *fulfilment) awaitDecision(ctx workflow.Context) (d ResolveRequest, told
 // journey, Web UI details).
 func (f *fulfilment) raise(ctx workflow.Context, p Problem) {
 	f.problem = &p
-	f.attentionFor(ctx, true, p.Reason, "")
-}
-
-// settleProblem clears the problem; the order's flag goes down unless something
-// else (a missed SLA, a carrier exception, a lock) still needs a person.
-func (f *fulfilment) settleProblem(ctx workflow.Context, note, actor string) {
-	f.problem = nil
-	if f.flaggedOther {
-		f.noteQuietly(ctx, note, actor)
-		return
-	}
-	f.attentionFor(ctx, false, note, actor)
-}
-
-// attentionFor sets or clears the flag; a failure to journal it is logged, not
-// returned: the flag is already in the search attribute and the status query, and
-// the journal's store may be what is failing.
-func (f *fulfilment) attentionFor(ctx workflow.Context, needs bool, reason, actor string) {
-	if err := f.setAttention(ctx, needs, reason, actor); err != nil {
+	if err := f.setAttention(ctx, true, p.Reason, ""); err != nil {
+		// The flag is in the search attribute and the status query already; the
+		// journal's store may be what is failing.
 		workflow.GetLogger(ctx).Error("journal attention", "order_id", f.in.Order.OrderID, "error", err)
 	}
 }
 
-// noteQuietly journals what support decided; a failure is logged (see attentionFor).
+// settleProblem clears the problem and lowers the flag unless something else
+// still needs a person.
+func (f *fulfilment) settleProblem(ctx workflow.Context, note, actor string) {
+	f.problem = nil
+	if err := f.lowerFlag(ctx, note, actor); err != nil {
+		workflow.GetLogger(ctx).Error("journal attention", "order_id", f.in.Order.OrderID, "error", err)
+	}
+}
+
+// lowerFlag clears NeedsAttention once nothing needs a person any more: no step
+// that gave up, no other flag (a missed SLA, a carrier exception, a lock). While
+// something does, the note is only journaled.
+func (f *fulfilment) lowerFlag(ctx workflow.Context, note, actor string) error {
+	if f.problem != nil || f.flaggedOther {
+		return f.note(ctx, note, actor)
+	}
+	return f.setAttention(ctx, false, note, actor)
+}
+
+// noteQuietly journals what support decided; a failure is logged (see raise).
 func (f *fulfilment) noteQuietly(ctx workflow.Context, what, actor string) {
 	if err := f.note(ctx, what, actor); err != nil {
 		workflow.GetLogger(ctx).Error("journal decision", "order_id", f.in.Order.OrderID, "error", err)

@@ -81,6 +81,9 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	if err := f.enter(ctx, StagePaymentCaptured, "", ""); err != nil {
 		return CheckoutResult{}, err
 	}
+	// The checkout activity recorded these stages (req.Captured): the next
+	// advance need not write them again; it still upserts the stage it enters.
+	f.pending = nil
 	return CheckoutResult{Outcome: OutcomeCaptured, PromisedReadyAt: f.promised}, nil
 }
 

@@ -234,14 +234,8 @@ func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
 }
 
 func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
-	f.locked = false
-	var err error
-	if f.problem != nil {
-		err = f.note(ctx, "handover unlocked", req.By) // a step still needs support: the flag stays
-	} else {
-		f.flaggedOther = false
-		err = f.setAttention(ctx, false, "handover unlocked", req.By)
-	}
+	f.locked, f.flaggedOther = false, false // support has looked at the order
+	err := f.lowerFlag(ctx, "handover unlocked", req.By)
 	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
 }
 

@@ -302,11 +302,6 @@ type orderView struct {
 	JourneyPartial bool `json:"journey_partial,omitempty"`
 }
 
-// journeyReader reads the order_journey table (postgres.Store does).
-type journeyReader interface {
-	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
-}
-
 // addMessages merges the messages of the order's journey in PostgreSQL (sent,
 // undeliverable or unconfirmed, one entry per touchpoint and channel, written
 // when the provider answers) into st.Journey, which the workflow keeps with its
@@ -315,11 +310,7 @@ type journeyReader interface {
 // carries a pickup code. It reports false when PostgreSQL did not answer: the
 // order is still shown, from the workflow alone.
 func (s *Server) addMessages(ctx context.Context, st *workflows.Status) bool {
-	jr, ok := s.store.(journeyReader)
-	if !ok {
-		return true // a store without a journey (test fakes) has no messages to add
-	}
-	entries, err := jr.Journey(ctx, st.OrderID)
+	entries, err := s.store.Journey(ctx, st.OrderID)
 	if err != nil {
 		s.logger.Warn("read journey messages", "error", err)
 		return false

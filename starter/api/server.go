@@ -51,6 +51,7 @@ type Store interface {
 	ListOrders(ctx context.Context, f postgres.OrderFilter) ([]postgres.OrderRow, error)
 	Ping(ctx context.Context) error
 	UnknownSKUs(ctx context.Context, skus []string) ([]string, error)
+	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
 	WebhookStore
 }
 
