@@ -38,6 +38,19 @@ type JourneyEntry struct {
 	Detail string    `json:"detail,omitempty"`
 	Actor  string    `json:"actor,omitempty"`
 	At     time.Time `json:"at"`
+	// Pickup, while the order waits in the store, carries the handover's facts
+	// into the projection with the entry (in the same transaction).
+	Pickup *PickupFacts `json:"pickup,omitempty"`
+}
+
+// PickupFacts are what staff's work list shows of a handover, as the workflow
+// (their one owner) has them.
+type PickupFacts struct {
+	// Deadline is the pickup deadline, extensions included.
+	Deadline time.Time `json:"deadline"`
+	// WrongCodes is the count of wrong codes since the order was ready or last
+	// unlocked.
+	WrongCodes int `json:"wrong_codes"`
 }
 
 // JourneyStore keeps the customer journey and the orders projection. Both methods

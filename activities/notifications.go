@@ -8,8 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 )
 
 // Touchpoint names a moment in the order at which the customer hears from us.
@@ -160,6 +163,9 @@ type Notifications struct {
 	// ideas, the unsubscribe link); without Links no marketing part is added.
 	Recommendations RecommendationStore
 	Links           *links.Signer
+	// Codes renders the pickup code of a message that carries its nonce; the code
+	// exists only here, in the provider's request and in the customer's message.
+	Codes *pickupcode.Codes
 	// Now is the clock for quiet hours; time.Now unless a test sets it.
 	Now func() time.Time
 }
@@ -171,8 +177,9 @@ type RecommendationStore interface {
 	Recommendations(ctx context.Context, skus []string, limit int) ([]string, error)
 }
 
-// NotifyRequest asks for a touchpoint's message. Facts fill the template; they may
-// hold a pickup code, so the request is never logged.
+// NotifyRequest asks for a touchpoint's message. Facts fill the template. It holds
+// no usable pickup code (only the nonce the code is derived from, or a legacy
+// order's code), yet it is never logged.
 type NotifyRequest struct {
 	OrderID    string            `json:"order_id"`
 	Touchpoint Touchpoint        `json:"touchpoint"`
@@ -197,6 +204,9 @@ type NotifyRequest struct {
 	Times    map[string]time.Time `json:"times,omitempty"`
 	// SKUs are the order's, for cross-sell suggestions.
 	SKUs []string `json:"skus,omitempty"`
+	// PickupNonce, on the ready-for-pickup message, is what the pickup code is
+	// derived from when the message is rendered (the fact "pickup_code").
+	PickupNonce string `json:"pickup_nonce,omitempty"`
 	// QuietHours are the customer's: suggestions are left out of a message sent
 	// within them (the message itself goes; deferring is the workflow's timers).
 	QuietHours QuietHours `json:"quiet_hours,omitempty"`
@@ -482,6 +492,12 @@ func (a *Notifications) facts(ctx context.Context, req NotifyRequest, c Contact)
 		"cross_sell": []string(nil), "unsubscribe_url": "", "opening_hours": []string(nil), "store_name": ""}
 	for k, v := range req.Facts {
 		data[k] = v
+	}
+	if req.PickupNonce != "" {
+		if a.Codes == nil {
+			return nil, temporal.NewNonRetryableApplicationError("pickup codes are not configured on this worker", ErrTypeInvalidRequest, nil)
+		}
+		data["pickup_code"] = a.Codes.Code(req.OrderID, req.PickupNonce)
 	}
 	if r, ok := req.Facts["reason"]; ok {
 		data["reason"] = messages.Reason(locale, r)

@@ -2,11 +2,8 @@ package activities
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"math/big"
 	"time"
 )
 
@@ -37,33 +34,13 @@ type PickStore interface {
 	CancelPickTask(ctx context.Context, orderID string) error
 }
 
-// PickupCode is a fresh pickup code with its salted hash. The workflow keeps only
-// Salt and Hash; Code travels once, encrypted, to the notification activity.
+// PickupCode is a pickup code drawn in a side effect, as orders did before codes
+// were derived (pickupcode): their histories hold it, and the workflow checks a
+// code sent in the clear against Salt and Hash.
 type PickupCode struct {
 	Code string `json:"code"`
 	Salt string `json:"salt"`
 	Hash string `json:"hash"`
-}
-
-// pickupCodeDigits is six: short enough to read out at a counter. Guessing is
-// bounded by the workflow's attempt limit, not by the code's length.
-const pickupCodeDigits = 6
-
-// NewPickupCode draws a random pickup code from crypto/rand, so it cannot be derived
-// from the order ID. The workflow draws it in a side effect: recorded once
-// (encrypted) in history, it never changes on replay or on a retry of a later step.
-func NewPickupCode() (PickupCode, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return PickupCode{}, fmt.Errorf("draw pickup code: %w", err)
-	}
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return PickupCode{}, fmt.Errorf("draw pickup code salt: %w", err)
-	}
-	code := fmt.Sprintf("%0*d", pickupCodeDigits, n.Int64())
-	s := hex.EncodeToString(salt)
-	return PickupCode{Code: code, Salt: s, Hash: HashPickupCode(s, code)}, nil
 }
 
 // HashPickupCode is the salted SHA-256 the workflow compares a presented code with.

@@ -30,6 +30,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -179,6 +180,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		g.Go(func() error { return sim.Run(gctx) })
 	}
 	if providers.Links, err = links.New(cfg.publicURL, tadapter.Secrets(cfg.payloadKeys)...); err != nil {
+		return err
+	}
+	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(cfg.payloadKeys)...); err != nil {
 		return err
 	}
 	w := worker.New(c, cfg.taskQueue, worker.Options{})

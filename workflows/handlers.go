@@ -1,12 +1,9 @@
 package workflows
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -144,99 +141,6 @@ func (f *fulfilment) handleConfirmArrival(ctx workflow.Context, req ConfirmArriv
 	f.arrived = req.By
 	f.wake()
 	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
-}
-
-func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
-	switch {
-	case req.StoreID != f.in.Order.StoreID:
-		return errWrongStore()
-	case f.cancelReq != nil:
-		return wrongStage(beingCancelled)
-	case f.pickedUp != "":
-		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
-		return wrongStage("The order is not ready for pickup (stage %s).", f.stage)
-	case f.locked:
-		return refuse(ErrTypePickupLocked, "Too many wrong pickup codes: support must unlock this order.")
-	}
-	got := activities.HashPickupCode(f.codeSalt, req.Code)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) != 1 {
-		return refuse(ErrTypeWrongPickupCode, "The code does not match this order.")
-	}
-	return nil
-}
-
-func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePickupRequest) (HandoverResult, error) {
-	f.pickedUp = req.By
-	f.wake()
-	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
-}
-
-func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
-	switch {
-	case f.cancelReq != nil:
-		return wrongStage(beingCancelled)
-	case f.pickedUp != "":
-		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
-		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
-	case !req.Until.After(f.deadline):
-		return FieldError{Field: "until", Message: "must be after the current deadline " + f.deadline.UTC().Format(time.RFC3339)}
-	case req.Until.Sub(f.deadline) > MaxPickupExtension:
-		return FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
-	}
-	return nil
-}
-
-// handleExtendPickup moves the deadline and the reminders not yet sent by the same
-// amount; the waiting timer is replaced.
-func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRequest) (PickupResult, error) {
-	shift := req.Until.Sub(f.deadline)
-	f.deadline = req.Until
-	for i := f.reminded; i < len(f.reminders); i++ {
-		f.reminders[i] = f.quietReminder(ctx, f.reminders[i].Add(shift))
-	}
-	f.extended++
-	f.wake()
-	err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline))
-	if err == nil {
-		f.describe(ctx, "")
-		err = f.note(ctx, "pickup extended to "+f.deadline.UTC().Format(time.RFC3339), req.By)
-	}
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: f.locked}, err
-}
-
-func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
-	switch {
-	case f.locked:
-		return wrongStage("The handover is already locked.")
-	case f.pickedUp != "":
-		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
-		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
-	}
-	return nil
-}
-
-// handleLockPickup locks the handover after too many wrong codes (the starter
-// counts rejected attempts); the order needs support until it is unlocked.
-func (f *fulfilment) handleLockPickup(ctx workflow.Context, req LockPickupRequest) (PickupResult, error) {
-	f.locked = true
-	err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", req.Attempts))
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: true}, err
-}
-
-func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
-	if !f.locked {
-		return wrongStage("The handover is not locked.")
-	}
-	return nil
-}
-
-func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
-	f.locked, f.flaggedOther = false, false // support has looked at the order
-	err := f.lowerFlag(ctx, "handover unlocked", req.By)
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
 }
 
 // versionDeliveryProblemNotice: a carrier exception on a home delivery also tells

@@ -15,6 +15,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/messages"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -23,6 +24,7 @@ import (
 // activity structs wired to the sandbox fakes, as the worker wires them.
 type harness struct {
 	t       *testing.T
+	codes   *pickupcode.Codes // the worker's and the starter's pickup-code key
 	env     *testsuite.TestWorkflowEnvironment
 	store   *sandbox.Store
 	pay     *sandbox.Payments
@@ -103,7 +105,13 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 	}
 	h.env.SetStartTime(mondayMorning)
 	h.email.Now, h.sms.Now, h.push.Now = h.env.Now, h.env.Now, h.env.Now
-	err := registry.Register(h.env, h.store, registry.Providers{Payments: faultyPayments{h.pay, h}, Carrier: faultyCarrier{h.carrier, h}, Email: h.email, SMS: h.sms, Push: h.push})
+	codes, err := pickupcode.New([]byte("workflow tests' pickup code key, 32+ bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.codes = codes
+	err = registry.Register(h.env, h.store, registry.Providers{Payments: faultyPayments{h.pay, h}, Carrier: faultyCarrier{h.carrier, h},
+		Email: h.email, SMS: h.sms, Push: h.push, PickupCodes: codes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,11 +235,15 @@ func (h *harness) pickupCode() string {
 func (h *harness) collect(delay time.Duration) *outcome {
 	out := &outcome{}
 	h.env.RegisterDelayedCallback(func() {
-		h.send(out, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
-			StoreID: h.in.Order.StoreID, Code: h.pickupCode(), By: "staff-1",
-		}, nil)
+		h.send(out, workflows.UpdateCompletePickup, h.presented(h.in.Order.StoreID, h.pickupCode(), "staff-1"), nil)
 	}, delay)
 	return out
+}
+
+// presented is the handover request for a code staff typed in, as the starter
+// sends it: the code's proof, never the code.
+func (h *harness) presented(storeID, code, by string) workflows.CompletePickupRequest {
+	return workflows.CompletePickupRequest{StoreID: storeID, Proof: h.codes.Proof(h.in.Order.OrderID, code), By: by}
 }
 
 func (h *harness) run() workflows.Result {

@@ -70,12 +70,18 @@ type ConfirmArrivalRequest struct {
 	By      string `json:"by"`
 }
 
-// CompletePickupRequest is the handover at the counter: the store and the code the
-// customer presents. The code is checked against a salted hash, never stored.
+// CompletePickupRequest is the handover at the counter: the store and the proof
+// of the code the customer presents (pickupcode.Proof, made by the starter), so
+// that the code never enters history.
 type CompletePickupRequest struct {
 	StoreID string `json:"store_id"`
-	Code    string `json:"code"`
-	By      string `json:"by"`
+	// Proof is the HMAC of the presented code; the VerifyPickupCode activity
+	// checks it.
+	Proof string `json:"proof,omitempty"`
+	// Code is the code in the clear, as sent before proofs: histories hold such
+	// requests, checked against a legacy code's salted hash. Not sent any more.
+	Code string `json:"code,omitempty"`
+	By   string `json:"by"`
 }
 
 // HandoverResult confirms an arrival or a handover.
@@ -106,8 +112,8 @@ type ExtendPickupRequest struct {
 // MaxPickupExtension bounds how far beyond the current deadline support may move it.
 const MaxPickupExtension = 30 * 24 * time.Hour
 
-// LockPickupRequest locks the handover after too many wrong pickup codes (sent by
-// the starter, which counts rejected attempts).
+// LockPickupRequest locks the handover by hand. The workflow locks it itself after
+// MaxWrongPickupCodes; older histories hold this update from the starter.
 type LockPickupRequest struct {
 	Attempts int    `json:"attempts"`
 	By       string `json:"by"`

@@ -57,13 +57,15 @@ type fulfilment struct {
 	arrived  string // who confirmed a transfer's arrival ("carrier" for a delivered event)
 	pickedUp string // who handed the order over
 
-	codeSalt  string
-	codeHash  string
-	deadline  time.Time
-	reminders []time.Time // unsent pickup reminders, ascending
-	reminded  int         // reminders sent so far
-	extended  int         // bumped by extend-pickup, so a waiting timer is replaced
-	locked    bool
+	codeNonce  string // the derived pickup code's nonce (the code itself is never kept)
+	codeSalt   string // a legacy code's salt and hash (versionDerivedPickupCode)
+	codeHash   string
+	wrongCodes int // wrong pickup codes since the order was ready or last unlocked
+	deadline   time.Time
+	reminders  []time.Time // unsent pickup reminders, ascending
+	reminded   int         // reminders sent so far
+	extended   int         // bumped by extend-pickup, so a waiting timer is replaced
+	locked     bool
 
 	shipment       *activities.Label
 	shipmentStatus string

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -118,19 +119,17 @@ func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
 	h := newHarness(t, activities.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
-	wrongCode := h.update(2*time.Hour, workflows.UpdateCompletePickup,
-		workflows.CompletePickupRequest{StoreID: "berlin-mitte", Code: "not-the-code", By: "staff-1"}, nil)
+	wrongCode := h.update(2*time.Hour, workflows.UpdateCompletePickup, h.presented("berlin-mitte", "not-the-code", "staff-1"), nil)
 	wrongStore := &outcome{}
 	h.env.RegisterDelayedCallback(func() {
-		h.send(wrongStore, workflows.UpdateCompletePickup,
-			workflows.CompletePickupRequest{StoreID: "hamburg-altona", Code: h.pickupCode(), By: "staff-2"}, nil)
+		h.send(wrongStore, workflows.UpdateCompletePickup, h.presented("hamburg-altona", h.pickupCode(), "staff-2"), nil)
 	}, 3*time.Hour)
 	h.collect(4 * time.Hour)
 
 	final := h.run()
 
-	if !refusedAs(wrongCode.rejected, workflows.ErrTypeWrongPickupCode) {
-		t.Errorf("wrong code: rejected = %v", wrongCode.rejected)
+	if !refusedAs(wrongCode.err, workflows.ErrTypeWrongPickupCode) {
+		t.Errorf("wrong code: %+v, want the update to fail as a counted wrong code", wrongCode)
 	}
 	if !refusedAs(wrongStore.rejected, workflows.ErrTypeWrongStore) {
 		t.Errorf("right code at the wrong store: rejected = %v", wrongStore.rejected)
@@ -412,22 +411,41 @@ func TestExtendPickupMovesDeadlineAndReminders(t *testing.T) {
 	equal(t, "second reminder moved", at["pickup-reminder-2"], readyAt.Add(8*24*time.Hour))
 }
 
+// TestLockedPickupNeedsSupportToUnlock: the workflow counts wrong codes itself;
+// the last allowed one locks the handover (even the right code is refused), and
+// support's unlock starts the count afresh.
 func TestLockedPickupNeedsSupportToUnlock(t *testing.T) {
 	h := newHarness(t, activities.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
-	lock := h.update(2*time.Hour, workflows.UpdateLockPickup, workflows.LockPickupRequest{Attempts: 5, By: "starter"}, nil)
+	var wrong []*outcome
+	for i := range workflows.MaxWrongPickupCodes {
+		wrong = append(wrong, h.update(2*time.Hour+time.Duration(i)*time.Minute, workflows.UpdateCompletePickup,
+			h.presented("berlin-mitte", "000000", "staff-1"), nil))
+	}
 	whileLocked := h.collect(3 * time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		equal(t, "needs attention while locked", h.store.NeedsAttention("A-10001"), true)
+		equal(t, "wrong codes while locked", h.status().WrongPickupCodes, workflows.MaxWrongPickupCodes)
 	}, 3*time.Hour+time.Minute)
 	unlock := h.update(4*time.Hour, workflows.UpdateUnlockPickup, workflows.UnlockPickupRequest{By: "support-1"}, nil)
+	afterUnlock := h.update(4*time.Hour+time.Minute, workflows.UpdateCompletePickup, h.presented("berlin-mitte", "000000", "staff-1"), nil)
 	after := h.collect(5 * time.Hour)
 
 	final := h.run()
 
-	if lock.err != nil || unlock.err != nil {
-		t.Fatalf("lock %+v unlock %+v", lock, unlock)
+	if unlock.err != nil {
+		t.Fatalf("unlock %+v", unlock)
+	}
+	for i, w := range wrong {
+		left, ok := attemptsLeft(w.err)
+		if !ok {
+			t.Fatalf("wrong code %d: %+v, want a counted wrong code", i+1, w)
+		}
+		equal(t, fmt.Sprintf("attempts left after wrong code %d", i+1), left, workflows.MaxWrongPickupCodes-1-i)
+	}
+	if left, ok := attemptsLeft(afterUnlock.err); !ok || left != workflows.MaxWrongPickupCodes-1 {
+		t.Errorf("first wrong code after unlock: %+v (%d left), want the count started afresh", afterUnlock, left)
 	}
 	if !refusedAs(whileLocked.rejected, workflows.ErrTypePickupLocked) {
 		t.Errorf("right code while locked: rejected = %v", whileLocked.rejected)

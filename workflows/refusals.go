@@ -19,8 +19,9 @@ const (
 	// ErrTypeWrongStore: the order belongs to another store: 404, like an
 	// unknown order, so that staff learn nothing about other stores' orders.
 	ErrTypeWrongStore = "WrongStore"
-	// ErrTypeWrongPickupCode: the customer's pickup code does not match: 422,
-	// and the starter counts the wrong code.
+	// ErrTypeWrongPickupCode: the customer's pickup code does not match: 422. The
+	// workflow has counted it; the refusal's detail (WrongPickupCode) says how many
+	// attempts are left, and 0 means this one locked the handover (423).
 	ErrTypeWrongPickupCode = "WrongPickupCode"
 	// ErrTypePickupLocked: the handover is locked after too many wrong codes
 	// until support unlocks it: 423.
@@ -30,6 +31,9 @@ const (
 	ErrTypeNothingToResend = "NothingToResend"
 	// ErrTypeNothingToResolve: the order waits for no decision of support: 409.
 	ErrTypeNothingToResolve = "NothingToResolve"
+	// ErrTypeTryAgain: the workflow could not do it just now (a check's activity
+	// did not answer in time): 503, the same request may well succeed later.
+	ErrTypeTryAgain = "TryAgain"
 	// ErrTypeFieldError: a field of the request is invalid (400). A FieldError
 	// returned by a validator crosses with its Go type's name as its type, which
 	// is this value.

@@ -17,6 +17,23 @@ import (
 // test environment hands over the validator's error as it is, so it goes through
 // the default failure converter first, as it does on its way to the starter
 // (where a FieldError becomes an application error of type "FieldError").
+// attemptsLeft reads a counted wrong code's attempts left, as the starter does.
+func attemptsLeft(err error) (int, bool) {
+	if err == nil {
+		return 0, false
+	}
+	fc := temporal.GetDefaultFailureConverter()
+	var appErr *temporal.ApplicationError
+	if !errors.As(fc.FailureToError(fc.ErrorToFailure(err)), &appErr) || appErr.Type() != workflows.ErrTypeWrongPickupCode {
+		return 0, false
+	}
+	var d workflows.WrongPickupCode
+	if appErr.Details(&d) != nil {
+		return 0, false
+	}
+	return d.AttemptsLeft, true
+}
+
 func refusedAs(err error, typ string) bool {
 	if err == nil {
 		return false

@@ -24,7 +24,7 @@ import (
 // minHistories is how many recorded histories testdata/ holds at least: the 14
 // recorded before the GetVersion patches (old branches) and the 20 v2-* paths
 // recorded with them (starter/api TestRecordPaths). Raise it when recording a path.
-const minHistories = 34
+const minHistories = 54
 
 // TestReplayRecordedHistories replays every history in testdata/ — recorded from
 // the dev server, one per path of the lifecycle — with today's code. A change that

@@ -21,8 +21,8 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 			return err
 		}
 	}
-	code, err := f.drawPickupCode(ctx)
-	if err != nil {
+	ready := f.message(activities.TouchReadyForPickup, map[string]string{})
+	if err := f.issuePickupCode(ctx, &ready); err != nil {
 		return err
 	}
 	now := workflow.Now(ctx)
@@ -44,7 +44,6 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 		changed.Times = map[string]time.Time{"promised": *f.promised, "ready": now}
 		notes = append(notes, changed)
 	}
-	ready := f.message(activities.TouchReadyForPickup, map[string]string{"pickup_code": code.Code})
 	ready.Deadline = f.deadline
 	if err := f.enter(ctx, StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline)); err != nil {
 		return err
@@ -65,28 +64,6 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 	})
 	f.reviewAt = res.PlanAt
 	return err
-}
-
-// drawPickupCode draws the code in a side effect: crypto/rand, recorded once
-// (encrypted) in history. Only its salted hash stays in the workflow's state.
-func (f *fulfilment) drawPickupCode(ctx workflow.Context) (activities.PickupCode, error) {
-	var code activities.PickupCode
-	//workflowcheck:ignore the side effect's result is recorded, so replay never draws again
-	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
-		c, err := activities.NewPickupCode()
-		if err != nil {
-			return activities.PickupCode{Hash: "error: " + err.Error()}
-		}
-		return c
-	})
-	if err := enc.Get(&code); err != nil {
-		return code, fmt.Errorf("pickup code: %w", err)
-	}
-	if code.Code == "" {
-		return code, fmt.Errorf("draw pickup code: %s", code.Hash)
-	}
-	f.codeSalt, f.codeHash = code.Salt, code.Hash
-	return code, nil
 }
 
 // awaitPickup waits for the handover. One timer runs at a time, for the next

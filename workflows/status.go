@@ -42,7 +42,11 @@ type Status struct {
 	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
 	// PickupLocked is true after too many wrong codes, until support unlocks.
 	PickupLocked bool `json:"pickup_locked"`
-	// PickupCode is always masked: the code exists only in the customer's message.
+	// WrongPickupCodes counts the wrong codes since the order was ready or last
+	// unlocked; at MaxWrongPickupCodes the handover locks.
+	WrongPickupCodes int `json:"wrong_pickup_codes,omitempty"`
+	// PickupCode is always masked: the code exists only in the customer's message
+	// (the workflow keeps the nonce it is derived from).
 	PickupCode     string `json:"pickup_code,omitempty"`
 	NeedsAttention bool   `json:"needs_attention"`
 	// AttentionReason says why the order needs a person, while it does.
@@ -63,6 +67,7 @@ func (f *fulfilment) status() (Status, error) {
 		Currency: o.Currency, Total: o.Total(), Captured: f.captured, Refunded: f.refunded,
 		NeedsAttention: f.needsAttention, Journey: append([]JourneyItem(nil), f.journey...),
 		PromisedReadyAt: f.promised, PickupLocked: f.locked, AttentionReason: f.attentionReason,
+		WrongPickupCodes: f.wrongCodes,
 	}
 	if f.problem != nil {
 		p := *f.problem
@@ -91,7 +96,7 @@ func (f *fulfilment) status() (Status, error) {
 		d := f.deadline
 		s.PickupDeadline = &d
 	}
-	if f.codeHash != "" {
+	if f.codeHash != "" || f.codeNonce != "" {
 		s.PickupCode = maskedPickupCode
 	}
 	return s, nil

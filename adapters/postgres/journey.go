@@ -77,6 +77,11 @@ func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) erro
 			e.OrderID, e.Kind, e.Key, e.Detail, e.Actor, e.At); err != nil {
 			return fmt.Errorf("insert journey entry: %w", err)
 		}
+		if e.Pickup != nil {
+			if err := recordPickupFacts(ctx, tx, e.OrderID, *e.Pickup); err != nil {
+				return err
+			}
+		}
 		if e.Kind != activities.EntryAttention && e.Kind != activities.EntryAttentionResolved {
 			return nil
 		}

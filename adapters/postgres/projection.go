@@ -195,16 +195,3 @@ func pickedLines(ordered []activities.Line, picked []activities.PickedLine) []ac
 	}
 	return out
 }
-
-// SetPickupDeadline records an extended pickup deadline in the projection, so that
-// the store's work list stops showing the order as overdue. A later deadline
-// never goes back to an earlier one.
-func (s *Store) SetPickupDeadline(ctx context.Context, orderID string, deadline time.Time) error {
-	_, err := s.pool.Exec(ctx, `
-		update orders set pickup_deadline = $2
-		where order_id = $1 and (pickup_deadline is null or pickup_deadline < $2)`, orderID, deadline)
-	if err != nil {
-		return fmt.Errorf("set pickup deadline of %s: %w", orderID, err)
-	}
-	return nil
-}

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -102,8 +101,8 @@ func TestActionsPerOrder(t *testing.T) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.waitStage(id, "ready_for_pickup")
-			for range api.MaxPickupAttempts {
-				s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": "wrong"})
+			for range workflows.MaxWrongPickupCodes {
+				s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": "000000"})
 			}
 			s.post("/v1/orders/"+id+"/unlock-pickup", s.tokens["support"], nil)
 			s.post("/v1/orders/"+id+"/extend-pickup", s.tokens["support"], map[string]any{"until": time.Now().Add(8 * 24 * time.Hour).UTC().Format(time.RFC3339)})

@@ -135,7 +135,7 @@ func matrixRoutes() []matrixRoute {
 			allowed: ok("ready", map[string]any{}, http.StatusConflict)}, // nothing is in transit
 		{pattern: "POST /v1/stores/{store}/orders/{id}/pickup", roles: staffSupport, scope: scopeStoreOrder, order: "ready",
 			body:    func(m *matrix) any { return map[string]string{"code": m.code} },
-			allowed: ok("ready", map[string]string{"code": "not-the-code"}, http.StatusUnprocessableEntity)},
+			allowed: ok("ready", map[string]string{"code": "000000"}, http.StatusUnprocessableEntity)},
 		webhook("stripe"), webhook("easypost"), webhook("sendgrid"), webhook("twilio"),
 	}
 }

@@ -26,6 +26,7 @@ import (
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -126,6 +127,9 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	})
 	w := worker.New(c, tq, worker.Options{})
 	providers.Links = mustSigner(t, keys)
+	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(keys)...); err != nil {
+		t.Fatal(err)
+	}
 	if err := registry.Register(w, store, providers); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +140,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	go func() { _ = sim.Run(ctx) }() // returns nil when the test's context ends
 
 	cfg := settings.api
-	cfg.TaskQueue, cfg.Policy, cfg.Sandbox, cfg.Links = tq, policy, true, providers.Links
+	cfg.TaskQueue, cfg.Policy, cfg.Sandbox, cfg.Links, cfg.PickupCodes = tq, policy, true, providers.Links, providers.PickupCodes
 	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
 	t.Cleanup(srv.Close)
 
@@ -331,6 +335,14 @@ func (s *system) pickupCode(id string) string {
 		s.t.Fatalf("ready-for-pickup emails of %s: %d, want 1", id, len(msgs))
 	}
 	return messages.FindPickupCode(msgs[0].Body)
+}
+
+// wrongCode is a pickup code that is not code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
 }
 
 // outboxByKey returns the order's sandbox outbox by notification key.

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -343,8 +342,9 @@ func TestHandlerTable(t *testing.T) {
 		{name: "pickup code blank", body: map[string]string{"code": "  "}, errors: []workflows.FieldError{fe("code", "is required")}},
 		{name: "pickup code with a tab", body: map[string]string{"code": " \t"}, errors: []workflows.FieldError{fe("code", ctrlMsg)}},
 		{name: "pickup unknown field", body: `{"code": "123456", "name": "Mia"}`, status: 400, typ: "malformed", detail: "name: is not a field of this request"},
-		{name: "pickup wrong code", body: map[string]string{"code": "not-the-code"}, status: 422, typ: "wrong-pickup-code",
-			extra: map[string]any{"attempts_left": float64(api.MaxPickupAttempts - 1)}},
+		{name: "pickup code not six digits", body: map[string]string{"code": "12345a"}, errors: []workflows.FieldError{fe("code", "must be the six digits of the customer's message")}},
+		{name: "pickup wrong code", body: map[string]string{"code": "000000"}, status: 422, typ: "wrong-pickup-code",
+			extra: map[string]any{"attempts_left": float64(workflows.MaxWrongPickupCodes - 1)}},
 		{name: "pickup unknown order", path: storePath(unknown, "pickup"), body: map[string]string{"code": "123456"}, status: 404, typ: "not-found"},
 		{name: "pickup of another store's order", path: "/v1/stores/hamburg-altona/orders/" + ready + "/pickup", token: "hamburg",
 			body: map[string]string{"code": "123456"}, status: 404, typ: "not-found"},
@@ -352,11 +352,11 @@ func TestHandlerTable(t *testing.T) {
 			errors: []workflows.FieldError{fe("store", idMessage), fe("id", idMessage)}},
 	}
 	// The last wrong code locks the handover; a locked one answers 423 to every code.
-	for i := range api.MaxPickupAttempts {
+	for i := range workflows.MaxWrongPickupCodes {
 		c := handlerCase{name: fmt.Sprintf("locking wrong code %d", i+1), path: storePath(locked, "pickup"), token: "berlin",
-			body: map[string]string{"code": "not-the-code"}, status: 422, typ: "wrong-pickup-code",
-			extra: map[string]any{"attempts_left": float64(api.MaxPickupAttempts - 1 - i)}}
-		if i == api.MaxPickupAttempts-1 {
+			body: map[string]string{"code": "000000"}, status: 422, typ: "wrong-pickup-code",
+			extra: map[string]any{"attempts_left": float64(workflows.MaxWrongPickupCodes - 1 - i)}}
+		if i == workflows.MaxWrongPickupCodes-1 {
 			c.status, c.typ, c.extra = 423, "pickup-locked", map[string]any{"attempts_left": float64(0)}
 		}
 		cases = append(cases, c)

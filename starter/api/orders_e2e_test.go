@@ -45,7 +45,7 @@ func TestEndToEndShipToStore(t *testing.T) {
 		t.Fatalf("pick: %d %v", st, b)
 	}
 	s.waitStage(id, "ready_for_pickup")
-	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": "000000x"}); st != http.StatusUnprocessableEntity {
+	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": wrongCode(s.pickupCode(id))}); st != http.StatusUnprocessableEntity {
 		t.Errorf("wrong code: %d %v, want 422", st, b)
 	}
 	if st, b := s.do(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+id+"/pickup", s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)}); st != http.StatusOK {
@@ -229,12 +229,12 @@ func TestEndToEndWrongCodesLockTheHandoverUntilSupportUnlocks(t *testing.T) {
 	s.waitStage(id, "ready_for_pickup")
 	path := "/v1/stores/berlin-mitte/orders/" + id + "/pickup"
 	for left := 4; left >= 1; left-- {
-		st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "wrong"})
+		st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "000000"})
 		if st != http.StatusUnprocessableEntity || b["attempts_left"] != float64(left) {
 			t.Fatalf("wrong code with %d left: %d %v", left, st, b)
 		}
 	}
-	if st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "wrong"}); st != http.StatusLocked {
+	if st, b := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": "000000"}); st != http.StatusLocked {
 		t.Fatalf("fifth wrong code: %d %v, want 423", st, b)
 	}
 	if st, _ := s.do(http.MethodPost, path, s.tokens["berlin"], map[string]string{"code": s.pickupCode(id)}); st != http.StatusLocked {

@@ -36,13 +36,13 @@ func TestPickupCodesAreLimitedPerToken(t *testing.T) {
 		id   string
 		left float64
 	}{{a, 4}, {a, 3}, {b, 4}} {
-		if st, _, body := pickup(try.id, first, "wrong"); st != http.StatusUnprocessableEntity || body["attempts_left"] != try.left {
+		if st, _, body := pickup(try.id, first, "000000"); st != http.StatusUnprocessableEntity || body["attempts_left"] != try.left {
 			t.Fatalf("wrong code %d: %d %v", i+1, st, body)
 		}
 	}
 
 	// The fourth wrong code of the token, on any order, and even the right code, are refused.
-	for _, code := range []string{"wrong", s.pickupCode(b)} {
+	for _, code := range []string{"000000", s.pickupCode(b)} {
 		st, h, body := pickup(b, first, code)
 		retry, _ := strconv.Atoi(h.Get("Retry-After"))
 		if st != http.StatusTooManyRequests || h.Get("Content-Type") != "application/problem+json" ||
@@ -66,16 +66,16 @@ func TestPickupCodesAreLimitedPerToken(t *testing.T) {
 		t.Fatalf("right code with another token: %d %v", st, body)
 	}
 	for i, want := range []int{http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusLocked} {
-		if st, _, body := pickup(a, second, "wrong"); st != want {
+		if st, _, body := pickup(a, second, "000000"); st != want {
 			t.Fatalf("second token's wrong code %d on A: %d %v, want %d", i+1, st, body, want)
 		}
 	}
-	if st, _, body := pickup(a, second, "wrong"); st != http.StatusTooManyRequests {
+	if st, _, body := pickup(a, second, "000000"); st != http.StatusTooManyRequests {
 		t.Errorf("second token's fourth wrong code: %d %v, want 429", st, body)
 	}
 	// Support is never counted with staff.
 	st, _, body := s.raw(http.MethodPost, "/v1/stores/berlin-mitte/orders/"+a+"/pickup", s.tokens["support"],
-		bytes.NewReader([]byte(`{"code":"wrong"}`)))
+		bytes.NewReader([]byte(`{"code":"000000"}`)))
 	if st != http.StatusLocked {
 		t.Errorf("support on the locked order: %d %v, want 423", st, body)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/links"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -39,13 +40,9 @@ type Store interface {
 	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
 	Preferences(ctx context.Context, customerID string) (postgres.ContactPreferences, error)
 	WithdrawConsent(ctx context.Context, customerID string, at time.Time) error
-	SetPickupDeadline(ctx context.Context, orderID string, deadline time.Time) error
 	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
 	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
 	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
-	RecordFailedPickup(ctx context.Context, orderID string) (int, error)
-	FailedPickups(ctx context.Context, orderID string) (int, error)
-	ResetFailedPickups(ctx context.Context, orderID string) error
 	ClaimPickupAttempt(ctx context.Context, tokenHash, orderID string, limit int, window time.Duration) (int64, time.Duration, error)
 	ReleasePickupAttempt(ctx context.Context, id int64) error
 	ListOrders(ctx context.Context, f postgres.OrderFilter) ([]postgres.OrderRow, error)
@@ -77,6 +74,10 @@ type Config struct {
 	// Links checks the signed links in customer messages (unsubscribe); without it
 	// /unsubscribe answers that the link does not work.
 	Links *links.Signer
+	// PickupCodes turns the code staff type in into the proof the workflow checks
+	// (the code itself never reaches Temporal); without it no order can be handed
+	// over.
+	PickupCodes *pickupcode.Codes
 
 	// Provider webhook secrets: a provider's route (POST /v1/webhooks/<provider>)
 	// exists only when its secret is set, and answers 404 otherwise.

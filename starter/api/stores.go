@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -46,11 +47,11 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, work)
 }
 
-// pickupState fills an order's attempts left and lock from its count of wrong
-// codes: the starter locks the handover at MaxPickupAttempts, and support's
-// unlock resets the count, so the count alone says whether it is locked.
+// pickupState fills an order's attempts left and lock from the workflow's count of
+// wrong codes, as recorded in the projection: the workflow locks the handover at
+// workflows.MaxWrongPickupCodes and starts the count afresh when support unlocks.
 func pickupState(o *postgres.WorkOrder) {
-	left := max(MaxPickupAttempts-o.FailedPickups, 0)
+	left := max(workflows.MaxWrongPickupCodes-o.FailedPickups, 0)
 	locked := left == 0
 	o.AttemptsLeft, o.Locked = &left, &locked
 }
@@ -98,23 +99,31 @@ type pickupBody struct {
 	Code string `json:"code"`
 }
 
-// MaxPickupAttempts is how many wrong codes an order takes before the handover is
-// locked until support unlocks it: enough for typos, too few to guess six digits.
-const MaxPickupAttempts = 5
+// pickupCodePattern is what a pickup code looks like: six digits, as in the
+// customer's message.
+var pickupCodePattern = regexp.MustCompile(`^[0-9]{6}$`)
 
-// completePickup hands the order over when the customer's code matches. Wrong
-// codes are counted; at MaxPickupAttempts the handover is locked (423) and the
-// order needs support.
+// completePickup hands the order over when the customer's code matches. The
+// workflow checks the code (it receives only the code's proof, so the code never
+// enters history), counts wrong ones and locks the handover at
+// workflows.MaxWrongPickupCodes (423); each staff token is also limited to
+// PickupTokenLimit wrong codes per PickupTokenWindow across orders (429).
 func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	var body pickupBody
 	if err := decode(w, r, &body); err != nil {
 		s.problem(w, r, err)
 		return
 	}
-	if strings.TrimSpace(body.Code) == "" {
-		p := newProblem(http.StatusBadRequest, "validation", "Invalid pickup", "1 field(s) are invalid.")
-		p.Errors = []workflows.FieldError{{Field: "code", Message: "is required"}}
-		s.problem(w, r, p)
+	code := strings.TrimSpace(body.Code)
+	switch {
+	case code == "":
+		s.problem(w, r, fieldProblem("code", "is required"))
+		return
+	case !pickupCodePattern.MatchString(code):
+		s.problem(w, r, fieldProblem("code", "must be the six digits of the customer's message"))
+		return
+	case s.cfg.PickupCodes == nil:
+		s.problem(w, r, errors.New("pickup codes are not configured (api.Config.PickupCodes)"))
 		return
 	}
 	id, who, ok := s.storeOrder(w, r, func(row orderPlace) bool { return row.store == r.PathValue("store") })
@@ -133,49 +142,20 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 		s.throttlePickup(w, r, wait)
 		return
 	}
-	wrong := false
-	defer func() {
-		if !wrong {
-			s.releasePickupAttempt(r, attempt)
-		}
-	}()
-	failed, err := s.store.FailedPickups(r.Context(), id)
-	if err != nil {
-		s.problem(w, r, unavailable("Cannot read the order now.", err))
-		return
-	}
-	if failed >= MaxPickupAttempts {
-		s.problem(w, r, s.lockPickup(r, id, failed))
-		return
-	}
 	var out workflows.HandoverResult
 	err = s.update(r, id, workflows.UpdateCompletePickup, workflows.CompletePickupRequest{
-		StoreID: r.PathValue("store"), Code: strings.TrimSpace(body.Code), By: who,
+		StoreID: r.PathValue("store"), Proof: s.cfg.PickupCodes.Proof(id, code), By: who,
 	}, &out)
-	if refusedAs(err, workflows.ErrTypeWrongPickupCode) {
-		wrong = true // the claim stays: it is one of the token's wrong codes
-		s.problem(w, r, s.wrongCode(r, id))
-		return
+	if !refusedAs(err, workflows.ErrTypeWrongPickupCode) {
+		// Only a wrong code counts against the token: the claim of any other
+		// answer is given back.
+		s.releasePickupAttempt(r, attempt)
 	}
 	if err != nil {
 		s.problem(w, r, s.temporalError(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// wrongCode counts a wrong code and answers 422 with the attempts left, or locks.
-func (s *Server) wrongCode(r *http.Request, id string) error {
-	failed, err := s.store.RecordFailedPickup(r.Context(), id)
-	if err != nil {
-		return unavailable("Cannot record the attempt now.", err)
-	}
-	if failed >= MaxPickupAttempts {
-		return s.lockPickup(r, id, failed)
-	}
-	p := newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
-	p.Extra = map[string]any{"attempts_left": MaxPickupAttempts - failed}
-	return p
 }
 
 // bearerToken is the request's bearer token; auth has already checked it.
@@ -209,17 +189,6 @@ func (s *Server) releasePickupAttempt(r *http.Request, id int64) {
 		// strict for a while, never too lenient.
 		s.logger.Warn("release pickup attempt", "attempt_id", id, "error", err)
 	}
-}
-
-// lockPickup locks the handover in the workflow (once) and answers 423.
-func (s *Server) lockPickup(r *http.Request, id string, failed int) error {
-	err := s.update(r, id, workflows.UpdateLockPickup, workflows.LockPickupRequest{Attempts: failed, By: "starter"}, &workflows.PickupResult{})
-	if err != nil && !refusedAs(err, workflows.ErrTypeWrongStage) { // already locked is fine
-		return s.temporalError(err)
-	}
-	p := newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
-	p.Extra = map[string]any{"attempts_left": 0}
-	return p
 }
 
 type orderPlace struct{ store, location string }
@@ -313,15 +282,32 @@ func refusal(appErr *temporal.ApplicationError) *Problem {
 	case workflows.ErrTypeWrongStore:
 		return notFound()
 	case workflows.ErrTypePickupLocked:
-		return newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
+		return pickupLocked()
 	case workflows.ErrTypeWrongPickupCode:
-		return newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
+		// The workflow counted it; its detail says how many tries are left, and 0
+		// that this one locked the handover.
+		var d workflows.WrongPickupCode
+		if err := appErr.Details(&d); err != nil || d.AttemptsLeft == 0 {
+			return pickupLocked()
+		}
+		p := newProblem(http.StatusUnprocessableEntity, "wrong-pickup-code", "Wrong pickup code", "The code does not match this order.")
+		p.Extra = map[string]any{"attempts_left": d.AttemptsLeft}
+		return p
+	case workflows.ErrTypeTryAgain:
+		return unavailable(appErr.Message(), appErr)
 	case workflows.ErrTypeNothingToResolve:
 		return newProblem(http.StatusConflict, "nothing-to-resolve", "Nothing to resolve", "The order is not waiting for a decision from support.")
 	case workflows.ErrTypeNothingToResend:
 		return newProblem(http.StatusConflict, "nothing-to-resend", "Nothing to resend", "This order's customer has not been sent that message.")
 	}
 	return nil
+}
+
+// pickupLocked answers a handover locked after too many wrong codes.
+func pickupLocked() *Problem {
+	p := newProblem(http.StatusLocked, "pickup-locked", "Handover locked", "Too many wrong pickup codes: support must unlock this order.")
+	p.Extra = map[string]any{"attempts_left": 0}
+	return p
 }
 
 // refusedAs reports whether err is an update the workflow refused with type typ.

@@ -61,26 +61,17 @@ func (s *Server) extendPickup(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, s.temporalError(err))
 		return
 	}
-	// The store's work list reads the deadline from the projection.
-	// The extension holds either way (it is in the workflow); if this write fails
-	// the list catches up at the order's next stage change.
-	if err := s.store.SetPickupDeadline(r.Context(), r.PathValue("id"), out.Deadline); err != nil {
-		s.logger.Warn("pickup extended, projection not updated", "route", r.Pattern, "error", err)
-	}
+	// The workflow records the new deadline in the projection itself.
 	writeJSON(w, http.StatusOK, out)
 }
 
-// unlockPickup lifts a handover lock and resets the count of wrong codes.
+// unlockPickup lifts a handover lock; the workflow starts its count of wrong codes
+// afresh and records that in the projection.
 func (s *Server) unlockPickup(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
 	var out workflows.PickupResult
-	err := s.update(r, id, workflows.UpdateUnlockPickup, workflows.UnlockPickupRequest{By: principalFrom(r.Context()).Subject}, &out)
+	err := s.update(r, r.PathValue("id"), workflows.UpdateUnlockPickup, workflows.UnlockPickupRequest{By: principalFrom(r.Context()).Subject}, &out)
 	if err != nil {
 		s.problem(w, r, s.temporalError(err))
-		return
-	}
-	if err := s.store.ResetFailedPickups(r.Context(), id); err != nil {
-		s.problem(w, r, unavailable("Unlocked, but the count of wrong codes could not be reset; try again.", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -4,12 +4,15 @@
 package registry
 
 import (
+	"errors"
+
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -36,6 +39,10 @@ type Providers struct {
 	// Links signs the links in messages (unsubscribe); without it messages carry
 	// no marketing parts.
 	Links *links.Signer
+	// PickupCodes derives pickup codes when a message is rendered and checks the
+	// proofs staff's codes arrive as. Required: without it no order could be
+	// handed over.
+	PickupCodes *pickupcode.Codes
 }
 
 // Registrar is the part of worker.Registry used here; a worker and the test
@@ -47,19 +54,24 @@ type Registrar interface {
 
 var _ Registrar = worker.Worker(nil)
 
-// Register adds the workflow and every activity struct to r. It fails only if the
-// embedded message templates do not load.
+// Register adds the workflow and every activity struct to r. It fails if the
+// embedded message templates do not load or p has no PickupCodes.
 func Register(r Registrar, store Store, p Providers) error {
+	if p.PickupCodes == nil {
+		return errors.New("registry: Providers.PickupCodes is required (derived from the payload keys)")
+	}
 	catalog, err := messages.Load()
 	if err != nil {
 		return err
 	}
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
-		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links}
+		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links,
+		Codes: p.PickupCodes}
 	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store, Journey: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
 	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
 	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications})
+	r.RegisterActivity(&activities.Pickups{Codes: p.PickupCodes})
 	return nil
 }

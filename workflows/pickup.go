@@ -1,0 +1,265 @@
+package workflows
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/pickupcode"
+)
+
+// The handover at the counter and everything about it: the pickup code, the wrong
+// codes and the lock they lead to, support's extension and unlock. The workflow is
+// the one owner of these facts; it records them in the journey and the
+// projection (PostgreSQL) through its own activities, and the starter only reads
+// them there.
+
+// MaxWrongPickupCodes is how many wrong codes an order takes before the handover
+// is locked until support unlocks it: enough for typos, too few to guess six digits
+// (each token is throttled as well, by the starter).
+const MaxWrongPickupCodes = 5
+
+// versionDerivedPickupCode: the pickup code is derived from a nonce and a worker key
+// when the message is rendered, and checked by an activity, so it never enters
+// history. Orders whose code was drawn before it keep the code drawn in a side
+// effect (it is in their history and in the ready notice's facts).
+const versionDerivedPickupCode = "derived-pickup-code"
+
+// issuePickupCode draws the nonce the order's code is derived from, in a side
+// effect (recorded once, so replay never draws again). The ready-for-pickup
+// message carries the nonce; the notification activity renders the code.
+func (f *fulfilment) issuePickupCode(ctx workflow.Context, ready *activities.NotifyRequest) error {
+	if workflow.GetVersion(ctx, versionDerivedPickupCode, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return f.drawLegacyPickupCode(ctx, ready)
+	}
+	var nonce string
+	//workflowcheck:ignore the side effect's result is recorded, so replay never draws again
+	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
+		n, err := pickupcode.NewNonce()
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return n
+	})
+	if err := enc.Get(&nonce); err != nil {
+		return fmt.Errorf("pickup code nonce: %w", err)
+	}
+	if len(nonce) != 32 {
+		return fmt.Errorf("draw pickup code nonce: %s", nonce)
+	}
+	f.codeNonce = nonce
+	ready.PickupNonce = nonce
+	return nil
+}
+
+// drawLegacyPickupCode replays the code drawn in a side effect by orders that
+// reached the store before versionDerivedPickupCode: the recorded code goes into
+// the message's facts, and its salted hash checks codes sent in the clear.
+func (f *fulfilment) drawLegacyPickupCode(ctx workflow.Context, ready *activities.NotifyRequest) error {
+	var code activities.PickupCode
+	//workflowcheck:ignore only replayed: a new order takes the derived code's branch
+	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
+		return activities.PickupCode{Hash: "error: codes are derived now"}
+	})
+	if err := enc.Get(&code); err != nil {
+		return fmt.Errorf("pickup code: %w", err)
+	}
+	if code.Code == "" {
+		return fmt.Errorf("draw pickup code: %s", code.Hash)
+	}
+	f.codeSalt, f.codeHash = code.Salt, code.Hash
+	ready.Facts["pickup_code"] = code.Code
+	return nil
+}
+
+// pickupRefusal is why the order cannot be handed over now at storeID, or nil.
+func (f *fulfilment) pickupRefusal(storeID string) error {
+	switch {
+	case storeID != f.in.Order.StoreID:
+		return errWrongStore()
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not ready for pickup (stage %s).", f.stage)
+	case f.locked:
+		return refuse(ErrTypePickupLocked, "Too many wrong pickup codes: support must unlock this order.")
+	}
+	return nil
+}
+
+func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
+	if err := f.pickupRefusal(req.StoreID); err != nil {
+		return err
+	}
+	switch {
+	case req.Proof == "" && req.Code == "":
+		return FieldError{Field: "proof", Message: "is required"}
+	case req.Proof == "" && f.codeHash == "":
+		// A derived code is checked by its proof only: the code itself must not
+		// enter history.
+		return FieldError{Field: "proof", Message: "send the code's proof (pickupcode.Proof), not the code"}
+	}
+	return nil
+}
+
+// handleCompletePickup checks the code and hands the order over. A wrong code is
+// counted (the update fails with ErrTypeWrongPickupCode and the attempts left);
+// the MaxWrongPickupCodes-th locks the handover and flags the order for support.
+func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePickupRequest) (HandoverResult, error) {
+	ok, err := f.codeMatches(ctx, req)
+	if err != nil {
+		return HandoverResult{}, err
+	}
+	if err := f.pickupRefusal(req.StoreID); err != nil {
+		return HandoverResult{}, err // the order moved on while the code was checked
+	}
+	if !ok {
+		return HandoverResult{}, f.wrongCode(ctx, req.By)
+	}
+	f.pickedUp = req.By
+	f.wake()
+	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
+}
+
+// codeMatches checks the presented code. A proof is checked by the
+// VerifyPickupCode activity, which holds the key; a code in the clear (only in
+// histories from before proofs) against the legacy salted hash.
+func (f *fulfilment) codeMatches(ctx workflow.Context, req CompletePickupRequest) (bool, error) {
+	if req.Proof == "" {
+		got := activities.HashPickupCode(f.codeSalt, req.Code)
+		return f.codeHash != "" && subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) == 1, nil
+	}
+	check := activities.VerifyPickupCodeRequest{OrderID: f.in.Order.OrderID, Nonce: f.codeNonce, Proof: req.Proof}
+	if f.codeNonce == "" {
+		check.LegacyCode = f.notices[activities.TouchReadyForPickup].Facts["pickup_code"]
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		// Staff wait at the counter: a few quick tries, then they are told to try
+		// again (the starter waits at most its update timeout).
+		StartToCloseTimeout:    5 * time.Second,
+		ScheduleToCloseTimeout: 15 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 2 * time.Second},
+		Summary:                "check pickup code",
+	})
+	var p *activities.Pickups
+	var ok bool
+	if err := workflow.ExecuteActivity(ctx, p.VerifyPickupCode, check).Get(ctx, &ok); err != nil {
+		workflow.GetLogger(ctx).Error("check pickup code", "order_id", f.in.Order.OrderID, "error", err)
+		return false, refuse(ErrTypeTryAgain, "The code could not be checked just now; try again.")
+	}
+	return ok, nil
+}
+
+// wrongCode counts a wrong code, records it in the journey and the projection,
+// and locks the handover at MaxWrongPickupCodes. The refusal carries the attempts
+// left (0 when this one locked it).
+func (f *fulfilment) wrongCode(ctx workflow.Context, by string) error {
+	f.wrongCodes++
+	left := max(MaxWrongPickupCodes-f.wrongCodes, 0)
+	if err := f.note(ctx, fmt.Sprintf("wrong pickup code (%d of %d)", f.wrongCodes, MaxWrongPickupCodes), by); err != nil {
+		// The count stands in the workflow; the projection catches up with the next record.
+		workflow.GetLogger(ctx).Error("record wrong pickup code", "order_id", f.in.Order.OrderID, "error", err)
+	}
+	if left == 0 {
+		f.locked = true
+		if err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", f.wrongCodes)); err != nil {
+			workflow.GetLogger(ctx).Error("flag pickup lock", "order_id", f.in.Order.OrderID, "error", err)
+		}
+	}
+	return temporal.NewApplicationErrorWithOptions("The code does not match this order.", ErrTypeWrongPickupCode,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{WrongPickupCode{AttemptsLeft: left}}})
+}
+
+// WrongPickupCode is the detail of an ErrTypeWrongPickupCode refusal.
+type WrongPickupCode struct {
+	// AttemptsLeft is how many more wrong codes lock the handover; 0: this one did.
+	AttemptsLeft int `json:"attempts_left"`
+}
+
+// pickupFacts are the handover's facts the projection shows staff, recorded with
+// every journey entry while the order waits in the store.
+func (f *fulfilment) pickupFacts() *activities.PickupFacts {
+	if f.stage != StageReadyForPickup {
+		return nil
+	}
+	return &activities.PickupFacts{Deadline: f.deadline, WrongCodes: f.wrongCodes}
+}
+
+func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
+	switch {
+	case f.cancelReq != nil:
+		return wrongStage(beingCancelled)
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
+	case !req.Until.After(f.deadline):
+		return FieldError{Field: "until", Message: "must be after the current deadline " + f.deadline.UTC().Format(time.RFC3339)}
+	case req.Until.Sub(f.deadline) > MaxPickupExtension:
+		return FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
+	}
+	return nil
+}
+
+// handleExtendPickup moves the deadline and the reminders not yet sent by the same
+// amount; the waiting timer is replaced. The journey entry carries the new
+// deadline into the projection.
+func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRequest) (PickupResult, error) {
+	shift := req.Until.Sub(f.deadline)
+	f.deadline = req.Until
+	for i := f.reminded; i < len(f.reminders); i++ {
+		f.reminders[i] = f.quietReminder(ctx, f.reminders[i].Add(shift))
+	}
+	f.extended++
+	f.wake()
+	err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline))
+	if err == nil {
+		f.describe(ctx, "")
+		err = f.note(ctx, "pickup extended to "+f.deadline.UTC().Format(time.RFC3339), req.By)
+	}
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: f.locked}, err
+}
+
+func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
+	switch {
+	case f.locked:
+		return wrongStage("The handover is already locked.")
+	case f.pickedUp != "":
+		return wrongStage("The order was already handed over.")
+	case f.stage != StageReadyForPickup:
+		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
+	}
+	return nil
+}
+
+// handleLockPickup locks the handover by hand. Before the workflow counted wrong
+// codes itself the starter sent it at its own count; histories hold such updates,
+// so it stays registered, and support may still use it.
+func (f *fulfilment) handleLockPickup(ctx workflow.Context, req LockPickupRequest) (PickupResult, error) {
+	f.locked = true
+	f.wrongCodes = max(f.wrongCodes, MaxWrongPickupCodes) // the projection shows it locked
+	err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", req.Attempts))
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: true}, err
+}
+
+func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
+	if !f.locked {
+		return wrongStage("The handover is not locked.")
+	}
+	return nil
+}
+
+// handleUnlockPickup lifts the lock and starts the count of wrong codes afresh,
+// in the workflow and (with the journey entry) in the projection, in one step:
+// there is no second count that could disagree.
+func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
+	f.locked, f.flaggedOther, f.wrongCodes = false, false, 0 // support has looked at the order
+	err := f.lowerFlag(ctx, "handover unlocked", req.By)
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
+}
