@@ -7,26 +7,19 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-)
 
-// searchAttributes are the custom search attributes of the order workflows, as
-// deploy/local/temporal.sh registers them (NAME=TYPE).
-func searchAttributes() []string {
-	return []string{
-		"OrderStage=Keyword", "FulfilmentMethod=Keyword", "StoreId=Keyword", "CustomerId=Keyword",
-		"NeedsAttention=Bool", "PickupDeadline=Datetime", "OrderTotal=Double",
-	}
-}
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
 
 // devServerArgs starts the Temporal dev server headless on 127.0.0.1 with its state
 // in a SQLite file (WAL, as make run does), so that a killed server restarts with
-// every workflow it had.
+// every workflow it had, and the search attributes of workflows.SearchAttributes.
 func devServerArgs(port, metricsPort int, dbFile string) []string {
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--metrics-port", strconv.Itoa(metricsPort), "--headless", "--log-level", "warn",
 		"--db-filename", dbFile, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=1"}
-	for _, sa := range searchAttributes() {
-		args = append(args, "--search-attribute", sa)
+	for _, sa := range workflows.SearchAttributes() {
+		args = append(args, "--search-attribute", sa.Name+"="+sa.Type.String())
 	}
 	return args
 }

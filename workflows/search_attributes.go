@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
 
-// Search attribute names, registered on the dev server by `make run` and
-// `make test` and on a cluster by its operator.
+// Search attribute names; SearchAttributes gives their types.
 const (
 	AttrOrderStage       = "OrderStage"
 	AttrFulfilmentMethod = "FulfilmentMethod"
@@ -18,6 +18,32 @@ const (
 	AttrPickupDeadline   = "PickupDeadline"
 	AttrOrderTotal       = "OrderTotal"
 )
+
+// SearchAttribute is a custom search attribute of the order's workflow: its name
+// and the type the namespace must register it with.
+type SearchAttribute struct {
+	Name string
+	Type enumspb.IndexedValueType
+}
+
+// SearchAttributes is the one list of the custom search attributes the order's
+// workflow sets, each with the type of the key it is set through. Every namespace
+// the workflow runs in must have them registered, or starting or upserting fails:
+// the dev server of `make run` and `make test` (deploy/local/temporal.sh, through
+// workflows/cmd/searchattrs), the namespaces of `make chaos` and of the Action-budget
+// test take them from here, and a cluster's operator registers the same list.
+// TestSearchAttributesAreWhatTheWorkflowSets holds it to the keys the workflow uses.
+func SearchAttributes() []SearchAttribute {
+	return []SearchAttribute{
+		{AttrOrderStage, enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		{AttrFulfilmentMethod, enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		{AttrStoreID, enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		{AttrCustomerID, enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		{AttrNeedsAttention, enumspb.INDEXED_VALUE_TYPE_BOOL},
+		{AttrPickupDeadline, enumspb.INDEXED_VALUE_TYPE_DATETIME},
+		{AttrOrderTotal, enumspb.INDEXED_VALUE_TYPE_DOUBLE},
+	}
+}
 
 // StartSearchAttributes are set when the order's workflow starts, so support can
 // find it before the first workflow task runs.

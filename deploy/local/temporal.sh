@@ -4,7 +4,8 @@
 #   temporal.sh ensure    build bin/temporal from the Go module proxy if it is missing
 #
 # Sourced (run.sh, test.sh): temporal_ensure_cli, temporal_start, temporal_wait_ready,
-# temporal_ensure_search_attributes.
+# temporal_ensure_search_attributes (the attributes come from workflows.SearchAttributes,
+# through go run ./workflows/cmd/searchattrs).
 # shellcheck source-path=SCRIPTDIR
 # TEMPORAL_PID etc. are read by the scripts that source this file.
 # shellcheck disable=SC2034
@@ -17,16 +18,9 @@ TEMPORAL_CLI_MODULE="github.com/temporalio/cli/cmd/temporal"
 TEMPORAL_CLI_VERSION="v1.5.1"
 TEMPORAL_BIN="${TEMPORAL_BIN:-$REPO/bin/temporal}"
 
-# Custom search attributes of the fulfilment workflows (NAME=TYPE).
-TEMPORAL_SEARCH_ATTRIBUTES=(
-  OrderStage=Keyword
-  FulfilmentMethod=Keyword
-  StoreId=Keyword
-  CustomerId=Keyword
-  NeedsAttention=Bool
-  PickupDeadline=Datetime
-  OrderTotal=Double
-)
+# Custom search attributes of the fulfilment workflows (NAME=TYPE), filled by
+# temporal_search_attributes from workflows.SearchAttributes.
+TEMPORAL_SEARCH_ATTRIBUTES=()
 
 # Set by temporal_start.
 TEMPORAL_PID=""
@@ -34,6 +28,21 @@ TEMPORAL_PID=""
 # temporal_ensure_cli: builds $TEMPORAL_BIN (pinned version) unless it already exists.
 temporal_ensure_cli() {
   go_install_pinned "$TEMPORAL_BIN" "$TEMPORAL_CLI_MODULE" "$TEMPORAL_CLI_VERSION" "the Temporal CLI" "~5 min"
+}
+
+# temporal_search_attributes: fills TEMPORAL_SEARCH_ATTRIBUTES (once) from the Go list,
+# workflows.SearchAttributes, printed by workflows/cmd/searchattrs. go run caches the
+# built command, so after the first build this takes a fraction of a second.
+temporal_search_attributes() {
+  local out
+  if ((${#TEMPORAL_SEARCH_ATTRIBUTES[@]} > 0)); then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to list the search attributes"
+  out="$(cd "$REPO" && go run ./workflows/cmd/searchattrs)" ||
+    die "listing the search attributes failed (go run ./workflows/cmd/searchattrs)"
+  [[ -n "$out" ]] || die "go run ./workflows/cmd/searchattrs printed no search attributes"
+  mapfile -t TEMPORAL_SEARCH_ATTRIBUTES <<<"$out"
 }
 
 # temporal_start LOGFILE PORT UI_PORT METRICS_PORT [DB_FILE] [CODEC_URL]
@@ -44,6 +53,7 @@ temporal_start() {
   local args=(server start-dev --ip 127.0.0.1 --port "$port" --metrics-port "$metrics_port"
     --log-level warn)
   local sa
+  temporal_search_attributes
   if [[ -n "$ui_port" ]]; then
     args+=(--ui-port "$ui_port")
   else
@@ -99,6 +109,7 @@ _temporal_show_log() {
 temporal_ensure_search_attributes() {
   local port="$1" ns="${2:-default}" existing sa name type
   local create=()
+  temporal_search_attributes
   existing="$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$port" \
     --namespace "$ns" -o json)" || die "listing search attributes failed"
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do

@@ -163,11 +163,9 @@ func newNamespace(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	attrs := map[string]enums.IndexedValueType{
-		workflows.AttrOrderStage: enums.INDEXED_VALUE_TYPE_KEYWORD, workflows.AttrFulfilmentMethod: enums.INDEXED_VALUE_TYPE_KEYWORD,
-		workflows.AttrStoreID: enums.INDEXED_VALUE_TYPE_KEYWORD, workflows.AttrCustomerID: enums.INDEXED_VALUE_TYPE_KEYWORD,
-		workflows.AttrNeedsAttention: enums.INDEXED_VALUE_TYPE_BOOL, workflows.AttrPickupDeadline: enums.INDEXED_VALUE_TYPE_DATETIME,
-		workflows.AttrOrderTotal: enums.INDEXED_VALUE_TYPE_DOUBLE,
+	attrs := map[string]enums.IndexedValueType{}
+	for _, sa := range workflows.SearchAttributes() {
+		attrs[sa.Name] = sa.Type
 	}
 	for {
 		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{SearchAttributes: attrs, Namespace: ns})
