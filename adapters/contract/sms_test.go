@@ -1,8 +1,10 @@
 package contract_test
 
-// Contract tests of activities.SMSSender: the Twilio adapter, pointed at an
-// httptest fake of the Messages API that checks each request and answers with
-// Twilio's recorded response shapes, and the sandbox.SMS fake must behave the same.
+// The SMS channel: the sender contract (sender_test.go) for the sandbox.SMS fake
+// and the Twilio adapter, pointed at an httptest fake of the Messages API that
+// checks each request and answers with Twilio's recorded response shapes, and
+// what only Twilio does (its error codes, Messaging Services, an SDK that ignores
+// contexts).
 
 import (
 	"context"
@@ -11,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,112 +21,30 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 )
 
-// smsHarness is one SMSSender under test and what its provider accepted.
-type smsHarness struct {
-	sender   activities.SMSSender
-	accepted func() []activities.SMS
-}
-
-// forEachSMSSender runs the contract f against every implementation, in parallel.
-func forEachSMSSender(t *testing.T, f func(t *testing.T, h smsHarness)) {
-	t.Helper()
-	impls := []struct {
-		name string
-		new  func(t *testing.T) smsHarness
-	}{
-		{"sandbox", func(*testing.T) smsHarness {
-			s := &sandbox.SMS{}
-			return smsHarness{sender: s, accepted: func() []activities.SMS {
-				var out []activities.SMS
-				for _, m := range s.Sent() {
-					out = append(out, m.SMS)
-				}
-				return out
-			}}
-		}},
-		{"twilio", func(t *testing.T) smsHarness {
-			fake := newTwilioFake(t)
-			return smsHarness{sender: newTwilio(t, fake.srv.URL), accepted: fake.accepted}
-		}},
+// smsContract is the sender contract of activities.SMSSender.
+func smsContract() senderContract[activities.SMS] {
+	return senderContract[activities.SMS]{
+		sample:      activities.SMS{NotificationKey: "A-1:notify:ready-for-pickup:sms", Body: "Order A-1 is ready for pickup at Berlin Mitte."},
+		to:          func(m activities.SMS, to string) activities.SMS { m.To = to; return m },
+		recipient:   "+4915112345678",
+		refused:     "+491511234" + sandbox.PhoneSuffixUndeliverable,
+		refusedErr:  activities.ErrUndeliverable,
+		rateLimited: "+49151" + sandbox.RecipientRateLimited,
+		idShape:     "a message SID (SM...) to match status callbacks",
+		validID:     func(sid string) bool { return strings.HasPrefix(sid, "SM") },
+		// Twilio does not see the notification key.
+		seen: func(m activities.SMS) activities.SMS { return activities.SMS{To: m.To, Body: m.Body} },
+		impls: []senderImpl[activities.SMS]{
+			{"sandbox", func(*testing.T) senderHarness[activities.SMS] {
+				s := &sandbox.SMS{}
+				return sandboxHarness(s.SendSMS, s.Sent, func(m sandbox.SentSMS) activities.SMS { return m.SMS }, &s.Faults)
+			}},
+			{"twilio", func(t *testing.T) senderHarness[activities.SMS] {
+				fake := newTwilioFake(t)
+				return fake.harness(newTwilio(t, fake.srv.URL).SendSMS)
+			}},
+		},
 	}
-	for _, impl := range impls {
-		t.Run(impl.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, impl.new(t))
-		})
-	}
-}
-
-func TestSMSContractSend(t *testing.T) {
-	forEachSMSSender(t, func(t *testing.T, h smsHarness) {
-		m := activities.SMS{NotificationKey: "A-1:notify:ready-for-pickup:sms", To: "+4915112345678", Body: "Order A-1 is ready for pickup at Berlin Mitte."}
-		sid, err := h.sender.SendSMS(t.Context(), m)
-		if err != nil {
-			t.Fatalf("SendSMS: %v", err)
-		}
-		if !strings.HasPrefix(sid, "SM") {
-			t.Errorf("SendSMS returned SID %q, want a message SID (SM...) to match status callbacks", sid)
-		}
-		// The provider does not see the notification key; compare the rest.
-		got := h.accepted()
-		if len(got) != 1 || got[0].To != m.To || got[0].Body != m.Body {
-			t.Errorf("provider accepted %+v, want exactly %+v", got, m)
-		}
-	})
-}
-
-func TestSMSContractFailures(t *testing.T) {
-	cases := []struct {
-		name string
-		to   string
-		want error
-	}{
-		{"invalid number is undeliverable for good", "+4915112340000", activities.ErrUndeliverable},
-		{"missing number is an invalid request", "", activities.ErrInvalidRequest},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			forEachSMSSender(t, func(t *testing.T, h smsHarness) {
-				_, err := h.sender.SendSMS(t.Context(), activities.SMS{NotificationKey: "A-1:notify:shipped:sms", To: tc.to, Body: "b"})
-				if !errors.Is(err, tc.want) {
-					t.Fatalf("SendSMS error = %v, want %v", err, tc.want)
-				}
-				msgNoRecipient(t, err, tc.to)
-				if got := h.accepted(); len(got) != 0 {
-					t.Errorf("provider accepted %d messages, want none", len(got))
-				}
-			})
-		})
-	}
-}
-
-func TestSMSContractRateLimitedOnce(t *testing.T) {
-	forEachSMSSender(t, func(t *testing.T, h smsHarness) {
-		m := activities.SMS{NotificationKey: "A-2:notify:shipped:sms", To: "+49151ratelimit", Body: "b"}
-		_, err := h.sender.SendSMS(t.Context(), m)
-		msgWantRetryAfter(t, err)
-		if _, err := h.sender.SendSMS(t.Context(), m); err != nil {
-			t.Fatalf("second attempt: %v, want it sent", err)
-		}
-		if got := h.accepted(); len(got) != 1 {
-			t.Errorf("provider accepted %d messages, want 1", len(got))
-		}
-	})
-}
-
-func TestSMSContractCancelledContext(t *testing.T) {
-	forEachSMSSender(t, func(t *testing.T, h smsHarness) {
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		_, err := h.sender.SendSMS(ctx, activities.SMS{NotificationKey: "A-3:notify:shipped:sms", To: "+4915112345678", Body: "b"})
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("SendSMS error = %v, want context.Canceled", err)
-		}
-		if got := h.accepted(); len(got) != 0 {
-			t.Errorf("provider accepted %d messages, want none", len(got))
-		}
-	})
 }
 
 // TestTwilioCancelWhileWaiting: the SDK ignores contexts, so the adapter binds the
@@ -171,86 +90,55 @@ func TestTwilioCancelWhileWaiting(t *testing.T) {
 // TestTwilioErrorMapping: how each Twilio answer reaches the activity.
 func TestTwilioErrorMapping(t *testing.T) {
 	const to = "+15005550001"
-	jsonErr := func(status, code int, msg string) string {
-		return fmt.Sprintf(`{"code": %d, "message": %q, "more_info": "https://www.twilio.com/docs/errors/%d", "status": %d}`, code, msg, code, status)
-	}
-	cases := []struct {
-		name    string
-		status  int
-		header  map[string]string
-		body    string
-		want    error
-		after   time.Duration
-		maxWait time.Duration
-	}{
+	checkErrorMappings(t, "application/json", to, []errorMapping{
 		{"21211 invalid number", 400, nil, twilioInvalidNumber, activities.ErrUndeliverable, -1, 0},
-		{"21610 unsubscribed", 400, nil, jsonErr(400, 21610, "Attempt to send to unsubscribed recipient"), activities.ErrUndeliverable, -1, 0},
-		{"21614 not a mobile number", 400, nil, jsonErr(400, 21614, "'To' number "+to+" is not a valid mobile number"), activities.ErrUndeliverable, -1, 0},
-		{"21602 missing body", 400, nil, jsonErr(400, 21602, "Message body is required."), activities.ErrInvalidRequest, -1, 0},
-		{"21606 sender not ours", 400, nil, jsonErr(400, 21606, "The From phone number +15017122661 is not a valid, SMS-capable inbound phone number or short code for your account."), activities.ErrInvalidRequest, -1, 0},
-		{"404 unknown account", 404, nil, jsonErr(404, 20404, "The requested resource /2010-04-01/Accounts/ACx/Messages.json was not found"), activities.ErrInvalidRequest, -1, 0},
-		{"401 bad credentials are retried", 401, nil, jsonErr(401, 20003, "Authenticate"), nil, -1, 0},
+		{"21610 unsubscribed", 400, nil, twilioError(400, 21610, "Attempt to send to unsubscribed recipient"), activities.ErrUndeliverable, -1, 0},
+		{"21614 not a mobile number", 400, nil, twilioError(400, 21614, "'To' number "+to+" is not a valid mobile number"), activities.ErrUndeliverable, -1, 0},
+		{"21602 missing body", 400, nil, twilioError(400, 21602, "Message body is required."), activities.ErrInvalidRequest, -1, 0},
+		{"21606 sender not ours", 400, nil, twilioError(400, 21606, "The From phone number +15017122661 is not a valid, SMS-capable inbound phone number or short code for your account."), activities.ErrInvalidRequest, -1, 0},
+		{"404 unknown account", 404, nil, twilioError(404, 20404, "The requested resource /2010-04-01/Accounts/ACx/Messages.json was not found"), activities.ErrInvalidRequest, -1, 0},
+		{"401 bad credentials are retried", 401, nil, twilioError(401, 20003, "Authenticate"), nil, -1, 0},
 		{"429 20429 with Retry-After", 429, map[string]string{"Retry-After": "3"}, twilioTooManyRequests, nil, 3 * time.Second, 3 * time.Second},
 		{"429 20429 without a hint", 429, nil, twilioTooManyRequests, nil, 0, 0},
 		{"500 HTML body", 500, map[string]string{"Content-Type": "text/html"}, twilioInternalErrorHTML, nil, -1, 0},
-		{"503 JSON", 503, nil, jsonErr(503, 20503, "Service Unavailable"), nil, -1, 0},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				if w.Header().Get("Content-Type") == "" {
-					w.Header().Set("Content-Type", "application/json")
-				}
-				for k, v := range tc.header {
-					w.Header().Set(k, v)
-				}
-				w.WriteHeader(tc.status)
-				_, _ = w.Write([]byte(tc.body)) // a short body fails the adapter's call, which the test sees
-			}))
-			t.Cleanup(srv.Close)
-			_, err := newTwilio(t, srv.URL).SendSMS(t.Context(), activities.SMS{NotificationKey: "A-1:notify:shipped:sms", To: to, Body: "b"})
-			msgCheckMapping(t, err, tc.want, tc.after, tc.maxWait)
-			msgNoRecipient(t, err, to)
-		})
-	}
-	t.Run("network error", func(t *testing.T) {
-		t.Parallel()
-		srv := httptest.NewServer(http.NotFoundHandler())
-		srv.Close()
-		_, err := newTwilio(t, srv.URL).SendSMS(t.Context(), activities.SMS{NotificationKey: "k", To: to, Body: "b"})
-		msgCheckMapping(t, err, nil, -1, 0)
+		{"503 JSON", 503, nil, twilioServiceUnavailable, nil, -1, 0},
+		{"network error", 0, nil, "", nil, -1, 0},
+	}, func(t *testing.T, baseURL string) error {
+		_, err := newTwilio(t, baseURL).SendSMS(t.Context(), activities.SMS{NotificationKey: "A-1:notify:shipped:sms", To: to, Body: "b"})
+		return err
 	})
+}
+
+// twilioError is Twilio's error body.
+func twilioError(status, code int, msg string) string {
+	return fmt.Sprintf(`{"code": %d, "message": %q, "more_info": "https://www.twilio.com/docs/errors/%d", "status": %d}`, code, msg, code, status)
 }
 
 // Recorded Twilio answers and the test account.
 const (
-	twilioAccountSID        = "AC0123456789abcdef0123456789abcdef"
-	twilioAuthToken         = "0123456789abcdef0123456789abcdef"
-	twilioFrom              = "+15017122661"
-	twilioStatusCallback    = "https://fulfilment.example/webhooks/twilio/status"
-	twilioInvalidNumber     = `{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`
-	twilioTooManyRequests   = `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`
-	twilioInternalErrorHTML = "<html>\n<head><title>500 Internal Server Error</title></head>\n<body>\n<center><h1>500 Internal Server Error</h1></center>\n</body>\n</html>\n"
-	twilioMessageCreated    = `{"account_sid": %q, "api_version": "2010-04-01", "body": %q, "date_created": "Thu, 24 Aug 2023 05:01:45 +0000", "date_sent": null, "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000", "direction": "outbound-api", "error_code": null, "error_message": null, "from": %q, "messaging_service_sid": null, "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD", "sid": %q, "status": "queued", "subresource_uris": {"media": "/2010-04-01/Accounts/%s/Messages/%s/Media.json"}, "to": %q, "uri": "/2010-04-01/Accounts/%s/Messages/%s.json"}`
+	twilioAccountSID         = "AC0123456789abcdef0123456789abcdef"
+	twilioAuthToken          = "0123456789abcdef0123456789abcdef"
+	twilioFrom               = "+15017122661"
+	twilioStatusCallback     = "https://fulfilment.example/webhooks/twilio/status"
+	twilioInvalidNumber      = `{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`
+	twilioServiceUnavailable = `{"code": 20503, "message": "Service Unavailable", "more_info": "https://www.twilio.com/docs/errors/20503", "status": 503}`
+	twilioTooManyRequests    = `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`
+	twilioInternalErrorHTML  = "<html>\n<head><title>500 Internal Server Error</title></head>\n<body>\n<center><h1>500 Internal Server Error</h1></center>\n</body>\n</html>\n"
+	twilioMessageCreated     = `{"account_sid": %q, "api_version": "2010-04-01", "body": %q, "date_created": "Thu, 24 Aug 2023 05:01:45 +0000", "date_sent": null, "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000", "direction": "outbound-api", "error_code": null, "error_message": null, "from": %q, "messaging_service_sid": null, "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD", "sid": %q, "status": "queued", "subresource_uris": {"media": "/2010-04-01/Accounts/%s/Messages/%s/Media.json"}, "to": %q, "uri": "/2010-04-01/Accounts/%s/Messages/%s.json"}`
 )
 
 // twilioFake is Twilio's Messages API as the adapter sees it. It checks every
 // request and answers as Twilio does: 201 with the message, 400 code 21211 for a
 // number ending in 0000, 429 code 20429 for the first attempt of each message to
-// a "ratelimit" number (Twilio does not see our notification key).
+// a "ratelimit" number (Twilio does not see our notification key), 503 once its
+// outage began.
 type twilioFake struct {
-	srv *httptest.Server
-
-	mu       sync.Mutex
-	ok       []activities.SMS
-	attempts map[string]int
+	providerFake[activities.SMS]
 }
 
 func newTwilioFake(t *testing.T) *twilioFake {
-	f := &twilioFake{attempts: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(t, w, r) }))
-	t.Cleanup(f.srv.Close)
+	f := &twilioFake{}
+	f.start(t, func(w http.ResponseWriter, r *http.Request) { f.serve(t, w, r) })
 	return f
 }
 
@@ -277,30 +165,20 @@ func (f *twilioFake) serve(t *testing.T, w http.ResponseWriter, r *http.Request)
 	if got := r.PostForm.Get("StatusCallback"); got != twilioStatusCallback {
 		t.Errorf("Twilio fake: StatusCallback %q, want %s", got, twilioStatusCallback)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.attempts[to+"\x00"+body]++
-	switch {
-	case strings.HasSuffix(to, sandbox.PhoneSuffixUndeliverable):
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(twilioInvalidNumber)) // a short body fails the adapter's call, which the test sees
-		return
-	case strings.Contains(to, sandbox.RecipientRateLimited) && f.attempts[to+"\x00"+body] == 1:
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(twilioTooManyRequests)) // as above
-		return
+	const contentType = "application/json"
+	switch v, n := f.judge(to+"\x00"+body, to, strings.HasSuffix(to, sandbox.PhoneSuffixUndeliverable), activities.SMS{To: to, Body: body}); v {
+	case fakeOutage:
+		writeAnswer(w, contentType, http.StatusServiceUnavailable, nil, twilioServiceUnavailable)
+	case fakeRefused:
+		writeAnswer(w, contentType, http.StatusBadRequest, nil, twilioInvalidNumber)
+	case fakeRateLimited:
+		writeAnswer(w, contentType, http.StatusTooManyRequests, nil, twilioTooManyRequests)
+	default:
+		sid := fmt.Sprintf("SM%032x", n)
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = fmt.Fprintf(w, twilioMessageCreated, twilioAccountSID, body, twilioFrom, sid, twilioAccountSID, sid, to, twilioAccountSID, sid) // a short body fails the adapter's call, which the test sees
 	}
-	f.ok = append(f.ok, activities.SMS{To: to, Body: body})
-	sid := fmt.Sprintf("SM%032x", len(f.ok))
-	w.WriteHeader(http.StatusCreated)
-	_, _ = fmt.Fprintf(w, twilioMessageCreated, twilioAccountSID, body, twilioFrom, sid, twilioAccountSID, sid, to, twilioAccountSID, sid) // as above
-}
-
-func (f *twilioFake) accepted() []activities.SMS {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]activities.SMS(nil), f.ok...)
 }
 
 func newTwilio(t *testing.T, baseURL string) *twilio.SMS {

@@ -2,9 +2,7 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -47,54 +45,11 @@ var _ activities.EmailSender = (*Email)(nil)
 // refused (ErrUndeliverable); one containing "ratelimit" is rate limited on its
 // first attempt; an empty address or key is an invalid request.
 func (s *Email) SendEmail(ctx context.Context, e activities.Email) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("sandbox email %s: %w", e.NotificationKey, err)
-	}
-	if err := s.Faults.inject("email", e.NotificationKey); err != nil {
-		return "", err
-	}
-	switch {
-	case e.To == "" || e.NotificationKey == "":
-		return "", fmt.Errorf("sandbox email %s: recipient and notification key are required: %w", e.NotificationKey, activities.ErrInvalidRequest)
-	case strings.Contains(e.To, RecipientRateLimited) && s.attempts.first(e.NotificationKey):
-		return "", rateLimited("email", e.NotificationKey)
-	case strings.HasSuffix(e.To, EmailDomainUndeliverable):
-		return "", fmt.Errorf("sandbox email %s: recipient refused: %w", e.NotificationKey, activities.ErrUndeliverable)
-	}
-	m := SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), At: s.now(), Email: e}
-	if err := s.keep(ctx, "email", e.NotificationKey, m); err != nil {
-		return "", err
-	}
-	return m.MessageID, nil
-}
-
-// firstAttempts remembers which notification keys were attempted, so that the
-// rate-limit magic value fails only the first attempt, as a real 429 followed by a
-// retry after Retry-After does. The zero value is ready to use.
-type firstAttempts struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-// first reports whether key is attempted for the first time, and records it.
-func (a *firstAttempts) first(key string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen[key] {
-		return false
-	}
-	if a.seen == nil {
-		a.seen = map[string]bool{}
-	}
-	a.seen[key] = true
-	return true
-}
-
-// rateLimited is the error of the rate-limit magic value: what a provider's 429
-// with Retry-After becomes in a real adapter.
-func rateLimited(channel, key string) error {
-	return &activities.RetryAfterError{
-		After: RateLimitRetryAfter,
-		Err:   fmt.Errorf("sandbox %s %s: rate limited (HTTP 429)", channel, key),
-	}
+	sent, err := s.send(ctx, outgoing{channel: "email", key: e.NotificationKey, to: e.To,
+		complete: e.To != "" && e.NotificationKey != "", required: "recipient and notification key",
+		refused: strings.HasSuffix(e.To, EmailDomainUndeliverable), refusal: errRecipientRefused},
+		func(at time.Time) SentEmail {
+			return SentEmail{MessageID: "sbx-msg-" + shortHash(e.NotificationKey), At: at, Email: e}
+		})
+	return sent.MessageID, err
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -36,23 +35,12 @@ var _ activities.PushSender = (*Push)(nil)
 // (ErrUnregistered); one containing "ratelimit" is rate limited on its first
 // attempt; an empty token or key, or neither title nor body, is an invalid request.
 func (s *Push) SendPush(ctx context.Context, p activities.Push) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("sandbox push %s: %w", p.NotificationKey, err)
-	}
-	if err := s.Faults.inject("push", p.NotificationKey); err != nil {
-		return "", err
-	}
-	switch {
-	case p.Token == "" || p.NotificationKey == "" || (p.Title == "" && p.Body == ""):
-		return "", fmt.Errorf("sandbox push %s: token, notification key and a title or body are required: %w", p.NotificationKey, activities.ErrInvalidRequest)
-	case strings.Contains(p.Token, RecipientRateLimited) && s.attempts.first(p.NotificationKey):
-		return "", rateLimited("push", p.NotificationKey)
-	case strings.Contains(p.Token, TokenUnregistered):
-		return "", fmt.Errorf("sandbox push %s: token gone: %w", p.NotificationKey, activities.ErrUnregistered)
-	}
-	sent := SentPush{MessageID: "projects/sandbox/messages/" + shortHash(p.NotificationKey), At: s.now(), Push: p}
-	if err := s.keep(ctx, "push", p.NotificationKey, sent); err != nil {
-		return "", err
-	}
-	return sent.MessageID, nil
+	sent, err := s.send(ctx, outgoing{channel: "push", key: p.NotificationKey, to: p.Token,
+		complete: p.Token != "" && p.NotificationKey != "" && (p.Title != "" || p.Body != ""),
+		required: "token, notification key and a title or body",
+		refused:  strings.Contains(p.Token, TokenUnregistered), refusal: errTokenGone},
+		func(at time.Time) SentPush {
+			return SentPush{MessageID: "projects/sandbox/messages/" + shortHash(p.NotificationKey), At: at, Push: p}
+		})
+	return sent.MessageID, err
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -34,23 +33,11 @@ var _ activities.SMSSender = (*SMS)(nil)
 // 0000 is refused (ErrUndeliverable); one containing "ratelimit" is rate limited
 // on its first attempt; an empty number, body or key is an invalid request.
 func (s *SMS) SendSMS(ctx context.Context, m activities.SMS) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("sandbox sms %s: %w", m.NotificationKey, err)
-	}
-	if err := s.Faults.inject("sms", m.NotificationKey); err != nil {
-		return "", err
-	}
-	switch {
-	case m.To == "" || m.Body == "" || m.NotificationKey == "":
-		return "", fmt.Errorf("sandbox sms %s: recipient, body and notification key are required: %w", m.NotificationKey, activities.ErrInvalidRequest)
-	case strings.Contains(m.To, RecipientRateLimited) && s.attempts.first(m.NotificationKey):
-		return "", rateLimited("sms", m.NotificationKey)
-	case strings.HasSuffix(m.To, PhoneSuffixUndeliverable):
-		return "", fmt.Errorf("sandbox sms %s: recipient refused: %w", m.NotificationKey, activities.ErrUndeliverable)
-	}
-	sent := SentSMS{MessageSID: "SMsbx" + shortHash(m.NotificationKey), At: s.now(), SMS: m}
-	if err := s.keep(ctx, "sms", m.NotificationKey, sent); err != nil {
-		return "", err
-	}
-	return sent.MessageSID, nil
+	sent, err := s.send(ctx, outgoing{channel: "sms", key: m.NotificationKey, to: m.To,
+		complete: m.To != "" && m.Body != "" && m.NotificationKey != "", required: "recipient, body and notification key",
+		refused: strings.HasSuffix(m.To, PhoneSuffixUndeliverable), refusal: errRecipientRefused},
+		func(at time.Time) SentSMS {
+			return SentSMS{MessageSID: "SMsbx" + shortHash(m.NotificationKey), At: at, SMS: m}
+		})
+	return sent.MessageSID, err
 }
