@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -38,7 +38,7 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot read the store's work now.", err))
 		return
 	}
-	for _, list := range [][]postgres.WorkOrder{work.ReadyForPickup, work.Overdue} {
+	for _, list := range [][]records.WorkOrder{work.ReadyForPickup, work.Overdue} {
 		for i := range list {
 			pickupState(&list[i])
 		}
@@ -49,7 +49,7 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 // pickupState fills an order's attempts left and lock from its count of wrong
 // codes: the starter locks the handover at MaxPickupAttempts, and support's
 // unlock resets the count, so the count alone says whether it is locked.
-func pickupState(o *postgres.WorkOrder) {
+func pickupState(o *records.WorkOrder) {
 	left := max(MaxPickupAttempts-o.FailedPickups, 0)
 	locked := left == 0
 	o.AttemptsLeft, o.Locked = &left, &locked
@@ -123,7 +123,7 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	}
 	// The token's allowance of wrong codes is claimed before anything else, so
 	// that a throttled try changes nothing: no attempt on the order, no update.
-	attempt, wait, err := s.store.ClaimPickupAttempt(r.Context(), postgres.HashToken(bearerToken(r)), id,
+	attempt, wait, err := s.store.ClaimPickupAttempt(r.Context(), records.HashToken(bearerToken(r)), id,
 		s.cfg.PickupTokenLimit, s.cfg.PickupTokenWindow)
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot check the token's pickup attempts now.", err))
