@@ -17,6 +17,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/messages"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -197,7 +198,7 @@ func pickupCodeIn(body string) string {
 }
 
 // waitForStage polls the orders projection until the order reaches one of stages.
-func (d demo) waitForStage(ctx context.Context, id string, stages ...string) (postgres.OrderRow, error) {
+func (d demo) waitForStage(ctx context.Context, id string, stages ...string) (records.OrderRow, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		row, err := d.store.OrderRow(ctx, id)
@@ -209,11 +210,11 @@ func (d demo) waitForStage(ctx context.Context, id string, stages ...string) (po
 			}
 		}
 		if time.Now().After(deadline) {
-			return postgres.OrderRow{}, fmt.Errorf("order %s did not reach %v (now %q): %w", id, stages, row.Stage, err)
+			return records.OrderRow{}, fmt.Errorf("order %s did not reach %v (now %q): %w", id, stages, row.Stage, err)
 		}
 		select {
 		case <-ctx.Done():
-			return postgres.OrderRow{}, ctx.Err()
+			return records.OrderRow{}, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -34,6 +34,8 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
+// postgres.Store implements the starter's database port. The check lives here,
+// where the two are wired, because the adapter does not import the HTTP package.
 var _ api.Store = (*postgres.Store)(nil)
 
 func main() {

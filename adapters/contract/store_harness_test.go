@@ -9,6 +9,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -108,7 +109,7 @@ func newPostgresStoreHarness(t *testing.T) storeHarness {
 			return row.NeedsAttention
 		},
 		setConsent: func(t *testing.T, customerID string, consent bool) {
-			storeOK(t, st.SavePreferences(ctx, postgres.ContactPreferences{CustomerID: customerID, MarketingConsent: consent, UpdatedAt: time.Now()}))
+			storeOK(t, st.SavePreferences(ctx, records.ContactPreferences{CustomerID: customerID, MarketingConsent: consent, UpdatedAt: time.Now()}))
 		},
 		pickTask: func(t *testing.T, id string) (storePickTask, bool) {
 			var pt storePickTask

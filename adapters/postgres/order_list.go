@@ -4,39 +4,17 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )
-
-// OrderFilter selects orders from the projection for support's order list. Empty
-// strings and a nil NeedsAttention match every order.
-type OrderFilter struct {
-	Stage string
-	// StoreID matches orders picked up at the store or fulfilled from it (store_id
-	// or location_id): the orders a staff token of that store may read.
-	StoreID        string
-	CustomerID     string
-	NeedsAttention *bool
-	// After continues a list after this order (exclusive); nil starts with the newest.
-	After *OrderCursor
-	// Limit is the most rows returned; the caller bounds it.
-	Limit int
-}
-
-// OrderCursor is a position in the order list: the sort key of the last order of
-// a page.
-type OrderCursor struct {
-	PlacedAt time.Time `json:"placed_at"`
-	OrderID  string    `json:"order_id"`
-}
 
 // ListOrders returns the projection's orders matching f, newest first by
 // (placed_at, order_id), at most f.Limit of them. Paging is by keyset (rows after
 // f.After), so a page costs the same however deep it is and orders placed
 // meanwhile never shift later pages. Each filter has an index (migration 006).
-func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRow, error) {
+func (s *Store) ListOrders(ctx context.Context, f records.OrderFilter) ([]records.OrderRow, error) {
 	// The conditions are built per request, not "($1 = '' or stage = $1)": a
 	// generic plan of such a statement could not choose the filter's index.
 	var where []string
@@ -77,8 +55,8 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]OrderRow, erro
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OrderRow, error) {
-		var r OrderRow
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (records.OrderRow, error) {
+		var r records.OrderRow
 		var method string
 		err := row.Scan(&r.OrderID, &r.CustomerID, &method, &r.StoreID, &r.LocationID, &r.Total, &r.Currency, &r.PlacedAt,
 			&r.Stage, &r.NeedsAttention, &r.AttentionReason, &r.UpdatedAt)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
@@ -45,19 +45,19 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 	yes, no := true, false
 	for _, tc := range []struct {
 		name   string
-		filter postgres.OrderFilter
+		filter records.OrderFilter
 		want   []string
 	}{
-		{"all", postgres.OrderFilter{}, []string{"O-5", "O-4", "O-3", "O-2", "O-1"}},
-		{"stage", postgres.OrderFilter{Stage: "picking"}, []string{"O-5", "O-1"}},
-		{"store is the pickup store or the fulfilling location", postgres.OrderFilter{StoreID: "dc"}, []string{"O-4", "O-3", "O-2"}},
-		{"store s1", postgres.OrderFilter{StoreID: "s1"}, []string{"O-4", "O-1"}},
-		{"customer", postgres.OrderFilter{CustomerID: "c1"}, []string{"O-5", "O-3", "O-1"}},
-		{"needs attention", postgres.OrderFilter{NeedsAttention: &yes}, []string{"O-4", "O-2"}},
-		{"needs no attention", postgres.OrderFilter{NeedsAttention: &no}, []string{"O-5", "O-3", "O-1"}},
-		{"combined", postgres.OrderFilter{StoreID: "dc", CustomerID: "c1", Stage: "in_transit_to_store", NeedsAttention: &no}, []string{"O-3"}},
-		{"nothing", postgres.OrderFilter{StoreID: "s1", Stage: "shipped"}, nil},
-		{"after a tie", postgres.OrderFilter{After: &postgres.OrderCursor{PlacedAt: t0.Add(time.Minute), OrderID: "O-3"}}, []string{"O-2", "O-1"}},
+		{"all", records.OrderFilter{}, []string{"O-5", "O-4", "O-3", "O-2", "O-1"}},
+		{"stage", records.OrderFilter{Stage: "picking"}, []string{"O-5", "O-1"}},
+		{"store is the pickup store or the fulfilling location", records.OrderFilter{StoreID: "dc"}, []string{"O-4", "O-3", "O-2"}},
+		{"store s1", records.OrderFilter{StoreID: "s1"}, []string{"O-4", "O-1"}},
+		{"customer", records.OrderFilter{CustomerID: "c1"}, []string{"O-5", "O-3", "O-1"}},
+		{"needs attention", records.OrderFilter{NeedsAttention: &yes}, []string{"O-4", "O-2"}},
+		{"needs no attention", records.OrderFilter{NeedsAttention: &no}, []string{"O-5", "O-3", "O-1"}},
+		{"combined", records.OrderFilter{StoreID: "dc", CustomerID: "c1", Stage: "in_transit_to_store", NeedsAttention: &no}, []string{"O-3"}},
+		{"nothing", records.OrderFilter{StoreID: "s1", Stage: "shipped"}, nil},
+		{"after a tie", records.OrderFilter{After: &records.OrderCursor{PlacedAt: t0.Add(time.Minute), OrderID: "O-3"}}, []string{"O-2", "O-1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.filter.Limit = 10
@@ -73,7 +73,7 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 
 	// Pages of two follow each other without gaps or repeats.
 	var seen []string
-	f := postgres.OrderFilter{Limit: 2}
+	f := records.OrderFilter{Limit: 2}
 	for page := 0; page < 5; page++ {
 		rows, err := st.ListOrders(t.Context(), f)
 		if err != nil {
@@ -84,12 +84,12 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 			break
 		}
 		last := rows[len(rows)-1]
-		f.After = &postgres.OrderCursor{PlacedAt: last.PlacedAt, OrderID: last.OrderID}
+		f.After = &records.OrderCursor{PlacedAt: last.PlacedAt, OrderID: last.OrderID}
 	}
 	if want := []string{"O-5", "O-4", "O-3", "O-2", "O-1"}; !reflect.DeepEqual(seen, want) {
 		t.Errorf("paged = %v, want %v", seen, want)
 	}
-	rows, err := st.ListOrders(t.Context(), postgres.OrderFilter{Limit: 1, CustomerID: "c3"})
+	rows, err := st.ListOrders(t.Context(), records.OrderFilter{Limit: 1, CustomerID: "c3"})
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("rows %v, %v", rows, err)
 	}
@@ -99,7 +99,7 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 	}
 }
 
-func orderIDs(rows []postgres.OrderRow) []string {
+func orderIDs(rows []records.OrderRow) []string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, r.OrderID)

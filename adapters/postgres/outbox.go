@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // OutboxMessage is a message a sandbox provider "sent": the demo shows these
@@ -39,10 +41,20 @@ func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) error {
 	return nil
 }
 
-// Outbox returns the newest messages first, at most limit of them.
-func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	return s.outbox(ctx, `select id, channel, recipient, subject, body, notification_key, created_at
+// Outbox returns the newest messages first, at most limit of them, in the
+// starter's words (GET /dev/outbox); OutboxFor and PutOutbox speak this
+// package's OutboxMessage, for the worker's sandbox, the demo and tests.
+func (s *Store) Outbox(ctx context.Context, limit int) ([]records.OutboxMessage, error) {
+	msgs, err := s.outbox(ctx, `select id, channel, recipient, subject, body, notification_key, created_at
 		from sandbox_outbox order by id desc limit $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]records.OutboxMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = records.OutboxMessage(m)
+	}
+	return out, nil
 }
 
 // OutboxFor returns the messages whose notification key starts with prefix, newest

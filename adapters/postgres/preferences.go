@@ -9,36 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 var _ activities.ContactDirectory = (*Store)(nil)
-
-// ContactPreferences is how a customer wants to hear from us, kept apart from any
-// one order so that consent can change after checkout.
-type ContactPreferences struct {
-	CustomerID       string
-	Email            string
-	Phone            string
-	Locale           string
-	TimeZone         string
-	MarketingConsent bool
-	// PushToken is the app's FCM registration token; empty when there is no app.
-	PushToken string
-	// Channels the customer allows; empty means all (email, sms, push).
-	Channels  []string
-	UpdatedAt time.Time
-	// FromCheckout marks a checkout's write: an empty push token and no channels
-	// keep what is stored (a web checkout says nothing about the app), where the
-	// preferences API replaces everything.
-	FromCheckout bool
-}
 
 // allChannels are the channels a customer allows unless they say otherwise.
 var allChannels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
 
 // SavePreferences upserts a customer's contact preferences. An older write never
 // overwrites a newer one.
-func (s *Store) SavePreferences(ctx context.Context, p ContactPreferences) error {
+func (s *Store) SavePreferences(ctx context.Context, p records.ContactPreferences) error {
 	channels := p.Channels
 	if len(channels) == 0 {
 		channels = allChannels
@@ -98,17 +79,17 @@ func (s *Store) Contact(ctx context.Context, customerID string) (activities.Cont
 
 // Preferences returns the customer's contact preferences, or an error wrapping
 // ErrNotFound.
-func (s *Store) Preferences(ctx context.Context, customerID string) (ContactPreferences, error) {
-	p := ContactPreferences{CustomerID: customerID}
+func (s *Store) Preferences(ctx context.Context, customerID string) (records.ContactPreferences, error) {
+	p := records.ContactPreferences{CustomerID: customerID}
 	err := s.pool.QueryRow(ctx, `
 		SELECT email, phone, push_token, locale, time_zone, channels, marketing_consent, updated_at
 		FROM contact_preferences WHERE customer_id = $1`, customerID,
 	).Scan(&p.Email, &p.Phone, &p.PushToken, &p.Locale, &p.TimeZone, &p.Channels, &p.MarketingConsent, &p.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ContactPreferences{}, fmt.Errorf("preferences of %s: %w", customerID, activities.ErrNotFound)
+		return records.ContactPreferences{}, fmt.Errorf("preferences of %s: %w", customerID, activities.ErrNotFound)
 	}
 	if err != nil {
-		return ContactPreferences{}, fmt.Errorf("read preferences of %s: %w", customerID, err)
+		return records.ContactPreferences{}, fmt.Errorf("read preferences of %s: %w", customerID, err)
 	}
 	return p, nil
 }

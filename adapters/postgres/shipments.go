@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -94,28 +95,19 @@ func (s *Store) MarkTrackingEvent(ctx context.Context, orderID, purpose, status 
 	return nil
 }
 
-// TrackingView is what a carrier's public tracking page shows: no order, no person.
-type TrackingView struct {
-	TrackingCode string     `json:"tracking_code"`
-	Carrier      string     `json:"carrier"`
-	Service      string     `json:"service"`
-	Status       string     `json:"status"`
-	StatusAt     *time.Time `json:"status_at,omitempty"`
-}
-
 // Tracking looks a parcel up by its tracking code, or returns an error wrapping
 // ErrNotFound.
-func (s *Store) Tracking(ctx context.Context, code string) (TrackingView, error) {
-	v := TrackingView{TrackingCode: code}
+func (s *Store) Tracking(ctx context.Context, code string) (records.TrackingView, error) {
+	v := records.TrackingView{TrackingCode: code}
 	err := s.pool.QueryRow(ctx, `
 		select carrier, service, coalesce(nullif(last_event, ''), 'label_created'), last_event_at
 		from shipments where tracking_code = $1`, code,
 	).Scan(&v.Carrier, &v.Service, &v.Status, &v.StatusAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return TrackingView{}, fmt.Errorf("tracking %s: %w", code, activities.ErrNotFound)
+		return records.TrackingView{}, fmt.Errorf("tracking %s: %w", code, activities.ErrNotFound)
 	}
 	if err != nil {
-		return TrackingView{}, fmt.Errorf("read tracking %s: %w", code, err)
+		return records.TrackingView{}, fmt.Errorf("read tracking %s: %w", code, err)
 	}
 	return v, nil
 }

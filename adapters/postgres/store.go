@@ -1,9 +1,10 @@
 // Package postgres implements the fulfilment ports on PostgreSQL (pgx): stock and
 // reservations, pick tasks, locations, shipments, the customer journey with the
-// orders projection, and the notification log. It also holds what the HTTP starter
-// and the demo read and write directly: API tokens, the store console's work list,
-// the sandbox outbox and the demo data. The schema lives in migrations/ and is
-// applied by Migrate.
+// orders projection, and the notification log. It also implements the HTTP
+// starter's port (api.Store), in the starter's words (starter/api/records): API
+// tokens, the store console's work list, the order list, contact preferences, the
+// sandbox outbox; and it holds the demo data. The schema lives in migrations/ and
+// is applied by Migrate.
 //
 // Every write is idempotent (natural keys and ON CONFLICT), because activities retry.
 package postgres

@@ -3,13 +3,12 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -25,22 +24,6 @@ const (
 
 // tokenPrefix marks our tokens, so secret scanners and people recognise a leaked one.
 const tokenPrefix = "ef_"
-
-// Principal is who an API token speaks for.
-type Principal struct {
-	Subject string `json:"subject"`
-	Role    string `json:"role"`
-	// StoreID scopes a staff token to one store; empty for other roles.
-	StoreID string `json:"store_id,omitempty"`
-}
-
-// HashToken is the hex SHA-256 of a token: what api_tokens stores, so a database
-// leak does not leak usable tokens. Tokens carry 256 random bits, so an unsalted
-// fast hash is enough.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
 
 // CreateToken issues a token for subject with role and returns it; only its hash is
 // stored, so this is the one time it can be seen. Staff tokens need the store they
@@ -65,7 +48,7 @@ func (s *Store) CreateToken(ctx context.Context, subject, role, storeID string) 
 		store = &storeID
 	}
 	_, err := s.pool.Exec(ctx, `insert into api_tokens (token_hash, subject, role, store_id) values ($1, $2, $3, $4)`,
-		HashToken(token), subject, role, store)
+		records.HashToken(token), subject, role, store)
 	if isForeignKeyViolation(err) {
 		return "", fmt.Errorf("create token for %s: store %q: %w", subject, storeID, activities.ErrUnknownLocation)
 	}
@@ -77,16 +60,16 @@ func (s *Store) CreateToken(ctx context.Context, subject, role, storeID string) 
 
 // Authenticate returns the principal of a live token. An unknown or revoked token
 // is an error wrapping ErrNotFound (the starter answers 401).
-func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
-	var p Principal
+func (s *Store) Authenticate(ctx context.Context, token string) (records.Principal, error) {
+	var p records.Principal
 	var store *string
 	err := s.pool.QueryRow(ctx, `select subject, role, store_id from api_tokens where token_hash = $1 and revoked_at is null`,
-		HashToken(token)).Scan(&p.Subject, &p.Role, &store)
+		records.HashToken(token)).Scan(&p.Subject, &p.Role, &store)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, fmt.Errorf("authenticate: token: %w", activities.ErrNotFound)
+		return records.Principal{}, fmt.Errorf("authenticate: token: %w", activities.ErrNotFound)
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate: %w", err)
+		return records.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if store != nil {
 		p.StoreID = *store

@@ -6,6 +6,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 func TestTokens(t *testing.T) {
@@ -24,14 +25,14 @@ func TestTokens(t *testing.T) {
 		t.Errorf("token %q: want ef_ and 43 base64url characters", staff)
 	}
 	var stored int
-	if err := pool.QueryRow(ctx, `select count(*) from api_tokens where token_hash = $1`, postgres.HashToken(staff)).Scan(&stored); err != nil || stored != 1 {
+	if err := pool.QueryRow(ctx, `select count(*) from api_tokens where token_hash = $1`, records.HashToken(staff)).Scan(&stored); err != nil || stored != 1 {
 		t.Fatalf("rows with the token's hash = %d (%v), want 1", stored, err)
 	}
 	if err := pool.QueryRow(ctx, `select count(*) from api_tokens where token_hash = $1`, staff).Scan(&stored); err != nil || stored != 0 {
 		t.Errorf("rows with the plain token = %d (%v), want 0", stored, err)
 	}
 	p, err := st.Authenticate(ctx, staff)
-	if err != nil || p != (postgres.Principal{Subject: "anna", Role: "staff", StoreID: "s1"}) {
+	if err != nil || p != (records.Principal{Subject: "anna", Role: "staff", StoreID: "s1"}) {
 		t.Errorf("Authenticate = %+v, %v", p, err)
 	}
 	support, err := st.CreateToken(ctx, "sam", postgres.RoleSupport, "")

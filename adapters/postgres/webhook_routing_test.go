@@ -7,6 +7,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 func TestWebhookEventSeen(t *testing.T) {
@@ -112,7 +113,7 @@ func TestWebhookRoutingMarkUndeliverable(t *testing.T) {
 		}
 	}
 	// C-1 has preferences; C-2 has none yet.
-	if err := st.SavePreferences(ctx, postgres.ContactPreferences{CustomerID: "C-1", Email: "c1@example.com", Locale: "de", TimeZone: "Europe/Berlin", UpdatedAt: placed}); err != nil {
+	if err := st.SavePreferences(ctx, records.ContactPreferences{CustomerID: "C-1", Email: "c1@example.com", Locale: "de", TimeZone: "Europe/Berlin", UpdatedAt: placed}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -128,7 +129,7 @@ func TestWebhookRoutingMarkUndeliverable(t *testing.T) {
 	}
 	// Preferences saved later (at checkout of the next order) keep the mark and
 	// still fill in the address: the mark-only row is older than any real write.
-	if err := st.SavePreferences(ctx, postgres.ContactPreferences{CustomerID: "C-2", Email: "c2@example.com", MarketingConsent: true, Locale: "de", TimeZone: "Europe/Berlin", UpdatedAt: placed}); err != nil {
+	if err := st.SavePreferences(ctx, records.ContactPreferences{CustomerID: "C-2", Email: "c2@example.com", MarketingConsent: true, Locale: "de", TimeZone: "Europe/Berlin", UpdatedAt: placed}); err != nil {
 		t.Fatal(err)
 	}
 	if email, sms, err := undeliverable(ctx, st, "C-2"); err != nil || email || !sms {

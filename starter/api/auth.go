@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -21,8 +21,8 @@ const (
 
 type principalKey struct{}
 
-func principalFrom(ctx context.Context) postgres.Principal {
-	p, _ := ctx.Value(principalKey{}).(postgres.Principal) // set by auth on every authenticated route
+func principalFrom(ctx context.Context) records.Principal {
+	p, _ := ctx.Value(principalKey{}).(records.Principal) // set by auth on every authenticated route
 	return p
 }
 
@@ -66,7 +66,7 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 
 // ownStore reports whether the caller may act for a store: support for all, staff
 // for their own.
-func ownStore(p postgres.Principal, storeID string) bool {
+func ownStore(p records.Principal, storeID string) bool {
 	return p.Role == roleSupport || (p.Role == roleStaff && p.StoreID == storeID)
 }
 

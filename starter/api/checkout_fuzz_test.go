@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -56,7 +56,7 @@ func (f *checkoutFakeStore) UnknownSKUs(_ context.Context, skus []string) ([]str
 	return unknown, nil
 }
 
-func (f *checkoutFakeStore) SavePreferences(_ context.Context, p postgres.ContactPreferences) error {
+func (f *checkoutFakeStore) SavePreferences(_ context.Context, p records.ContactPreferences) error {
 	f.writes = append(f.writes, "preferences "+p.CustomerID)
 	return nil
 }
@@ -67,8 +67,8 @@ func (f *checkoutFakeStore) RecordPaymentOrder(_ context.Context, paymentID, ord
 }
 
 // OrderRow: no order was placed before (the answer would say "replay" otherwise).
-func (f *checkoutFakeStore) OrderRow(_ context.Context, orderID string) (postgres.OrderRow, error) {
-	return postgres.OrderRow{}, fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
+func (f *checkoutFakeStore) OrderRow(_ context.Context, orderID string) (records.OrderRow, error) {
+	return records.OrderRow{}, fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
 }
 
 // checkoutFakeTemporal records the workflow the handler would start and then
@@ -173,7 +173,7 @@ func postCheckout(body []byte) (*httptest.ResponseRecorder, *checkoutFakeStore, 
 	s := New(Config{Now: now}, tc, store, nil, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodPost, "/v1/orders", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, postgres.Principal{Subject: "fuzz", Role: roleCheckout}))
+	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "fuzz", Role: roleCheckout}))
 	rec := httptest.NewRecorder()
 	s.placeOrder(rec, req)
 	return rec, store, tc

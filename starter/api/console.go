@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 //go:embed console
@@ -38,7 +38,7 @@ func consoleHandler() http.Handler {
 // name and time zone, in which the console shows the store's times (a shared
 // device may be set to any zone).
 type meAnswer struct {
-	postgres.Principal
+	records.Principal
 	StoreName string `json:"store_name,omitempty"`
 	TimeZone  string `json:"time_zone,omitempty"`
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -96,7 +96,7 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, validationProblem("Invalid preferences", errs))
 		return
 	}
-	prefs := postgres.ContactPreferences{
+	prefs := records.ContactPreferences{
 		CustomerID: id, Email: body.Email, Phone: body.Phone, PushToken: body.PushToken, Locale: body.Locale,
 		TimeZone: body.TimeZone, MarketingConsent: body.MarketingConsent, Channels: body.Channels, UpdatedAt: s.cfg.Now().UTC(),
 	}

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // outageStore is a PostgreSQL that cannot be reached.
@@ -22,8 +22,8 @@ type outageStore struct {
 	Store // nil: other methods are not expected
 }
 
-func (outageStore) OrderRow(context.Context, string) (postgres.OrderRow, error) {
-	return postgres.OrderRow{}, errors.New("dial tcp: connection refused")
+func (outageStore) OrderRow(context.Context, string) (records.OrderRow, error) {
+	return records.OrderRow{}, errors.New("dial tcp: connection refused")
 }
 
 // TestStaffOrderStatusInAnOutage: a staff member asking for an order while
@@ -33,7 +33,7 @@ func TestStaffOrderStatusInAnOutage(t *testing.T) {
 	s := New(Config{}, nil, outageStore{}, nil, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
 	req.SetPathValue("id", "A-1")
-	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, postgres.Principal{Subject: "s", Role: roleStaff, StoreID: "berlin-mitte"}))
+	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: roleStaff, StoreID: "berlin-mitte"}))
 	rec := httptest.NewRecorder()
 	s.getOrder(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
@@ -76,7 +76,7 @@ func TestTemporalFaultsAre503(t *testing.T) {
 			s := New(Config{}, queryFailingTemporal{err: err}, outageStore{}, nil, slog.New(slog.DiscardHandler))
 			req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
 			req.SetPathValue("id", "A-1")
-			req = req.WithContext(context.WithValue(req.Context(), principalKey{}, postgres.Principal{Subject: "s", Role: roleSupport}))
+			req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: roleSupport}))
 			rec := httptest.NewRecorder()
 			s.getOrder(rec, req)
 			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {

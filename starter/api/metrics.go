@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // metrics are the starter's Prometheus metrics, in a registry of the Server's
@@ -66,7 +66,7 @@ var opsRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET 
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var who postgres.Principal
+		var who records.Principal
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, &who))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -101,8 +101,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 type callerKey struct{}
 
 // noteCaller tells observe whose token auth admitted, for the request's log line.
-func noteCaller(ctx context.Context, p postgres.Principal) {
-	if who, ok := ctx.Value(callerKey{}).(*postgres.Principal); ok {
+func noteCaller(ctx context.Context, p records.Principal) {
+	if who, ok := ctx.Value(callerKey{}).(*records.Principal); ok {
 		*who = p
 	}
 }

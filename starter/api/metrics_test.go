@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // tokenStore knows one staff token and nothing else: the embedded api.Store is
@@ -25,11 +25,11 @@ const (
 	staffSubject = "anna"
 )
 
-func (tokenStore) Authenticate(_ context.Context, token string) (postgres.Principal, error) {
+func (tokenStore) Authenticate(_ context.Context, token string) (records.Principal, error) {
 	if token != staffToken {
-		return postgres.Principal{}, activities.ErrNotFound
+		return records.Principal{}, activities.ErrNotFound
 	}
-	return postgres.Principal{Subject: staffSubject, Role: "staff", StoreID: "berlin-mitte"}, nil
+	return records.Principal{Subject: staffSubject, Role: "staff", StoreID: "berlin-mitte"}, nil
 }
 
 // Location knows the token's store, which /v1/me names.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -84,7 +84,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		out.NextCursor = encodeCursor(postgres.OrderCursor{PlacedAt: last.PlacedAt, OrderID: last.OrderID})
+		out.NextCursor = encodeCursor(records.OrderCursor{PlacedAt: last.PlacedAt, OrderID: last.OrderID})
 	}
 	for _, row := range rows {
 		item := orderListItem{
@@ -103,8 +103,8 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 // parseListQuery reads the filters of GET /v1/orders and collects every bad
 // parameter: a value that is not valid UTF-8 or holds a control character is
 // refused before its own rule is checked. An empty value is no filter.
-func parseListQuery(raw string) (postgres.OrderFilter, []workflows.FieldError) {
-	f := postgres.OrderFilter{Limit: defaultListLimit}
+func parseListQuery(raw string) (records.OrderFilter, []workflows.FieldError) {
+	f := records.OrderFilter{Limit: defaultListLimit}
 	var errs []workflows.FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, workflows.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -188,21 +188,21 @@ func stageNames() string {
 // encodeCursor makes the opaque next_cursor: the last order's sort key, as
 // base64url JSON. It says nothing a client should rely on, and hides nothing
 // secret (both values are in the page).
-func encodeCursor(c postgres.OrderCursor) string {
+func encodeCursor(c records.OrderCursor) string {
 	b, _ := json.Marshal(c) // a time and a string always encode
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (postgres.OrderCursor, bool) {
+func decodeCursor(s string) (records.OrderCursor, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return postgres.OrderCursor{}, false
+		return records.OrderCursor{}, false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
-	var c postgres.OrderCursor
+	var c records.OrderCursor
 	if err := dec.Decode(&c); err != nil || dec.More() || c.OrderID == "" || c.PlacedAt.IsZero() {
-		return postgres.OrderCursor{}, false
+		return records.OrderCursor{}, false
 	}
 	return c, true
 }

@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -101,7 +101,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only a checkout that passed every check writes the customer's preferences.
-	err = s.store.SavePreferences(r.Context(), postgres.ContactPreferences{
+	err = s.store.SavePreferences(r.Context(), records.ContactPreferences{
 		CustomerID: req.Customer.ID, Email: req.Customer.Email, Phone: req.Customer.Phone, Locale: req.Customer.Locale,
 		TimeZone: req.Customer.TimeZone, MarketingConsent: req.MarketingConsent, UpdatedAt: order.PlacedAt,
 		PushToken: req.PushToken, Channels: req.Channels, FromCheckout: true,
@@ -128,7 +128,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 // placedBefore reads the order's projection row; ok is false when there is none.
 // It only labels the answer, so a database that does not answer leaves the
 // label off (logged) rather than failing a checkout Temporal can answer.
-func (s *Server) placedBefore(r *http.Request, orderID string) (postgres.OrderRow, bool) {
+func (s *Server) placedBefore(r *http.Request, orderID string) (records.OrderRow, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
 	defer cancel()
 	row, err := s.store.OrderRow(ctx, orderID)

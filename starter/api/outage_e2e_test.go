@@ -19,6 +19,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // Timeouts of the starters under outage: short, so that a hung dependency
@@ -190,7 +191,7 @@ type deadDatabase struct {
 	tokens *postgres.Store
 }
 
-func (d deadDatabase) Authenticate(ctx context.Context, token string) (postgres.Principal, error) {
+func (d deadDatabase) Authenticate(ctx context.Context, token string) (records.Principal, error) {
 	return d.tokens.Authenticate(ctx, token)
 }
 

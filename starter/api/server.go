@@ -13,9 +13,9 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -31,21 +31,24 @@ type TemporalClient interface {
 
 var _ TemporalClient = client.Client(nil)
 
-// Store is what the handlers read and write in PostgreSQL.
+// Store is the starter's database port: what the handlers read and write in
+// PostgreSQL, in the starter's own words (package records, which the adapter can
+// import without importing this HTTP package), so that no handler knows an
+// adapter. starter/main.go wires *postgres.Store and checks it against Store.
 type Store interface {
-	Authenticate(ctx context.Context, token string) (postgres.Principal, error)
+	Authenticate(ctx context.Context, token string) (records.Principal, error)
 	Location(ctx context.Context, id string) (activities.Location, error)
-	OrderRow(ctx context.Context, orderID string) (postgres.OrderRow, error)
-	StoreWork(ctx context.Context, storeID string) (postgres.StoreWork, error)
-	SavePreferences(ctx context.Context, p postgres.ContactPreferences) error
-	Preferences(ctx context.Context, customerID string) (postgres.ContactPreferences, error)
+	OrderRow(ctx context.Context, orderID string) (records.OrderRow, error)
+	StoreWork(ctx context.Context, storeID string) (records.StoreWork, error)
+	SavePreferences(ctx context.Context, p records.ContactPreferences) error
+	Preferences(ctx context.Context, customerID string) (records.ContactPreferences, error)
 	WithdrawConsent(ctx context.Context, customerID string, at time.Time) error
 	RecordPaymentOrder(ctx context.Context, paymentID, orderID string) error
-	Outbox(ctx context.Context, limit int) ([]postgres.OutboxMessage, error)
-	Tracking(ctx context.Context, code string) (postgres.TrackingView, error)
+	Outbox(ctx context.Context, limit int) ([]records.OutboxMessage, error)
+	Tracking(ctx context.Context, code string) (records.TrackingView, error)
 	ClaimPickupAttempt(ctx context.Context, tokenHash, orderID string, limit int, window time.Duration) (int64, time.Duration, error)
 	ReleasePickupAttempt(ctx context.Context, id int64) error
-	ListOrders(ctx context.Context, f postgres.OrderFilter) ([]postgres.OrderRow, error)
+	ListOrders(ctx context.Context, f records.OrderFilter) ([]records.OrderRow, error)
 	Ping(ctx context.Context) error
 	UnknownSKUs(ctx context.Context, skus []string) ([]string, error)
 	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -39,7 +39,7 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot read the store's work now.", err))
 		return
 	}
-	for _, list := range [][]postgres.WorkOrder{work.ReadyForPickup, work.Overdue} {
+	for _, list := range [][]records.WorkOrder{work.ReadyForPickup, work.Overdue} {
 		for i := range list {
 			pickupState(&list[i])
 		}
@@ -50,7 +50,7 @@ func (s *Server) storeWork(w http.ResponseWriter, r *http.Request) {
 // pickupState fills an order's attempts left and lock from the workflow's count of
 // wrong codes, as recorded in the projection: the workflow locks the handover at
 // workflows.MaxWrongPickupCodes and starts the count afresh when support unlocks.
-func pickupState(o *postgres.WorkOrder) {
+func pickupState(o *records.WorkOrder) {
 	left := max(workflows.MaxWrongPickupCodes-o.FailedPickups, 0)
 	locked := left == 0
 	o.AttemptsLeft, o.Locked = &left, &locked
@@ -132,7 +132,7 @@ func (s *Server) completePickup(w http.ResponseWriter, r *http.Request) {
 	}
 	// The token's allowance of wrong codes is claimed before anything else, so
 	// that a throttled try changes nothing: no attempt on the order, no update.
-	attempt, wait, err := s.store.ClaimPickupAttempt(r.Context(), postgres.HashToken(bearerToken(r)), id,
+	attempt, wait, err := s.store.ClaimPickupAttempt(r.Context(), records.HashToken(bearerToken(r)), id,
 		s.cfg.PickupTokenLimit, s.cfg.PickupTokenWindow)
 	if err != nil {
 		s.problem(w, r, unavailable("Cannot check the token's pickup attempts now.", err))

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // TestStoreWorkListsWhatStaffNeed follows a ship-to-store order from the
@@ -27,7 +27,7 @@ func TestStoreWorkListsWhatStaffNeed(t *testing.T) {
 	s.post("/v1/stores/dc-erfurt/orders/"+id+"/pick", s.tokens["dc"],
 		map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 1}}})
 	s.waitStage(id, "in_transit_to_store")
-	arriving := s.workOrder("berlin", id, func(w postgres.StoreWork) []postgres.WorkOrder { return w.Arriving })
+	arriving := s.workOrder("berlin", id, func(w records.StoreWork) []records.WorkOrder { return w.Arriving })
 	if arriving.ExpectedAt == nil || arriving.CustomerName != "" || arriving.AttemptsLeft != nil || arriving.DueAt != nil {
 		t.Errorf("parcel to receive = %+v, want an expected time, no customer name, no pickup state, no pick-by time", arriving)
 	}
@@ -36,7 +36,7 @@ func TestStoreWorkListsWhatStaffNeed(t *testing.T) {
 	before := time.Now()
 	s.post("/v1/stores/berlin-mitte/orders/"+id+"/arrival", s.tokens["berlin"], map[string]any{})
 	s.waitStage(id, "ready_for_pickup")
-	ready := s.workOrder("berlin", id, func(w postgres.StoreWork) []postgres.WorkOrder { return w.ReadyForPickup })
+	ready := s.workOrder("berlin", id, func(w records.StoreWork) []records.WorkOrder { return w.ReadyForPickup })
 	if ready.CustomerName != "Mia Schmidt" {
 		t.Errorf("customer name = %q, want Mia Schmidt", ready.CustomerName)
 	}
@@ -56,7 +56,7 @@ func TestStoreWorkListsWhatStaffNeed(t *testing.T) {
 		if want := map[bool]int{true: http.StatusLocked, false: http.StatusUnprocessableEntity}[left == 0]; st != want {
 			t.Fatalf("wrong code with %d left: %d %v, want %d", left, st, body, want)
 		}
-		o := s.workOrder("berlin", id, func(w postgres.StoreWork) []postgres.WorkOrder { return w.ReadyForPickup })
+		o := s.workOrder("berlin", id, func(w records.StoreWork) []records.WorkOrder { return w.ReadyForPickup })
 		if *o.AttemptsLeft != left || *o.Locked != (left == 0) {
 			t.Errorf("after a wrong code: %d left, locked %v; want %d left, locked %v", *o.AttemptsLeft, *o.Locked, left, left == 0)
 		}
@@ -65,7 +65,7 @@ func TestStoreWorkListsWhatStaffNeed(t *testing.T) {
 	// Overdue: the projection of an order whose deadline has passed.
 	overdue := "E2E-WO-" + s.suffix
 	s.projectReady(overdue, "Chris Late", time.Now().Add(-time.Minute))
-	o := s.workOrder("support", overdue, func(w postgres.StoreWork) []postgres.WorkOrder { return w.Overdue })
+	o := s.workOrder("support", overdue, func(w records.StoreWork) []records.WorkOrder { return w.Overdue })
 	if o.CustomerName != "Chris Late" || o.AttemptsLeft == nil || *o.AttemptsLeft != 5 {
 		t.Errorf("overdue order = %+v, want the customer's name and 5 attempts left", o)
 	}
@@ -92,7 +92,7 @@ func TestStoreWorkOfUnknownOrOtherStore(t *testing.T) {
 }
 
 // storeWork reads a store's work list as the token's holder.
-func (s *system) storeWork(token, store string) postgres.StoreWork {
+func (s *system) storeWork(token, store string) records.StoreWork {
 	s.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.url+"/v1/stores/"+store+"/work", nil)
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *system) storeWork(token, store string) postgres.StoreWork {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var w postgres.StoreWork
+	var w records.StoreWork
 	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil || resp.StatusCode != http.StatusOK {
 		s.t.Fatalf("GET store work of %s: %d %v", store, resp.StatusCode, err)
 	}
@@ -112,7 +112,7 @@ func (s *system) storeWork(token, store string) postgres.StoreWork {
 }
 
 // workOrder returns the order from a list of Berlin Mitte's work, which must hold it.
-func (s *system) workOrder(token, id string, list func(postgres.StoreWork) []postgres.WorkOrder) postgres.WorkOrder {
+func (s *system) workOrder(token, id string, list func(records.StoreWork) []records.WorkOrder) records.WorkOrder {
 	s.t.Helper()
 	for _, o := range list(s.storeWork(token, "berlin-mitte")) {
 		if o.OrderID == id {
@@ -120,10 +120,10 @@ func (s *system) workOrder(token, id string, list func(postgres.StoreWork) []pos
 		}
 	}
 	s.t.Fatalf("order %s is not in the expected list of the store's work", id)
-	return postgres.WorkOrder{}
+	return records.WorkOrder{}
 }
 
-func containsOrder(list []postgres.WorkOrder, id string) bool {
+func containsOrder(list []records.WorkOrder, id string) bool {
 	for _, o := range list {
 		if o.OrderID == id {
 			return true

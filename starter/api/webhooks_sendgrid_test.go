@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 func TestWebhookSendGrid(t *testing.T) {
@@ -20,7 +20,7 @@ func TestWebhookSendGrid(t *testing.T) {
 	id := "E2E-WH-SG-" + s.suffix
 	customer := "C-" + id
 	s.projectOrder(id)
-	if err := s.store.SavePreferences(t.Context(), postgres.ContactPreferences{CustomerID: customer, Email: "mia@example.com",
+	if err := s.store.SavePreferences(t.Context(), records.ContactPreferences{CustomerID: customer, Email: "mia@example.com",
 		Locale: "de-DE", TimeZone: "Europe/Berlin", UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

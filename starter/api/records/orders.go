@@ -1,0 +1,40 @@
+package records
+
+import (
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// OrderRow is an order's row in the orders projection: what the order list, the
+// store console and support read without asking Temporal. The JSON names are
+// the API's.
+type OrderRow struct {
+	activities.OrderSummary
+	Stage          string    `json:"stage"`
+	NeedsAttention bool      `json:"needs_attention"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// OrderFilter selects orders from the projection for GET /v1/orders. Empty
+// strings and a nil NeedsAttention match every order.
+type OrderFilter struct {
+	Stage string
+	// StoreID matches orders picked up at the store or fulfilled from it (store_id
+	// or location_id): the orders a staff token of that store may read.
+	StoreID        string
+	CustomerID     string
+	NeedsAttention *bool
+	// After continues a list after this order (exclusive); nil starts with the newest.
+	After *OrderCursor
+	// Limit is the most rows returned; the caller bounds it.
+	Limit int
+}
+
+// OrderCursor is a position in the order list: the sort key of the last order of
+// a page. Its JSON is what the API's opaque next_cursor encodes, so renaming a
+// tag breaks the cursors clients hold.
+type OrderCursor struct {
+	PlacedAt time.Time `json:"placed_at"`
+	OrderID  string    `json:"order_id"`
+}
