@@ -132,7 +132,7 @@ func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow
 		}
 		flagged = true
 		actions := append([]ResolveAction{ResolveRetry}, s.also...)
-		if slices.Contains(actions, ResolveCancel) && (f.cancelling || !cancellable(f.stage)) {
+		if slices.Contains(actions, ResolveCancel) && (f.cancellation.running || !cancellable(f.stage)) {
 			actions = slices.DeleteFunc(actions, func(a ResolveAction) bool { return a == ResolveCancel })
 		}
 		f.raise(ctx, Problem{Step: s.name, Since: workflow.Now(ctx), Waiting: true, Actions: actions,
@@ -148,7 +148,7 @@ func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow
 		switch d.Action {
 		case ResolveRetry:
 			f.noteQuietly(ctx, note, d.By)
-			f.problem.Waiting = false
+			f.attention.problem.Waiting = false
 			continue
 		case ResolveSkip:
 			f.settleProblem(ctx, note, d.By)
@@ -173,23 +173,23 @@ const ReasonCancelledBySupport = "we could not complete the order"
 // the reason it gives.
 func (f *fulfilment) awaitDecision(ctx workflow.Context) (d ResolveRequest, told string, err error) {
 	canCancel := func() bool {
-		return f.cancelReq != nil && !f.cancelling && slices.Contains(f.problem.Actions, ResolveCancel)
+		return f.cancellation.req != nil && !f.cancellation.running && slices.Contains(f.attention.problem.Actions, ResolveCancel)
 	}
-	if err := workflow.Await(ctx, func() bool { return f.decision != nil || canCancel() }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return f.attention.decision != nil || canCancel() }); err != nil {
 		return ResolveRequest{}, "", err
 	}
-	if f.decision != nil {
-		d := *f.decision
-		f.decision = nil
+	if f.attention.decision != nil {
+		d := *f.attention.decision
+		f.attention.decision = nil
 		return d, ReasonCancelledBySupport, nil
 	}
-	return ResolveRequest{Action: ResolveCancel, Refund: true, Note: f.cancelReq.Reason, By: f.cancelReq.By}, f.cancelReq.Reason, nil
+	return ResolveRequest{Action: ResolveCancel, Refund: true, Note: f.cancellation.req.Reason, By: f.cancellation.req.By}, f.cancellation.req.Reason, nil
 }
 
 // raise records the problem and flags the order (search attribute, projection,
 // journey, Web UI details).
 func (f *fulfilment) raise(ctx workflow.Context, p Problem) {
-	f.problem = &p
+	f.attention.problem = &p
 	if err := f.setAttention(ctx, true, p.Reason, ""); err != nil {
 		// The flag is in the search attribute and the status query already; the
 		// journal's store may be what is failing.
@@ -200,7 +200,7 @@ func (f *fulfilment) raise(ctx workflow.Context, p Problem) {
 // settleProblem clears the problem and lowers the flag unless something else
 // still needs a person.
 func (f *fulfilment) settleProblem(ctx workflow.Context, note, actor string) {
-	f.problem = nil
+	f.attention.problem = nil
 	if err := f.lowerFlag(ctx, note, actor); err != nil {
 		workflow.GetLogger(ctx).Error("journal attention", "order_id", f.in.Order.OrderID, "error", err)
 	}
@@ -210,7 +210,7 @@ func (f *fulfilment) settleProblem(ctx workflow.Context, note, actor string) {
 // that gave up, no other flag (a missed SLA, a carrier exception, a lock). While
 // something does, the note is only journaled.
 func (f *fulfilment) lowerFlag(ctx workflow.Context, note, actor string) error {
-	if f.problem != nil || f.flaggedOther {
+	if f.attention.problem != nil || f.attention.flaggedOther {
 		return f.note(ctx, note, actor)
 	}
 	return f.setAttention(ctx, false, note, actor)
@@ -253,14 +253,14 @@ func failureText(err error) string {
 
 func (f *fulfilment) validateResolve(req ResolveRequest) error {
 	switch {
-	case f.problem == nil || !f.problem.Waiting || f.decision != nil:
+	case f.attention.problem == nil || !f.attention.problem.Waiting || f.attention.decision != nil:
 		return refuse(ErrTypeNothingToResolve, "The order is not waiting for a decision from support.")
-	case !slices.Contains(f.problem.Actions, req.Action):
-		names := make([]string, len(f.problem.Actions))
-		for i, a := range f.problem.Actions {
+	case !slices.Contains(f.attention.problem.Actions, req.Action):
+		names := make([]string, len(f.attention.problem.Actions))
+		for i, a := range f.attention.problem.Actions {
 			names[i] = string(a)
 		}
-		return FieldError{Field: "action", Message: fmt.Sprintf("must be one of %s for %s", strings.Join(names, ", "), f.problem.Step)}
+		return FieldError{Field: "action", Message: fmt.Sprintf("must be one of %s for %s", strings.Join(names, ", "), f.attention.problem.Step)}
 	case req.Action != ResolveRetry && strings.TrimSpace(req.Note) == "":
 		return FieldError{Field: "note", Message: "is required to " + string(req.Action) + " (what was done, and why)"}
 	case req.Refund && req.Action != ResolveCancel:
@@ -272,8 +272,8 @@ func (f *fulfilment) validateResolve(req ResolveRequest) error {
 // handleResolve hands support's decision to the waiting step; the step journals
 // it with the actor when it acts on it.
 func (f *fulfilment) handleResolve(_ workflow.Context, req ResolveRequest) (ResolveResult, error) {
-	f.decision = &req
-	return ResolveResult{OrderID: f.in.Order.OrderID, Step: f.problem.Step, Action: req.Action}, nil
+	f.attention.decision = &req
+	return ResolveResult{OrderID: f.in.Order.OrderID, Step: f.attention.problem.Step, Action: req.Action}, nil
 }
 
 // refundStep is a refund's step: support may also record it as refunded by hand,

@@ -22,9 +22,9 @@ func (f *fulfilment) validateCancel(req CancelRequest) error {
 	switch {
 	case req.Reason == "":
 		return FieldError{Field: "reason", Message: "is required"}
-	case f.cancelReq != nil:
+	case f.cancellation.req != nil:
 		return wrongStage("A cancellation is already under way.")
-	case !cancellable(f.stage) || f.cancelDone:
+	case !cancellable(f.stage) || f.cancellation.closed:
 		return wrongStage("%s", whyNotCancellable(f.stage))
 	}
 	return nil
@@ -55,9 +55,9 @@ func whyNotCancellable(s Stage) string {
 // handleCancel asks the run to cancel and waits for the compensation, so that the
 // caller learns what was refunded.
 func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
-	f.cancelReq = &req
+	f.cancellation.req = &req
 	f.wake()
-	if err := workflow.Await(ctx, func() bool { return f.cancelDone }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return f.cancellation.closed }); err != nil {
 		return CancelResult{}, err
 	}
 	if f.stage != StageCancelled {
@@ -65,12 +65,12 @@ func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (Canc
 		// could act on the accepted cancellation.
 		return CancelResult{}, wrongStage("%s", whyNotCancellable(f.stage))
 	}
-	return CancelResult{OrderID: f.in.Order.OrderID, Stage: f.stage, Refunded: f.refunded}, nil
+	return CancelResult{OrderID: f.in.Order.OrderID, Stage: f.stage, Refunded: f.payment.refunded}, nil
 }
 
 // cancelRequested carries out an accepted cancel update.
 func (f *fulfilment) cancelRequested(ctx workflow.Context) error {
-	return f.cancel(ctx, f.cancelReq.Reason, f.cancelReq.By, true)
+	return f.cancel(ctx, f.cancellation.req.Reason, f.cancellation.req.By, true)
 }
 
 // cancel ends the order before handover or shipping: the rest of the payment is
@@ -82,32 +82,30 @@ func (f *fulfilment) cancelRequested(ctx workflow.Context) error {
 func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string, refund bool) error {
 	dctx, done := workflow.NewDisconnectedContext(ctx)
 	defer done()
-	f.cancelling = true
+	f.cancellation.running = true
 	if refund {
-		if err := f.refund(dctx, f.captured-f.refunded, "cancel"); err != nil {
+		if err := f.refund(dctx, f.payment.captured-f.payment.refunded, "cancel"); err != nil {
 			return err
 		}
 	}
-	if f.shipment != nil && f.shipmentStatus == "" {
+	if f.shipping.label != nil && f.shipping.status == "" {
 		var sh *activities.Shipping
 		_, err := f.attempt(dctx, step{name: "void unused label", also: []ResolveAction{ResolveSkip}}, func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(f.options(ctx, "void unused label"), sh.VoidLabel, f.shipment.ShipmentID).Get(ctx, nil)
+			return workflow.ExecuteActivity(f.options(ctx, "void unused label"), sh.VoidLabel, f.shipping.label.ShipmentID).Get(ctx, nil)
 		})
 		if err != nil {
 			return fmt.Errorf("void label: %w", err)
 		}
 	}
-	if err := f.enter(dctx, StageCancelled, actor, reason); err != nil {
-		return err
-	}
-	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
+	f.enter(dctx, StageCancelled, actor, reason)
+	f.next.release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
 	_, err := f.advance(dctx, "cancelled: stock back, customer told", activities.Progress{
 		CancelPickTask: true,
-		Notify:         []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.refunded)},
+		Notify:         []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.payment.refunded)},
 	})
 	if err != nil {
 		return err
 	}
-	f.cancelDone = true
+	f.cancellation.closed = true
 	return errOrderEnded
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
@@ -12,24 +13,24 @@ import (
 // answers the checkout service with the outcome. A repeated checkout (another
 // update ID) gets the first answer.
 func (f *fulfilment) handleCheckout(ctx workflow.Context, _ CheckoutRequest) (CheckoutResult, error) {
-	if f.checkingOut {
-		if err := workflow.Await(ctx, func() bool { return f.checkout != nil }); err != nil {
+	if f.payment.checkingOut {
+		if err := workflow.Await(ctx, func() bool { return f.payment.checkout != nil }); err != nil {
 			return CheckoutResult{}, err
 		}
-		return *f.checkout, nil
+		return *f.payment.checkout, nil
 	}
-	f.checkingOut = true
+	f.payment.checkingOut = true
 	res, err := f.checkoutSteps(ctx)
 	if err != nil {
 		// A bug or an unknown failure: the order cannot go on. The run ends and
 		// support finds the failed workflow; the caller gets the error.
-		f.checkout = &CheckoutResult{Outcome: OutcomeRejected, Reason: "checkout failed"}
+		f.payment.checkout = &CheckoutResult{Outcome: OutcomeRejected, Reason: "checkout failed"}
 		f.wake()
 		return CheckoutResult{}, err
 	}
 	res.OrderID, res.Currency, res.RequestHash = f.in.Order.OrderID, f.in.Order.Currency, f.in.RequestHash
-	res.Stage, res.CapturedAmount = f.stage, f.captured
-	f.checkout = &res
+	res.Stage, res.CapturedAmount = f.stage, f.payment.captured
+	f.payment.checkout = &res
 	f.wake()
 	return res, nil
 }
@@ -47,7 +48,7 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 		req.Reserve.Locations = []string{o.StoreID, p.DistributionCentre}
 		req.PickupStoreID = o.StoreID
 	}
-	for _, st := range append(f.pending, activities.StageEntry{Stage: string(StagePaymentCaptured), At: workflow.Now(ctx)}) {
+	for _, st := range append(f.next.stages, activities.StageEntry{Stage: string(StagePaymentCaptured), At: workflow.Now(ctx)}) {
 		req.Captured = append(req.Captured, activities.StageChange{Order: f.summary(), Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
 	}
 	var c *activities.Checkout
@@ -76,14 +77,12 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 		return f.paymentFailed(ctx, out.PaymentFailure)
 	}
 	f.locationID = out.Reservation.LocationID
-	f.captured = out.Capture.Amount
+	f.payment.captured = out.Capture.Amount
 	f.promised = out.PromisedReadyAt
-	if err := f.enter(ctx, StagePaymentCaptured, "", ""); err != nil {
-		return CheckoutResult{}, err
-	}
+	f.enter(ctx, StagePaymentCaptured, "", "")
 	// The checkout activity recorded these stages (req.Captured): the next
 	// advance need not write them again; it still upserts the stage it enters.
-	f.pending = nil
+	f.next.stages = nil
 	return CheckoutResult{Outcome: OutcomeCaptured, PromisedReadyAt: f.promised}, nil
 }
 
@@ -95,9 +94,7 @@ const versionVoidOnReject = "void-on-reject"
 // the authorization is released, and the checkout service tells the customer at
 // once.
 func (f *fulfilment) reject(ctx workflow.Context, reason string, short []activities.ShortLine) (CheckoutResult, error) {
-	if err := f.enter(ctx, StageRejected, "", reason); err != nil {
-		return CheckoutResult{}, err
-	}
+	f.enter(ctx, StageRejected, "", reason)
 	if _, err := f.advance(ctx, "journey: rejected", activities.Progress{}); err != nil {
 		return CheckoutResult{}, err
 	}
@@ -127,9 +124,7 @@ func (f *fulfilment) voidAuthorization(ctx workflow.Context) {
 // failures also flag the order for support (activities.PaymentFailureOf says which).
 func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutResult, error) {
 	failed := activities.PaymentFailureOf(typ)
-	if err := f.enter(ctx, StagePaymentFailed, "", failed.Reason); err != nil {
-		return CheckoutResult{}, err
-	}
+	f.enter(ctx, StagePaymentFailed, "", failed.Reason)
 	_, err := f.advance(ctx, "journey: payment failed", activities.Progress{
 		Notify: []activities.NotifyRequest{f.message(activities.TouchPaymentFailed, map[string]string{"reason": failed.Reason})},
 	})
@@ -142,4 +137,35 @@ func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutRe
 		}
 	}
 	return CheckoutResult{Outcome: OutcomePaymentFailed, Reason: failed.Reason}, nil
+}
+
+func (f *fulfilment) validateCheckout(req CheckoutRequest) error {
+	if errs := ValidateOrder(f.in.Order); len(errs) > 0 {
+		return fmt.Errorf("invalid order: %w", errors.Join(asErrors(errs)...))
+	}
+	if req.OrderID != f.in.Order.OrderID {
+		return fmt.Errorf("checkout for order %q sent to order %q", req.OrderID, f.in.Order.OrderID)
+	}
+	return nil
+}
+
+func asErrors(fe []FieldError) []error {
+	out := make([]error, len(fe))
+	for i, e := range fe {
+		out[i] = e
+	}
+	return out
+}
+
+// handlePaymentEvent puts a dispute or a refund made outside this workflow in the
+// journey and marks the order for support, once per event ID.
+func (f *fulfilment) handlePaymentEvent(ctx workflow.Context, ev PaymentEvent) {
+	if f.shipping.seen["payment:"+ev.EventID] {
+		return
+	}
+	f.shipping.seen["payment:"+ev.EventID] = true
+	reason := fmt.Sprintf("payment provider reports a %s of %s outside this order's flow", ev.Kind, f.money(ev.Amount))
+	if err := f.flag(ctx, reason); err != nil {
+		workflow.GetLogger(ctx).Error("flag payment event", "order_id", f.in.Order.OrderID, "error", err)
+	}
 }

@@ -25,27 +25,26 @@ type JourneyItem struct {
 // command per transition, carrying the latest stage and any extra attributes (such
 // as the pickup deadline). A stage passed within one workflow task (picked on the
 // way to ready_for_pickup) is in the journey but never costs an upsert of its own.
-func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) error {
+func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) {
 	now := workflow.Now(ctx)
 	f.stage, f.since = stage, now
 	if stage == StagePicking {
 		f.pickDue = now.Add(f.in.Policy.PickingSLA)
 	}
-	f.pending = append(f.pending, activities.StageEntry{Stage: string(stage), At: now, Actor: actor, Note: note})
+	f.next.stages = append(f.next.stages, activities.StageEntry{Stage: string(stage), At: now, Actor: actor, Note: note})
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: stage, Note: note, Actor: actor, At: now})
-	f.attrs = append(f.attrs, extra...)
+	f.next.attrs = append(f.next.attrs, extra...)
 	f.describe(ctx, "")
-	return nil
 }
 
 // upsertStage upserts the current stage and the attributes collected since the
 // last upsert, in one command.
 func (f *fulfilment) upsertStage(ctx workflow.Context) error {
-	updates := append([]temporal.SearchAttributeUpdate{stageAttribute(f.stage)}, f.attrs...)
+	updates := append([]temporal.SearchAttributeUpdate{stageAttribute(f.stage)}, f.next.attrs...)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		return fmt.Errorf("upsert search attributes for stage %s: %w", f.stage, err)
 	}
-	f.attrs = nil
+	f.next.attrs = nil
 	return nil
 }
 
@@ -57,19 +56,19 @@ func stageAttribute(s Stage) temporal.SearchAttributeUpdate {
 // bookkeeping (with anything carried over from the previous step, such as a pick
 // result) in one Journey.Advance activity, which also sends its messages.
 func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.Progress) (activities.AdvanceResult, error) {
-	if len(f.pending) > 0 {
+	if len(f.next.stages) > 0 {
 		if err := f.upsertStage(ctx); err != nil {
 			return activities.AdvanceResult{}, err
 		}
 	}
-	p.Order, p.Stages, p.Customer, p.QuietHours = f.summary(), f.pending, f.in.Order.Customer, f.in.Policy.QuietHours
+	p.Order, p.Stages, p.Customer, p.QuietHours = f.summary(), f.next.stages, f.in.Order.Customer, f.in.Policy.QuietHours
 	if p.Pick == nil {
-		p.Pick = f.carry.Pick
+		p.Pick = f.next.pick
 	}
 	if p.Release == nil {
-		p.Release = f.carry.Release
+		p.Release = f.next.release
 	}
-	p.Notify = append(append([]activities.NotifyRequest(nil), f.carry.Notify...), p.Notify...)
+	p.Notify = append(append([]activities.NotifyRequest(nil), f.next.notify...), p.Notify...)
 	var j *activities.Journey
 	var res activities.AdvanceResult
 	_, err := f.attempt(ctx, journeyStep(summary), func(ctx workflow.Context) error {
@@ -78,9 +77,9 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", summary, err)
 	}
-	f.pending, f.carry = nil, activities.Progress{}
+	f.next = transition{}
 	for _, n := range p.Notify {
-		f.notices[n.Touchpoint] = n
+		f.messages.notices[n.Touchpoint] = n
 	}
 	for _, n := range res.Notified {
 		if n.Skipped != "" {
@@ -93,23 +92,23 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 // flag marks the order as needing a person: the NeedsAttention search attribute,
 // the projection and the journey all say why.
 func (f *fulfilment) flag(ctx workflow.Context, reason string) error {
-	f.flaggedOther = true
+	f.attention.flaggedOther = true
 	return f.setAttention(ctx, true, reason, "")
 }
 
 func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, actor string) error {
 	now := workflow.Now(ctx)
-	f.attentionReason = ""
+	f.attention.reason = ""
 	if needs {
-		f.attentionReason = reason
+		f.attention.reason = reason
 	}
 	kind := activities.EntryAttention
 	if !needs {
 		kind = activities.EntryAttentionResolved
 	}
 	f.journey = append(f.journey, JourneyItem{Kind: kind, Stage: f.stage, Note: reason, Actor: actor, At: now})
-	if f.needsAttention != needs {
-		f.needsAttention = needs
+	if f.attention.raised != needs {
+		f.attention.raised = needs
 		if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyBool(AttrNeedsAttention).ValueSet(needs)); err != nil {
 			return fmt.Errorf("upsert NeedsAttention: %w", err)
 		}
@@ -146,7 +145,7 @@ func (f *fulfilment) note(ctx workflow.Context, what, actor string) error {
 func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 	o, p := f.in.Order, f.in.Policy
 	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
-	text := fmt.Sprintf("**Stage:** %s · %s\n\n", f.stage, f.money(f.captured-f.refunded)+" paid")
+	text := fmt.Sprintf("**Stage:** %s · %s\n\n", f.stage, f.money(f.payment.captured-f.payment.refunded)+" paid")
 	switch f.stage {
 	case StagePicking:
 		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`) by %s (picking SLA).", f.locationID, UpdateCompletePick, at(f.pickDue))
@@ -155,8 +154,8 @@ func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 			o.StoreID, UpdateConfirmArrival, at(*f.promised), at(f.since.Add(p.TransferTimeout)))
 	case StageReadyForPickup:
 		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s; %d of %d reminders sent.",
-			o.StoreID, UpdateCompletePickup, at(f.deadline), f.reminded, len(f.reminders))
-		if f.locked {
+			o.StoreID, UpdateCompletePickup, at(f.pickup.deadline), f.pickup.reminded, len(f.pickup.reminders))
+		if f.pickup.locked {
 			text += " **Handover locked** after wrong codes: support unlocks (update `" + UpdateUnlockPickup + "`)."
 		}
 	case StageShipped:
@@ -164,18 +163,18 @@ func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 	case StagePickedUp, StageDelivered:
 		text += fmt.Sprintf("**Next:** review request at %s (if marketing consent holds then).", at(f.since.Add(p.ReviewDelay)))
 	}
-	if f.needsAttention {
+	if f.attention.raised {
 		text += "\n\n**Needs attention**"
 		if attention == "" {
-			attention = f.attentionReason
+			attention = f.attention.reason
 		}
 		if attention != "" {
 			text += ": " + attention
 		}
 	}
-	if f.problem != nil && f.problem.Waiting {
+	if f.attention.problem != nil && f.attention.problem.Waiting {
 		text += fmt.Sprintf("\n\n**Waiting for support** since %s: update `%s` (or `POST /v1/orders/%s/resolve`) with action %v.",
-			at(f.problem.Since), UpdateResolve, o.OrderID, f.problem.Actions)
+			at(f.attention.problem.Since), UpdateResolve, o.OrderID, f.attention.problem.Actions)
 	}
 	workflow.SetCurrentDetails(ctx, text)
 }

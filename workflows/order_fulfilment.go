@@ -21,13 +21,13 @@ import (
 // cancelled when no longer needed, which keeps a happy-path order under 20 Actions.
 func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 	f := &fulfilment{
-		in:      in,
-		stage:   StageAccepted,
-		changed: workflow.NewBufferedChannel(ctx, 1),
-		seen:    make(map[string]bool),
-		notices: make(map[activities.Touchpoint]activities.NotifyRequest),
+		in:       in,
+		stage:    StageAccepted,
+		changed:  workflow.NewBufferedChannel(ctx, 1),
+		shipping: shippingState{seen: make(map[string]bool)},
+		messages: messageState{notices: make(map[activities.Touchpoint]activities.NotifyRequest)},
 	}
-	f.pending = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx), Actor: in.PlacedBy}}
+	f.next.stages = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx), Actor: in.PlacedBy}}
 	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx), Actor: in.PlacedBy}}
 	if err := f.register(ctx); err != nil {
 		return Result{}, err
@@ -39,7 +39,22 @@ func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 // is then returned as usual.
 var errOrderEnded = errors.New("order ended")
 
-// fulfilment is the order's state. Handlers mutate it and call wake; run reads it.
+// transition is what has happened to the order since its record was last
+// written: the stages entered (enter), the search attributes to upsert with them,
+// and the bookkeeping and messages a step leaves for the next write (a pick result,
+// a short pick's stock release and partial-refund notice). advance writes it all in
+// one Journey.Advance activity and starts a new one; between two advances nothing
+// else reads it.
+type transition struct {
+	stages  []activities.StageEntry
+	attrs   []temporal.SearchAttributeUpdate
+	pick    *activities.PickResult
+	release *activities.ReleaseStockRequest
+	notify  []activities.NotifyRequest
+}
+
+// fulfilment is the order's state: what the run and the handlers share, in one
+// group per concern. Handlers mutate it and call wake; run reads it.
 type fulfilment struct {
 	in         Input
 	stage      Stage
@@ -47,52 +62,79 @@ type fulfilment struct {
 	pickDue    time.Time // when the picking SLA runs out
 	locationID string
 	promised   *time.Time
+	reviewAt   time.Time // when the review request is due (outside quiet hours)
 
+	pick          *CompletePickRequest // what staff confirmed, once
+	pickStartedBy string               // who started the pick (start-pick), once
+
+	payment      paymentState
+	shipping     shippingState
+	pickup       pickupState
+	cancellation cancellationState
+	attention    attentionState
+	messages     messageState
+
+	next    transition    // what happened since the order's record was last written
+	journey []JourneyItem // what the status query shows
+	changed workflow.Channel
+}
+
+// paymentState is the money: the checkout's outcome and what was captured and
+// refunded so far.
+type paymentState struct {
 	checkout    *CheckoutResult
-	checkingOut bool
+	checkingOut bool // a checkout update is being served
 	captured    int64
 	refunded    int64
+}
 
-	pick     *CompletePickRequest
-	arrived  string // who confirmed a transfer's arrival ("carrier" for a delivered event)
-	pickedUp string // who handed the order over
+// shippingState is the parcel the carrier's events are matched against.
+type shippingState struct {
+	label   *activities.Label
+	status  string          // the last carrier status that changes the order's course
+	seen    map[string]bool // carrier event IDs: lookups only, never ranged over
+	early   []CarrierEvent  // events for a label not recorded yet
+	arrived string          // who confirmed a transfer's arrival ("carrier" for a delivered event)
+}
 
+// pickupState is the handover at the store; the workflow is the one owner of
+// these facts (pickup.go).
+type pickupState struct {
 	codeNonce  string // the derived pickup code's nonce (the code itself is never kept)
 	codeSalt   string // a legacy code's salt and hash (versionDerivedPickupCode)
 	codeHash   string
 	wrongCodes int // wrong pickup codes since the order was ready or last unlocked
+	locked     bool
 	deadline   time.Time
-	reminders  []time.Time // unsent pickup reminders, ascending
+	reminders  []time.Time // pickup reminders, ascending; the first reminded are sent
 	reminded   int         // reminders sent so far
 	extended   int         // bumped by extend-pickup, so a waiting timer is replaced
-	locked     bool
+	pickedUp   string      // who handed the order over
+}
 
-	shipment       *activities.Label
-	shipmentStatus string
-	seen           map[string]bool // carrier event IDs: lookups only, never ranged over
-	early          []CarrierEvent  // events for a label not recorded yet
+// cancellationState is a cancellation asked for and carried out.
+type cancellationState struct {
+	req     *CancelRequest // the accepted cancel update, until the run acts on it
+	running bool           // the run is cancelling the order (a cancel's own steps offer no cancel)
+	// closed: no cancellation can be taken any more (the order was cancelled,
+	// handed over or shipped, or its run ended); a waiting cancel update answers.
+	closed bool
+}
 
-	cancelReq  *CancelRequest
-	cancelDone bool   // the run has acted on cancelReq
-	cancelErr  string // why a cancellation came too late
-	cancelling bool   // the run is cancelling the order (a cancel's own steps offer no cancel)
+// attentionState is whether the order needs a person, and why.
+type attentionState struct {
+	raised       bool            // NeedsAttention as upserted
+	reason       string          // why, while raised
+	flaggedOther bool            // flagged for something other than a step that gave up (SLA, carrier, lock)
+	problem      *Problem        // the step that gave up, while it waits or retries
+	decision     *ResolveRequest // support's decision, until the step takes it
+}
 
-	needsAttention  bool
-	attentionReason string                           // why, while needsAttention
-	flaggedOther    bool                             // flagged for something other than a step that gave up (SLA, carrier, lock)
-	problem         *Problem                         // the step that gave up, while it waits or retries
-	decision        *ResolveRequest                  // support's decision, until the step takes it
-	pending         []activities.StageEntry          // stages entered but not yet recorded in PostgreSQL
-	attrs           []temporal.SearchAttributeUpdate // extra attributes for the next stage upsert
-	carry           activities.Progress              // bookkeeping for the next advance (pick result, short-pick release)
-	reviewAt        time.Time                        // when the review request is due (outside quiet hours)
-	journey         []JourneyItem
-	changed         workflow.Channel
-
-	notices       map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint, for resends; lookups only
-	resends       int                                                // support's resends so far: each one's key is new
-	problems      int                                                // delivery problems told to the customer
-	pickStartedBy string                                             // who started the pick (start-pick), once
+// messageState is what the customer was sent, for support's resends.
+type messageState struct {
+	notices  map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint; lookups only
+	resends  int                                                // support's resends so far: each one's key is new
+	problems int                                                // delivery problems told to the customer
 }
 
 func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
@@ -102,10 +144,10 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 		f.stage = StageRejected
 		return f.result(ctx)
 	}
-	if err := workflow.Await(ctx, func() bool { return f.checkout != nil }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return f.payment.checkout != nil }); err != nil {
 		return Result{}, err
 	}
-	if f.checkout.Outcome != OutcomeCaptured {
+	if f.payment.checkout.Outcome != OutcomeCaptured {
 		return f.result(ctx)
 	}
 	err := f.picking(ctx)
@@ -132,14 +174,11 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 // result waits for handlers still running (an update must not be cut off) and
 // returns the order's final figures.
 func (f *fulfilment) result(ctx workflow.Context) (Result, error) {
-	f.cancelDone = true
-	if f.cancelReq != nil && f.stage != StageCancelled && f.cancelErr == "" {
-		f.cancelErr = "the order has already ended"
-	}
+	f.cancellation.closed = true
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
-	return Result{OrderID: f.in.Order.OrderID, Stage: f.stage, Captured: f.captured, Refunded: f.refunded}, nil
+	return Result{OrderID: f.in.Order.OrderID, Stage: f.stage, Captured: f.payment.captured, Refunded: f.payment.refunded}, nil
 }
 
 // wake tells a waiting run that a handler changed the state.
@@ -150,7 +189,7 @@ func (f *fulfilment) wake() { f.changed.SendAsync(struct{}{}) }
 // first and reports timedOut; the timer is cancelled as soon as the wait ends, so it
 // costs nothing later.
 func (f *fulfilment) waitFor(ctx workflow.Context, timeout time.Duration, summary string, done func() bool) (timedOut bool, err error) {
-	over := func() bool { return done() || f.cancelReq != nil }
+	over := func() bool { return done() || f.cancellation.req != nil }
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	sel := workflow.NewSelector(ctx)
@@ -198,15 +237,15 @@ func errorType(err error) string {
 func (f *fulfilment) summary() activities.OrderSummary {
 	o := f.in.Order
 	var deadline *time.Time
-	if !f.deadline.IsZero() {
-		d := f.deadline
+	if !f.pickup.deadline.IsZero() {
+		d := f.pickup.deadline
 		deadline = &d
 	}
 	return activities.OrderSummary{
 		OrderID: o.OrderID, CustomerID: o.Customer.ID, Method: o.Method, StoreID: o.StoreID,
 		LocationID: f.locationID, Total: o.Total(), Currency: o.Currency, PlacedAt: o.PlacedAt,
 		CustomerName: o.Customer.Name, PromisedReadyAt: f.promised, PickupDeadline: deadline,
-		NeedsAttention: f.needsAttention, AttentionReason: f.attentionReason,
+		NeedsAttention: f.attention.raised, AttentionReason: f.attention.reason,
 	}
 }
 

@@ -17,9 +17,7 @@ import (
 // the next transition, in the same activity.
 func (f *fulfilment) picking(ctx workflow.Context) error {
 	o, sla := f.in.Order, f.in.Policy.PickingSLA
-	if err := f.enter(ctx, StagePicking, "", ""); err != nil {
-		return err
-	}
+	f.enter(ctx, StagePicking, "", "")
 	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
 		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: f.pickDue},
 		Notify:   []activities.NotifyRequest{f.confirmation()},
@@ -40,7 +38,7 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 			return err
 		}
 	}
-	if f.cancelReq != nil {
+	if f.cancellation.req != nil {
 		return f.cancelRequested(ctx)
 	}
 	result := activities.PickResult{OrderID: o.OrderID, Picked: f.pick.Lines, By: f.pick.By, At: workflow.Now(ctx)}
@@ -50,16 +48,17 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 		missingItems += m.Quantity
 	}
 	if missingItems == o.Items() {
-		f.carry.Pick = &result
+		f.next.pick = &result
 		return f.cancel(ctx, "nothing could be picked", f.pick.By, true)
 	}
-	f.carry.Pick = &result
+	f.next.pick = &result
 	if len(missing) > 0 {
 		if err := f.shortPick(ctx, missing); err != nil {
 			return err
 		}
 	}
-	return f.enter(ctx, StagePicked, f.pick.By, "")
+	f.enter(ctx, StagePicked, f.pick.By, "")
+	return nil
 }
 
 // shortPick refunds the missing lines (key "<order_id>:refund:short-pick"); their
@@ -72,7 +71,7 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 	if err := f.refund(ctx, amount, "short-pick"); err != nil {
 		return err
 	}
-	f.carry.Release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID, Lines: missing}
+	f.next.release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID, Lines: missing}
 	names := make(map[string]string, len(f.in.Order.Lines))
 	for _, l := range f.in.Order.Lines {
 		names[l.SKU] = l.Name
@@ -82,7 +81,7 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 		lines[i] = activities.Line{SKU: m.SKU, Name: names[m.SKU], Quantity: m.Quantity}
 	}
 	facts := map[string]string{"method": string(f.in.Order.Method), "missing_items": itemLines(lines)}
-	f.carry.Notify = append(f.carry.Notify, f.messageAmount(activities.TouchPartialRefund, facts, amount))
+	f.next.notify = append(f.next.notify, f.messageAmount(activities.TouchPartialRefund, facts, amount))
 	return nil
 }
 
@@ -98,7 +97,7 @@ func (f *fulfilment) confirmation() activities.NotifyRequest {
 		a := o.Address
 		facts["delivery_address"] = strings.Join(nonEmpty(a.Name, a.Line1, a.Line2, strings.TrimSpace(a.PostalCode+" "+a.City)), "\n")
 	}
-	msg := f.messageAmount(activities.TouchOrderConfirmed, facts, f.captured)
+	msg := f.messageAmount(activities.TouchOrderConfirmed, facts, f.payment.captured)
 	if o.Method == activities.MethodShipToStore && f.promised != nil {
 		msg.Times = map[string]time.Time{"promised": *f.promised}
 	}
@@ -150,6 +149,110 @@ func (f *fulfilment) refund(ctx workflow.Context, amount int64, reason string) e
 	if byHand {
 		r.Amount = amount // support refunded it outside the system, as their note says
 	}
-	f.refunded += r.Amount
+	f.payment.refunded += r.Amount
 	return nil
+}
+
+func (f *fulfilment) validateStartPick(StartPickRequest) error {
+	switch {
+	case f.cancellation.req != nil:
+		return wrongStage(beingCancelled)
+	case f.pick != nil:
+		return wrongStage("The pick was already confirmed.")
+	case f.pickStartedBy != "":
+		return wrongStage("Picking was already started.")
+	case f.stage != StagePicking:
+		return wrongStage("The order is not being picked (stage %s).", f.stage)
+	}
+	return nil
+}
+
+// handleStartPick records who started the pick and tells the customer their order
+// is being packed (the "in picking" touchpoint), once.
+func (f *fulfilment) handleStartPick(ctx workflow.Context, req StartPickRequest) (StartPickResult, error) {
+	now := workflow.Now(ctx)
+	f.pickStartedBy = req.By
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: "picking started", Actor: req.By, At: now})
+	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: "pick-started",
+		Detail: "picking started", Actor: req.By, At: now}
+	msg := f.message(activities.TouchInPicking, nil)
+	var j *activities.Journey
+	err := workflow.ExecuteActivity(activityOptions(ctx, "picking started: customer told"), j.PickStarted, entry, msg).Get(ctx, nil)
+	if err != nil {
+		return StartPickResult{}, fmt.Errorf("picking started: %w", err)
+	}
+	f.messages.notices[activities.TouchInPicking] = msg
+	return StartPickResult{OrderID: f.in.Order.OrderID, StartedBy: req.By, StartedAt: now}, nil
+}
+
+func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
+	switch {
+	case f.cancellation.req != nil:
+		return wrongStage(beingCancelled)
+	case f.pick != nil:
+		return wrongStage("The pick was already confirmed.")
+	case f.stage != StagePicking:
+		return wrongStage("The order is not being picked (stage %s).", f.stage)
+	}
+	ordered := make(map[string]int, len(f.in.Order.Lines))
+	for _, l := range f.in.Order.Lines {
+		ordered[l.SKU] = l.Quantity
+	}
+	seen := make(map[string]bool, len(req.Lines))
+	for i, l := range req.Lines {
+		q, ok := ordered[l.SKU]
+		field := fmt.Sprintf("lines[%d]", i)
+		switch {
+		case !ok:
+			return FieldError{Field: field + ".sku", Message: l.SKU + " is not in the order"}
+		case seen[l.SKU]:
+			return FieldError{Field: field + ".sku", Message: l.SKU + " appears twice"}
+		case l.Quantity < 0 || l.Quantity > q:
+			return FieldError{Field: field + ".quantity", Message: fmt.Sprintf("must be between 0 and %d", q)}
+		}
+		seen[l.SKU] = true
+	}
+	if len(seen) != len(ordered) {
+		return FieldError{Field: "lines", Message: fmt.Sprintf("every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))}
+	}
+	return nil
+}
+
+func (f *fulfilment) handleCompletePick(_ workflow.Context, req CompletePickRequest) (CompletePickResult, error) {
+	f.pick = &req
+	f.wake()
+	res := CompletePickResult{OrderID: f.in.Order.OrderID}
+	for _, m := range f.missing() {
+		res.MissingItems += m.Quantity
+		res.RefundPending += int64(m.Quantity) * f.unitPrice(m.SKU)
+	}
+	res.PickedItems = f.in.Order.Items() - res.MissingItems
+	return res, nil
+}
+
+// missing lists, per SKU, the quantity ordered but not picked.
+func (f *fulfilment) missing() []activities.PickedLine {
+	if f.pick == nil {
+		return nil
+	}
+	picked := make(map[string]int, len(f.pick.Lines))
+	for _, l := range f.pick.Lines {
+		picked[l.SKU] = l.Quantity
+	}
+	var out []activities.PickedLine
+	for _, l := range f.in.Order.Lines {
+		if m := l.Quantity - picked[l.SKU]; m > 0 {
+			out = append(out, activities.PickedLine{SKU: l.SKU, Quantity: m})
+		}
+	}
+	return out
+}
+
+func (f *fulfilment) unitPrice(sku string) int64 {
+	for _, l := range f.in.Order.Lines {
+		if l.SKU == sku {
+			return l.UnitPrice
+		}
+	}
+	return 0
 }

@@ -51,7 +51,7 @@ func (f *fulfilment) issuePickupCode(ctx workflow.Context, ready *activities.Not
 	if len(nonce) != 32 {
 		return fmt.Errorf("draw pickup code nonce: %s", nonce)
 	}
-	f.codeNonce = nonce
+	f.pickup.codeNonce = nonce
 	ready.PickupNonce = nonce
 	return nil
 }
@@ -71,7 +71,7 @@ func (f *fulfilment) drawLegacyPickupCode(ctx workflow.Context, ready *activitie
 	if code.Code == "" {
 		return fmt.Errorf("draw pickup code: %s", code.Hash)
 	}
-	f.codeSalt, f.codeHash = code.Salt, code.Hash
+	f.pickup.codeSalt, f.pickup.codeHash = code.Salt, code.Hash
 	ready.Facts["pickup_code"] = code.Code
 	return nil
 }
@@ -81,13 +81,13 @@ func (f *fulfilment) pickupRefusal(storeID string) error {
 	switch {
 	case storeID != f.in.Order.StoreID:
 		return errWrongStore()
-	case f.cancelReq != nil:
+	case f.cancellation.req != nil:
 		return wrongStage(beingCancelled)
-	case f.pickedUp != "":
+	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
 	case f.stage != StageReadyForPickup:
 		return wrongStage("The order is not ready for pickup (stage %s).", f.stage)
-	case f.locked:
+	case f.pickup.locked:
 		return refuse(ErrTypePickupLocked, "Too many wrong pickup codes: support must unlock this order.")
 	}
 	return nil
@@ -100,7 +100,7 @@ func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
 	switch {
 	case req.Proof == "" && req.Code == "":
 		return FieldError{Field: "proof", Message: "is required"}
-	case req.Proof == "" && f.codeHash == "":
+	case req.Proof == "" && f.pickup.codeHash == "":
 		// A derived code is checked by its proof only: the code itself must not
 		// enter history.
 		return FieldError{Field: "proof", Message: "send the code's proof (pickupcode.Proof), not the code"}
@@ -122,7 +122,7 @@ func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePick
 	if !ok {
 		return HandoverResult{}, f.wrongCode(ctx, req.By)
 	}
-	f.pickedUp = req.By
+	f.pickup.pickedUp = req.By
 	f.wake()
 	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
 }
@@ -132,12 +132,12 @@ func (f *fulfilment) handleCompletePickup(ctx workflow.Context, req CompletePick
 // histories from before proofs) against the legacy salted hash.
 func (f *fulfilment) codeMatches(ctx workflow.Context, req CompletePickupRequest) (bool, error) {
 	if req.Proof == "" {
-		got := activities.HashPickupCode(f.codeSalt, req.Code)
-		return f.codeHash != "" && subtle.ConstantTimeCompare([]byte(got), []byte(f.codeHash)) == 1, nil
+		got := activities.HashPickupCode(f.pickup.codeSalt, req.Code)
+		return f.pickup.codeHash != "" && subtle.ConstantTimeCompare([]byte(got), []byte(f.pickup.codeHash)) == 1, nil
 	}
-	check := activities.VerifyPickupCodeRequest{OrderID: f.in.Order.OrderID, Nonce: f.codeNonce, Proof: req.Proof}
-	if f.codeNonce == "" {
-		check.LegacyCode = f.notices[activities.TouchReadyForPickup].Facts["pickup_code"]
+	check := activities.VerifyPickupCodeRequest{OrderID: f.in.Order.OrderID, Nonce: f.pickup.codeNonce, Proof: req.Proof}
+	if f.pickup.codeNonce == "" {
+		check.LegacyCode = f.messages.notices[activities.TouchReadyForPickup].Facts["pickup_code"]
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// Staff wait at the counter: a few quick tries, then they are told to try
@@ -160,15 +160,15 @@ func (f *fulfilment) codeMatches(ctx workflow.Context, req CompletePickupRequest
 // and locks the handover at MaxWrongPickupCodes. The refusal carries the attempts
 // left (0 when this one locked it).
 func (f *fulfilment) wrongCode(ctx workflow.Context, by string) error {
-	f.wrongCodes++
-	left := max(MaxWrongPickupCodes-f.wrongCodes, 0)
-	if err := f.note(ctx, fmt.Sprintf("wrong pickup code (%d of %d)", f.wrongCodes, MaxWrongPickupCodes), by); err != nil {
+	f.pickup.wrongCodes++
+	left := max(MaxWrongPickupCodes-f.pickup.wrongCodes, 0)
+	if err := f.note(ctx, fmt.Sprintf("wrong pickup code (%d of %d)", f.pickup.wrongCodes, MaxWrongPickupCodes), by); err != nil {
 		// The count stands in the workflow; the projection catches up with the next record.
 		workflow.GetLogger(ctx).Error("record wrong pickup code", "order_id", f.in.Order.OrderID, "error", err)
 	}
 	if left == 0 {
-		f.locked = true
-		if err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", f.wrongCodes)); err != nil {
+		f.pickup.locked = true
+		if err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", f.pickup.wrongCodes)); err != nil {
 			workflow.GetLogger(ctx).Error("flag pickup lock", "order_id", f.in.Order.OrderID, "error", err)
 		}
 	}
@@ -188,20 +188,20 @@ func (f *fulfilment) pickupFacts() *activities.PickupFacts {
 	if f.stage != StageReadyForPickup {
 		return nil
 	}
-	return &activities.PickupFacts{Deadline: f.deadline, WrongCodes: f.wrongCodes}
+	return &activities.PickupFacts{Deadline: f.pickup.deadline, WrongCodes: f.pickup.wrongCodes}
 }
 
 func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
 	switch {
-	case f.cancelReq != nil:
+	case f.cancellation.req != nil:
 		return wrongStage(beingCancelled)
-	case f.pickedUp != "":
+	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
 	case f.stage != StageReadyForPickup:
 		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
-	case !req.Until.After(f.deadline):
-		return FieldError{Field: "until", Message: "must be after the current deadline " + f.deadline.UTC().Format(time.RFC3339)}
-	case req.Until.Sub(f.deadline) > MaxPickupExtension:
+	case !req.Until.After(f.pickup.deadline):
+		return FieldError{Field: "until", Message: "must be after the current deadline " + f.pickup.deadline.UTC().Format(time.RFC3339)}
+	case req.Until.Sub(f.pickup.deadline) > MaxPickupExtension:
 		return FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
 	}
 	return nil
@@ -211,26 +211,26 @@ func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
 // amount; the waiting timer is replaced. The journey entry carries the new
 // deadline into the projection.
 func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRequest) (PickupResult, error) {
-	shift := req.Until.Sub(f.deadline)
-	f.deadline = req.Until
-	for i := f.reminded; i < len(f.reminders); i++ {
-		f.reminders[i] = f.quietReminder(ctx, f.reminders[i].Add(shift))
+	shift := req.Until.Sub(f.pickup.deadline)
+	f.pickup.deadline = req.Until
+	for i := f.pickup.reminded; i < len(f.pickup.reminders); i++ {
+		f.pickup.reminders[i] = f.quietReminder(ctx, f.pickup.reminders[i].Add(shift))
 	}
-	f.extended++
+	f.pickup.extended++
 	f.wake()
-	err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline))
+	err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.pickup.deadline))
 	if err == nil {
 		f.describe(ctx, "")
-		err = f.note(ctx, "pickup extended to "+f.deadline.UTC().Format(time.RFC3339), req.By)
+		err = f.note(ctx, "pickup extended to "+f.pickup.deadline.UTC().Format(time.RFC3339), req.By)
 	}
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: f.locked}, err
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.pickup.deadline, Locked: f.pickup.locked}, err
 }
 
 func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
 	switch {
-	case f.locked:
+	case f.pickup.locked:
 		return wrongStage("The handover is already locked.")
-	case f.pickedUp != "":
+	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
 	case f.stage != StageReadyForPickup:
 		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
@@ -242,14 +242,14 @@ func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
 // codes itself the starter sent it at its own count; histories hold such updates,
 // so it stays registered, and support may still use it.
 func (f *fulfilment) handleLockPickup(ctx workflow.Context, req LockPickupRequest) (PickupResult, error) {
-	f.locked = true
-	f.wrongCodes = max(f.wrongCodes, MaxWrongPickupCodes) // the projection shows it locked
+	f.pickup.locked = true
+	f.pickup.wrongCodes = max(f.pickup.wrongCodes, MaxWrongPickupCodes) // the projection shows it locked
 	err := f.flag(ctx, fmt.Sprintf("handover locked after %d wrong pickup codes", req.Attempts))
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: true}, err
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.pickup.deadline, Locked: true}, err
 }
 
 func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
-	if !f.locked {
+	if !f.pickup.locked {
 		return wrongStage("The handover is not locked.")
 	}
 	return nil
@@ -259,7 +259,7 @@ func (f *fulfilment) validateUnlockPickup(UnlockPickupRequest) error {
 // in the workflow and (with the journey entry) in the projection, in one step:
 // there is no second count that could disagree.
 func (f *fulfilment) handleUnlockPickup(ctx workflow.Context, req UnlockPickupRequest) (PickupResult, error) {
-	f.locked, f.flaggedOther, f.wrongCodes = false, false, 0 // support has looked at the order
+	f.pickup.locked, f.attention.flaggedOther, f.pickup.wrongCodes = false, false, 0 // support has looked at the order
 	err := f.lowerFlag(ctx, "handover unlocked", req.By)
-	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.deadline, Locked: false}, err
+	return PickupResult{OrderID: f.in.Order.OrderID, Deadline: f.pickup.deadline, Locked: false}, err
 }

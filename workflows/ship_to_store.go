@@ -26,11 +26,11 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 		return err
 	}
 	now := workflow.Now(ctx)
-	f.deadline = now.Add(f.in.Policy.PickupWindow)
-	f.reminders = nil
+	f.pickup.deadline = now.Add(f.in.Policy.PickupWindow)
+	f.pickup.reminders = nil
 	for _, r := range f.in.Policy.PickupReminders {
 		if r > 0 && r < f.in.Policy.PickupWindow {
-			f.reminders = append(f.reminders, f.quietReminder(ctx, now.Add(r)))
+			f.pickup.reminders = append(f.pickup.reminders, f.quietReminder(ctx, now.Add(r)))
 		}
 	}
 	var notes []activities.NotifyRequest
@@ -44,20 +44,16 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 		changed.Times = map[string]time.Time{"promised": *f.promised, "ready": now}
 		notes = append(notes, changed)
 	}
-	ready.Deadline = f.deadline
-	if err := f.enter(ctx, StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.deadline)); err != nil {
-		return err
-	}
+	ready.Deadline = f.pickup.deadline
+	f.enter(ctx, StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.pickup.deadline))
 	if _, err := f.advance(ctx, "ready for pickup: notice with code", activities.Progress{Notify: append(notes, ready)}); err != nil {
 		return err
 	}
 	if err := f.awaitPickup(ctx); err != nil {
 		return err
 	}
-	f.cancelDone = true // handed over: too late to cancel
-	if err := f.enter(ctx, StagePickedUp, f.pickedUp, ""); err != nil {
-		return err
-	}
+	f.cancellation.closed = true // handed over: too late to cancel
+	f.enter(ctx, StagePickedUp, f.pickup.pickedUp, "")
 	res, err := f.advance(ctx, "handover: stock sold, thank-you", activities.Progress{
 		Consume: true, PlanAfter: f.in.Policy.ReviewDelay,
 		Notify: []activities.NotifyRequest{f.message(activities.TouchPickedUp, nil)},
@@ -70,22 +66,22 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 // reminder or the deadline; an extension replaces it. At the deadline the order is
 // cancelled and refunded.
 func (f *fulfilment) awaitPickup(ctx workflow.Context) error {
-	collected := func() bool { return f.pickedUp != "" }
+	collected := func() bool { return f.pickup.pickedUp != "" }
 	for !collected() {
-		if f.cancelReq != nil {
+		if f.cancellation.req != nil {
 			return f.cancelRequested(ctx)
 		}
 		now := workflow.Now(ctx)
-		if !now.Before(f.deadline) {
+		if !now.Before(f.pickup.deadline) {
 			return f.cancel(ctx, "the order was not picked up in time", "", true)
 		}
-		next, summary := f.deadline, "pickup deadline"
-		reminder := f.reminded < len(f.reminders)
+		next, summary := f.pickup.deadline, "pickup deadline"
+		reminder := f.pickup.reminded < len(f.pickup.reminders)
 		if reminder {
-			next, summary = f.reminders[f.reminded], fmt.Sprintf("pickup reminder %d", f.reminded+1)
+			next, summary = f.pickup.reminders[f.pickup.reminded], fmt.Sprintf("pickup reminder %d", f.pickup.reminded+1)
 		}
-		extended := f.extended
-		fired, err := f.waitFor(ctx, next.Sub(now), summary, func() bool { return collected() || f.extended != extended })
+		extended := f.pickup.extended
+		fired, err := f.waitFor(ctx, next.Sub(now), summary, func() bool { return collected() || f.pickup.extended != extended })
 		if err != nil {
 			return err
 		}
@@ -109,7 +105,7 @@ func (f *fulfilment) quietReminder(ctx workflow.Context, at time.Time) time.Time
 		return at
 	}
 	later := activities.OutsideQuietHours(at, f.in.Order.Customer.TimeZone, f.in.Policy.QuietHours)
-	if later.Before(f.deadline) {
+	if later.Before(f.pickup.deadline) {
 		return later
 	}
 	return at
@@ -117,10 +113,10 @@ func (f *fulfilment) quietReminder(ctx workflow.Context, at time.Time) time.Time
 
 // remind sends the next pickup reminder (its own key per reminder).
 func (f *fulfilment) remind(ctx workflow.Context) error {
-	f.reminded++
+	f.pickup.reminded++
 	msg := f.message(activities.TouchPickupReminder, nil)
-	msg.Deadline, msg.Occurrence = f.deadline, f.reminded
-	_, err := f.advance(ctx, fmt.Sprintf("pickup reminder %d", f.reminded), activities.Progress{Notify: []activities.NotifyRequest{msg}})
+	msg.Deadline, msg.Occurrence = f.pickup.deadline, f.pickup.reminded
+	_, err := f.advance(ctx, fmt.Sprintf("pickup reminder %d", f.pickup.reminded), activities.Progress{Notify: []activities.NotifyRequest{msg}})
 	return err
 }
 
@@ -136,13 +132,11 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 		return err
 	}
 	f.track(ctx, label)
-	if err := f.enter(ctx, StageInTransitToStore, "", ""); err != nil {
-		return err
-	}
+	f.enter(ctx, StageInTransitToStore, "", "")
 	if _, err := f.advance(ctx, "journey: in transit to store", activities.Progress{}); err != nil {
 		return err
 	}
-	arrived := func() bool { return f.arrived != "" }
+	arrived := func() bool { return f.shipping.arrived != "" }
 	late, err := f.waitFor(ctx, f.in.Policy.TransferTimeout, "store transfer timeout", arrived)
 	if err != nil {
 		return err
@@ -155,7 +149,7 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 			return err
 		}
 	}
-	if f.cancelReq != nil {
+	if f.cancellation.req != nil {
 		return f.cancelRequested(ctx)
 	}
 	return nil
@@ -180,4 +174,24 @@ func absDuration(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
+	switch {
+	case req.StoreID != f.in.Order.StoreID:
+		return errWrongStore()
+	case f.cancellation.req != nil:
+		return wrongStage(beingCancelled)
+	case f.shipping.arrived != "":
+		return wrongStage("The arrival was already confirmed.")
+	case f.stage != StageInTransitToStore:
+		return wrongStage("The order is not on its way to the store (stage %s).", f.stage)
+	}
+	return nil
+}
+
+func (f *fulfilment) handleConfirmArrival(ctx workflow.Context, req ConfirmArrivalRequest) (HandoverResult, error) {
+	f.shipping.arrived = req.By
+	f.wake()
+	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil
 }

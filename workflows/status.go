@@ -64,13 +64,13 @@ func (f *fulfilment) status() (Status, error) {
 	o := f.in.Order
 	s := Status{
 		OrderID: o.OrderID, Stage: f.stage, Method: o.Method, StoreID: o.StoreID, LocationID: f.locationID,
-		Currency: o.Currency, Total: o.Total(), Captured: f.captured, Refunded: f.refunded,
-		NeedsAttention: f.needsAttention, Journey: append([]JourneyItem(nil), f.journey...),
-		PromisedReadyAt: f.promised, PickupLocked: f.locked, AttentionReason: f.attentionReason,
-		WrongPickupCodes: f.wrongCodes,
+		Currency: o.Currency, Total: o.Total(), Captured: f.payment.captured, Refunded: f.payment.refunded,
+		NeedsAttention: f.attention.raised, Journey: append([]JourneyItem(nil), f.journey...),
+		PromisedReadyAt: f.promised, PickupLocked: f.pickup.locked, AttentionReason: f.attention.reason,
+		WrongPickupCodes: f.pickup.wrongCodes,
 	}
-	if f.problem != nil {
-		p := *f.problem
+	if f.attention.problem != nil {
+		p := *f.attention.problem
 		p.Actions = append([]ResolveAction(nil), p.Actions...)
 		s.Problem = &p
 	}
@@ -88,15 +88,15 @@ func (f *fulfilment) status() (Status, error) {
 		}
 		s.Lines = append(s.Lines, ls)
 	}
-	if f.shipment != nil {
-		s.Shipment = &ShipmentStatus{Carrier: f.shipment.Carrier, Service: f.shipment.Service,
-			TrackingCode: f.shipment.TrackingCode, TrackingURL: f.shipment.TrackingURL, Status: f.shipmentStatus}
+	if f.shipping.label != nil {
+		s.Shipment = &ShipmentStatus{Carrier: f.shipping.label.Carrier, Service: f.shipping.label.Service,
+			TrackingCode: f.shipping.label.TrackingCode, TrackingURL: f.shipping.label.TrackingURL, Status: f.shipping.status}
 	}
-	if !f.deadline.IsZero() {
-		d := f.deadline
+	if !f.pickup.deadline.IsZero() {
+		d := f.pickup.deadline
 		s.PickupDeadline = &d
 	}
-	if f.codeHash != "" || f.codeNonce != "" {
+	if f.pickup.codeHash != "" || f.pickup.codeNonce != "" {
 		s.PickupCode = maskedPickupCode
 	}
 	return s, nil

@@ -83,7 +83,7 @@ func blackHole(t *testing.T) string {
 func outageStarter(t *testing.T, s *system, tc api.TemporalClient, store api.Store) string {
 	t.Helper()
 	cfg := api.Config{TaskQueue: "outage-" + s.suffix, Policy: fastPolicy(), Sandbox: true,
-		ReadTimeout: outageReadTimeout, UpdateTimeout: outageUpdateTimeout}
+		ReadTimeout: outageReadTimeout, UpdateTimeout: outageUpdateTimeout, PickupCodes: s.providers.PickupCodes}
 	srv := httptest.NewServer(api.New(cfg, tc, store, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -1,0 +1,43 @@
+package workflows
+
+// The review request, the last step of every order that reached its customer.
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/activities"
+)
+
+// requestReview waits until the review is due (the policy's delay after handover
+// or delivery, moved out of the customer's quiet hours), then asks for a review if
+// marketing consent holds at that moment; the activity records the last stages.
+func (f *fulfilment) requestReview(ctx workflow.Context) error {
+	if wait := f.reviewAt.Sub(workflow.Now(ctx)); wait > 0 {
+		timer := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "review request"})
+		if err := timer.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	var j *activities.Journey
+	var res activities.ReviewResult
+	now := workflow.Now(ctx)
+	byHand, err := f.attempt(ctx, step{name: "review request", also: []ResolveAction{ResolveSkip}}, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, "review request (if consent holds)"), j.RequestReview,
+			f.summary(), f.message(activities.TouchReviewRequest, nil), now).Get(ctx, &res)
+	})
+	if err != nil {
+		return err
+	}
+	if byHand {
+		res = activities.ReviewResult{Skipped: "skipped by support"}
+	}
+	note := ""
+	if res.Sent {
+		f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageReviewRequested, At: now})
+	} else {
+		note = "review request skipped: " + res.Skipped
+	}
+	f.stage = StageCompleted
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageCompleted, Note: note, At: now})
+	return workflow.UpsertTypedSearchAttributes(ctx, stageAttribute(StageCompleted))
+}
