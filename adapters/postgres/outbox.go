@@ -10,19 +10,10 @@ import (
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
-// OutboxMessage is a message a sandbox provider "sent": the demo shows these
-// instead of a real inbox or phone.
-type OutboxMessage struct {
-	ID        int64  `json:"id"`
-	Channel   string `json:"channel"`
-	Recipient string `json:"recipient"`
-	Subject   string `json:"subject,omitempty"`
-	Body      string `json:"body"`
-	// NotificationKey ("<order_id>:notify:<touchpoint>:<channel>") ties the message
-	// to its order and notifications row.
-	NotificationKey string    `json:"notification_key,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-}
+// OutboxMessage is a message a sandbox provider "sent", in the starter's words
+// (records.OutboxMessage, what GET /dev/outbox shows): the worker's sandbox writes
+// it, the starter and the demo read it.
+type OutboxMessage = records.OutboxMessage
 
 // PutOutbox appends a message; ID is assigned, and CreatedAt defaults to now. Each
 // call is one send, so a retried send appears twice, as it would at a provider.
@@ -41,20 +32,10 @@ func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) error {
 	return nil
 }
 
-// Outbox returns the newest messages first, at most limit of them, in the
-// starter's words (GET /dev/outbox); OutboxFor and PutOutbox speak this
-// package's OutboxMessage, for the worker's sandbox, the demo and tests.
-func (s *Store) Outbox(ctx context.Context, limit int) ([]records.OutboxMessage, error) {
-	msgs, err := s.outbox(ctx, `select id, channel, recipient, subject, body, notification_key, created_at
+// Outbox returns the newest messages first, at most limit of them (GET /dev/outbox).
+func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	return s.outbox(ctx, `select id, channel, recipient, subject, body, notification_key, created_at
 		from sandbox_outbox order by id desc limit $1`, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]records.OutboxMessage, len(msgs))
-	for i, m := range msgs {
-		out[i] = records.OutboxMessage(m)
-	}
-	return out, nil
 }
 
 // OutboxFor returns the messages whose notification key starts with prefix, newest

@@ -12,16 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// API token roles: what a bearer may do on the starter's API.
-const (
-	// RoleCheckout is the checkout service: it places orders.
-	RoleCheckout = "checkout"
-	// RoleStaff is store staff: pick, receive and hand over, for their own store only.
-	RoleStaff = "staff"
-	// RoleSupport is a support agent: any order, any store.
-	RoleSupport = "support"
-)
-
 // tokenPrefix marks our tokens, so secret scanners and people recognise a leaked one.
 const tokenPrefix = "ef_"
 
@@ -33,9 +23,9 @@ func (s *Store) CreateToken(ctx context.Context, subject, role, storeID string) 
 	switch {
 	case subject == "":
 		return "", fmt.Errorf("create token: subject is required: %w", activities.ErrInvalidRequest)
-	case role != RoleCheckout && role != RoleStaff && role != RoleSupport:
+	case role != records.RoleCheckout && role != records.RoleStaff && role != records.RoleSupport:
 		return "", fmt.Errorf("create token for %s: role %q: %w", subject, role, activities.ErrInvalidRequest)
-	case role == RoleStaff && storeID == "":
+	case role == records.RoleStaff && storeID == "":
 		return "", fmt.Errorf("create token for %s: staff tokens need a store: %w", subject, activities.ErrInvalidRequest)
 	}
 	raw := make([]byte, 32)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
@@ -17,7 +16,7 @@ func TestTokens(t *testing.T) {
 	if has, err := st.HasTokens(ctx); err != nil || has {
 		t.Fatalf("HasTokens on a fresh database = %v, %v; want false", has, err)
 	}
-	staff, err := st.CreateToken(ctx, "anna", postgres.RoleStaff, "s1")
+	staff, err := st.CreateToken(ctx, "anna", records.RoleStaff, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +34,7 @@ func TestTokens(t *testing.T) {
 	if err != nil || p != (records.Principal{Subject: "anna", Role: "staff", StoreID: "s1"}) {
 		t.Errorf("Authenticate = %+v, %v", p, err)
 	}
-	support, err := st.CreateToken(ctx, "sam", postgres.RoleSupport, "")
+	support, err := st.CreateToken(ctx, "sam", records.RoleSupport, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +62,8 @@ func TestTokens(t *testing.T) {
 		name, role, store string
 		want              error
 	}{
-		{"staff without a store", postgres.RoleStaff, "", activities.ErrInvalidRequest},
-		{"staff of an unknown store", postgres.RoleStaff, "nowhere", activities.ErrUnknownLocation},
+		{"staff without a store", records.RoleStaff, "", activities.ErrInvalidRequest},
+		{"staff of an unknown store", records.RoleStaff, "nowhere", activities.ErrUnknownLocation},
 		{"unknown role", "admin", "", activities.ErrInvalidRequest},
 	}
 	for _, tt := range invalid {

@@ -12,13 +12,6 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
-// Roles of API tokens.
-const (
-	roleCheckout = "checkout"
-	roleStaff    = "staff"
-	roleSupport  = "support"
-)
-
 type principalKey struct{}
 
 func principalFrom(ctx context.Context) records.Principal {
@@ -67,7 +60,7 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 // ownStore reports whether the caller may act for a store: support for all, staff
 // for their own.
 func ownStore(p records.Principal, storeID string) bool {
-	return p.Role == roleSupport || (p.Role == roleStaff && p.StoreID == storeID)
+	return p.Role == records.RoleSupport || (p.Role == records.RoleStaff && p.StoreID == storeID)
 }
 
 // checkPathIDs returns a field error for every path parameter of the request's

@@ -173,7 +173,7 @@ func postCheckout(body []byte) (*httptest.ResponseRecorder, *checkoutFakeStore, 
 	s := New(Config{Now: now}, tc, store, nil, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodPost, "/v1/orders", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "fuzz", Role: roleCheckout}))
+	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "fuzz", Role: records.RoleCheckout}))
 	rec := httptest.NewRecorder()
 	s.placeOrder(rec, req)
 	return rec, store, tc

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) codecAuth(h http.Handler) http.Handler {
 	if s.cfg.Sandbox {
 		return h
 	}
-	return s.auth(h.ServeHTTP, roleSupport)
+	return s.auth(h.ServeHTTP, records.RoleSupport)
 }
 
 // outbox shows what the sandbox providers "sent", newest first.

@@ -33,7 +33,7 @@ func TestStaffOrderStatusInAnOutage(t *testing.T) {
 	s := New(Config{}, nil, outageStore{}, nil, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
 	req.SetPathValue("id", "A-1")
-	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: roleStaff, StoreID: "berlin-mitte"}))
+	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: records.RoleStaff, StoreID: "berlin-mitte"}))
 	rec := httptest.NewRecorder()
 	s.getOrder(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
@@ -76,7 +76,7 @@ func TestTemporalFaultsAre503(t *testing.T) {
 			s := New(Config{}, queryFailingTemporal{err: err}, outageStore{}, nil, slog.New(slog.DiscardHandler))
 			req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
 			req.SetPathValue("id", "A-1")
-			req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: roleSupport}))
+			req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: records.RoleSupport}))
 			rec := httptest.NewRecorder()
 			s.getOrder(rec, req)
 			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {

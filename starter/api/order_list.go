@@ -66,7 +66,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, validationProblem("Invalid query", errs))
 		return
 	}
-	if p := principalFrom(r.Context()); p.Role == roleStaff {
+	if p := principalFrom(r.Context()); p.Role == records.RoleStaff {
 		if f.StoreID != "" && f.StoreID != p.StoreID {
 			writeJSON(w, http.StatusOK, orderList{Orders: []orderListItem{}})
 			return

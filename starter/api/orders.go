@@ -268,7 +268,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	id := r.PathValue("id")
 	p := principalFrom(r.Context())
-	if p.Role == roleStaff {
+	if p.Role == records.RoleStaff {
 		row, err := s.store.OrderRow(r.Context(), id)
 		if err != nil && !errors.Is(err, activities.ErrNotFound) {
 			s.problem(w, r, unavailable("Cannot read the order now.", err))

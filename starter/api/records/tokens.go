@@ -5,6 +5,16 @@ import (
 	"encoding/hex"
 )
 
+// API token roles: what a bearer may do on the starter's API.
+const (
+	// RoleCheckout is the checkout service: it places orders.
+	RoleCheckout = "checkout"
+	// RoleStaff is store staff: pick, receive and hand over, for their own store only.
+	RoleStaff = "staff"
+	// RoleSupport is a support agent: any order, any store.
+	RoleSupport = "support"
+)
+
 // Principal is who an API token speaks for: the handlers admit a route by its
 // Role and scope staff to their StoreID, and GET /v1/me answers with it.
 type Principal struct {
