@@ -6,6 +6,8 @@
 // hours), and the one place where provider errors are classified as retryable
 // or not. Few, coarse activities keep an order near 20 Temporal Actions.
 //
-// Nothing here imports a provider SDK, net/http or the adapters: adapters implement
-// the ports, and worker/main.go wires them in.
+// The order's vocabulary (Order, Line, Customer, Stage, Touchpoint, Channel) lives
+// in domain, which activities and workflows both import. Nothing here imports a
+// provider SDK, net/http or the adapters: adapters implement the ports, and
+// worker/main.go wires them in.
 package activities

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // Journey entry kinds.
@@ -22,7 +24,7 @@ const (
 // fields so the orders table is kept in step in the same transaction.
 type StageChange struct {
 	Order OrderSummary `json:"order"`
-	Stage string       `json:"stage"`
+	Stage domain.Stage `json:"stage"`
 	// At is the workflow's time of the change (workflow.Now), not the activity's.
 	At    time.Time `json:"at"`
 	Actor string    `json:"actor,omitempty"`
@@ -62,10 +64,10 @@ type JourneyStore interface {
 
 // StageEntry is one stage entered, at the workflow's time, by whom and why.
 type StageEntry struct {
-	Stage string    `json:"stage"`
-	At    time.Time `json:"at"`
-	Actor string    `json:"actor,omitempty"`
-	Note  string    `json:"note,omitempty"`
+	Stage domain.Stage `json:"stage"`
+	At    time.Time    `json:"at"`
+	Actor string       `json:"actor,omitempty"`
+	Note  string       `json:"note,omitempty"`
 }
 
 // Progress is one transition of an order: the stages it entered and the
@@ -166,12 +168,6 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 	return res, nil
 }
 
-// Final stages recorded by RequestReview; they mirror the workflow's stage names.
-const (
-	stageReviewRequested = "review_requested"
-	stageCompleted       = "completed"
-)
-
 // ReviewResult says whether the review request went out.
 type ReviewResult struct {
 	Sent    bool   `json:"sent"`
@@ -191,9 +187,9 @@ func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req Not
 	if len(sent) > 0 {
 		n = sent[0]
 	}
-	stages := []StageEntry{{Stage: stageReviewRequested, At: at}, {Stage: stageCompleted, At: at}}
+	stages := []StageEntry{{Stage: domain.StageReviewRequested, At: at}, {Stage: domain.StageCompleted, At: at}}
 	if n.Skipped != "" {
-		stages = []StageEntry{{Stage: stageCompleted, At: at, Note: "review request skipped: " + n.Skipped}}
+		stages = []StageEntry{{Stage: domain.StageCompleted, At: at, Note: "review request skipped: " + n.Skipped}}
 	}
 	for _, st := range stages {
 		if err := a.Store.RecordStage(ctx, StageChange{Order: order, Stage: st.Stage, At: st.At, Note: st.Note}); err != nil {

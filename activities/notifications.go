@@ -10,40 +10,10 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
-)
-
-// Touchpoint names a moment in the order at which the customer hears from us.
-type Touchpoint string
-
-// Touchpoints. Their values are part of notification idempotency keys.
-const (
-	TouchOrderConfirmed  Touchpoint = "order-confirmed"
-	TouchPaymentFailed   Touchpoint = "payment-failed"
-	TouchPartialRefund   Touchpoint = "partial-refund"
-	TouchReadyForPickup  Touchpoint = "ready-for-pickup"
-	TouchPickupReminder  Touchpoint = "pickup-reminder"
-	TouchPickupChanged   Touchpoint = "pickup-date-changed"
-	TouchPickedUp        Touchpoint = "picked-up"
-	TouchShipped         Touchpoint = "shipped"
-	TouchDelivered       Touchpoint = "delivered"
-	TouchCancelled       Touchpoint = "cancelled"
-	TouchReviewRequest   Touchpoint = "review-request"
-	TouchInPicking       Touchpoint = "in-picking"
-	TouchDeliveryProblem Touchpoint = "delivery-problem"
-)
-
-// Channels. Their values are part of notification idempotency keys.
-const (
-	// ChannelEmail is the one channel every customer has; transactional messages
-	// always go by email.
-	ChannelEmail = "email"
-	// ChannelSMS and ChannelPush are the instant channels: a transactional message
-	// also goes to one of them, push when the app is installed, else SMS.
-	ChannelSMS  = "sms"
-	ChannelPush = "push"
 )
 
 // Notification statuses in the notifications table.
@@ -61,12 +31,12 @@ const (
 
 // NotificationRecord is a row of the notifications table: one per key.
 type NotificationRecord struct {
-	Key               string     `json:"key"`
-	OrderID           string     `json:"order_id"`
-	Touchpoint        Touchpoint `json:"touchpoint"`
-	Channel           string     `json:"channel"`
-	Status            string     `json:"status"`
-	ProviderMessageID string     `json:"provider_message_id,omitempty"`
+	Key               string         `json:"key"`
+	OrderID           string         `json:"order_id"`
+	Touchpoint        Touchpoint     `json:"touchpoint"`
+	Channel           domain.Channel `json:"channel"`
+	Status            string         `json:"status"`
+	ProviderMessageID string         `json:"provider_message_id,omitempty"`
 }
 
 // NotificationLog guards providers that have no idempotency key: a row is written
@@ -95,8 +65,8 @@ type Contact struct {
 	Locale    string `json:"locale"`
 	TimeZone  string `json:"time_zone"`
 	// Channels the customer allows (email always among them).
-	Channels         []string `json:"channels"`
-	MarketingConsent bool     `json:"marketing_consent"`
+	Channels         []domain.Channel `json:"channels"`
+	MarketingConsent bool             `json:"marketing_consent"`
 	// A bounced email or a failed SMS marks the channel; it is skipped until the
 	// customer gives a new address or number.
 	EmailUndeliverable bool `json:"email_undeliverable"`
@@ -104,7 +74,7 @@ type Contact struct {
 }
 
 // Allows reports whether the customer allows the channel.
-func (c Contact) Allows(channel string) bool {
+func (c Contact) Allows(channel domain.Channel) bool {
 	for _, ch := range c.Channels {
 		if ch == channel {
 			return true
@@ -122,7 +92,7 @@ type ContactDirectory interface {
 	DropPushToken(ctx context.Context, customerID, token string) error
 	// MarkUndeliverable marks a channel ("email" or "sms") of the order's customer
 	// as undeliverable.
-	MarkUndeliverable(ctx context.Context, orderID, channel string) error
+	MarkUndeliverable(ctx context.Context, orderID string, channel domain.Channel) error
 }
 
 // Email is a rendered email.
@@ -196,7 +166,7 @@ type NotifyRequest struct {
 	// a key of its own ("...-resend-<n>").
 	Resend int `json:"resend,omitempty"`
 	// Channel, when set, limits the message to that channel (a resend by SMS only).
-	Channel string `json:"channel,omitempty"`
+	Channel domain.Channel `json:"channel,omitempty"`
 	// Amounts (minor units of Currency) and Times are facts formatted in the
 	// customer's locale when the message is rendered ("249,00 €", "Dienstag, 24. November").
 	Amounts  map[string]int64     `json:"amounts,omitempty"`
@@ -222,9 +192,9 @@ var marketingParts = map[Touchpoint]bool{TouchOrderConfirmed: true, TouchReviewR
 
 // NotifyResult says what happened to the message on one channel.
 type NotifyResult struct {
-	Key       string `json:"key"`
-	Channel   string `json:"channel,omitempty"`
-	MessageID string `json:"message_id,omitempty"`
+	Key       string         `json:"key"`
+	Channel   domain.Channel `json:"channel,omitempty"`
+	MessageID string         `json:"message_id,omitempty"`
 	// Repeat is true when the key had been sent before and nothing was sent now.
 	Repeat bool `json:"repeat,omitempty"`
 	// Skipped gives the reason a message was deliberately not sent.
@@ -327,7 +297,7 @@ func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, erro
 		return Contact{}, err
 	}
 	if !found {
-		c = Contact{Channels: []string{ChannelEmail, ChannelSMS, ChannelPush}}
+		c = Contact{Channels: domain.Channels()}
 	}
 	if c.Email == "" {
 		c.Email = cu.Email
@@ -344,14 +314,14 @@ func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, erro
 // channels are the channels a message goes to: email, then the instant channel
 // (push if the app is installed and allowed, else SMS if there is a number and it
 // is allowed). Marketing goes by email only; a resend may name its one channel.
-func (a *Notifications) channels(c Contact, req NotifyRequest) []string {
+func (a *Notifications) channels(c Contact, req NotifyRequest) []domain.Channel {
 	if req.Channel != "" {
 		if req.Marketing && req.Channel != ChannelEmail {
 			return nil // marketing never goes by SMS or push
 		}
-		return []string{req.Channel}
+		return []domain.Channel{req.Channel}
 	}
-	out := []string{ChannelEmail}
+	out := []domain.Channel{ChannelEmail}
 	if req.Marketing {
 		return out
 	}
@@ -365,7 +335,7 @@ func (a *Notifications) channels(c Contact, req NotifyRequest) []string {
 }
 
 // unusable gives the reason a chosen channel cannot carry the message now.
-func (a *Notifications) unusable(c Contact, channel string) string {
+func (a *Notifications) unusable(c Contact, channel domain.Channel) string {
 	switch {
 	case channel == ChannelEmail && (c.EmailUndeliverable || c.Email == ""),
 		channel == ChannelSMS && (c.SMSUndeliverable || c.Phone == "" || a.SMS == nil),
@@ -376,8 +346,8 @@ func (a *Notifications) unusable(c Contact, channel string) string {
 }
 
 // skip records in the journey that a message was deliberately not sent, and why.
-func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel, reason string) (NotifyResult, error) {
-	key := req.key(channel)
+func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel domain.Channel, reason string) (NotifyResult, error) {
+	key := req.key(string(channel))
 	err := a.Journey.RecordEntry(ctx, JourneyEntry{
 		OrderID: req.OrderID, Kind: EntryNotification, Key: key + ":skipped",
 		Detail: fmt.Sprintf("%s via %s skipped: %s", req.Touchpoint, channel, reason), At: time.Now(),
@@ -389,8 +359,8 @@ func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel, re
 }
 
 // send sends the message on one channel, guarded by the notifications row.
-func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel string, c Contact, msg messages.Message, unsubscribe string) (NotifyResult, error) {
-	key := req.key(channel)
+func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel domain.Channel, c Contact, msg messages.Message, unsubscribe string) (NotifyResult, error) {
+	key := req.key(string(channel))
 	res := NotifyResult{Key: key, Channel: channel}
 	existing, fresh, err := a.Log.Begin(ctx, NotificationRecord{
 		Key: key, OrderID: req.OrderID, Touchpoint: req.Touchpoint, Channel: channel, Status: NotificationSending,

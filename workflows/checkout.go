@@ -9,6 +9,13 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
+// Checkout outcomes returned to the checkout service.
+const (
+	OutcomeCaptured      = "captured"
+	OutcomePaymentFailed = "payment_failed"
+	OutcomeRejected      = "rejected"
+)
+
 // handleCheckout reserves stock and captures the payment in one activity, and
 // answers the checkout service with the outcome. A repeated checkout (another
 // update ID) gets the first answer.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // Message names: updates, signals and queries of OrderFulfilment.
@@ -186,8 +187,8 @@ type Result struct {
 type ResendRequest struct {
 	Touchpoint activities.Touchpoint `json:"touchpoint"`
 	// Channel, when set, is the one channel to resend on ("email", "sms", "push").
-	Channel string `json:"channel,omitempty"`
-	By      string `json:"by"`
+	Channel domain.Channel `json:"channel,omitempty"`
+	By      string         `json:"by"`
 }
 
 // ResendResult is what happened to the resent message on each channel.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )

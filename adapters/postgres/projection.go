@@ -6,16 +6,9 @@ import (
 	"fmt"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
-)
-
-// Stages the store console lists. They mirror workflows.Stage values, which this
-// package does not import (adapters sit below workflows).
-const (
-	stagePicking          = "picking"
-	stageInTransitToStore = "in_transit_to_store"
-	stageReadyForPickup   = "ready_for_pickup"
 )
 
 // OrderRow returns the order's projection row, or an error wrapping ErrNotFound.
@@ -62,7 +55,7 @@ func (s *Store) StoreWork(ctx context.Context, storeID string) (records.StoreWor
 			or (o.stage in ($4, $5) and o.store_id = $1)
 		order by case o.stage when $3 then p.due_at when $4 then o.promised_ready_at else o.pickup_deadline end nulls last,
 			o.updated_at, o.order_id`,
-		storeID, activities.PurposeStoreTransfer, stagePicking, stageInTransitToStore, stageReadyForPickup)
+		storeID, activities.PurposeStoreTransfer, domain.StagePicking, domain.StageInTransitToStore, domain.StageReadyForPickup)
 	if err != nil {
 		return records.StoreWork{}, fmt.Errorf("store work of %s: %w", storeID, err)
 	}
@@ -72,11 +65,11 @@ func (s *Store) StoreWork(ctx context.Context, storeID string) (records.StoreWor
 	}
 	for _, o := range orders {
 		switch o.Stage {
-		case stagePicking:
+		case domain.StagePicking:
 			w.Picking = append(w.Picking, o)
-		case stageInTransitToStore:
+		case domain.StageInTransitToStore:
 			w.Arriving = append(w.Arriving, o)
-		case stageReadyForPickup:
+		case domain.StageReadyForPickup:
 			if o.PickupDeadline != nil && !o.PickupDeadline.After(w.AsOf) {
 				w.Overdue = append(w.Overdue, o)
 			} else {
@@ -102,15 +95,15 @@ func scanWorkOrder(row pgx.CollectableRow) (records.WorkOrder, error) {
 	}
 	o.Method = activities.Method(method)
 	switch o.Stage {
-	case stagePicking:
+	case domain.StagePicking:
 		o.ExpectedAt = nil
-	case stageInTransitToStore:
+	case domain.StageInTransitToStore:
 		o.DueAt = nil
 	}
-	if o.Stage != stagePicking {
+	if o.Stage != domain.StagePicking {
 		o.PickStartedBy, o.PickStartedAt = "", nil
 	}
-	if o.Stage != stageReadyForPickup {
+	if o.Stage != domain.StageReadyForPickup {
 		o.CustomerName, o.PickupDeadline, o.FailedPickups = "", nil, 0
 		return o, nil
 	}

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"github.com/everywherecommerce/fulfilment/domain"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -11,15 +12,15 @@ import (
 // the API's.
 type OrderRow struct {
 	activities.OrderSummary
-	Stage          string    `json:"stage"`
-	NeedsAttention bool      `json:"needs_attention"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	Stage          domain.Stage `json:"stage"`
+	NeedsAttention bool         `json:"needs_attention"`
+	UpdatedAt      time.Time    `json:"updated_at"`
 }
 
 // OrderFilter selects orders from the projection for GET /v1/orders. Empty
 // strings and a nil NeedsAttention match every order.
 type OrderFilter struct {
-	Stage string
+	Stage domain.Stage
 	// StoreID matches orders picked up at the store or fulfilled from it (store_id
 	// or location_id): the orders a staff token of that store may read.
 	StoreID        string

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"github.com/everywherecommerce/fulfilment/domain"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -25,7 +26,7 @@ type StoreWork struct {
 // pickup code proves the customer.
 type WorkOrder struct {
 	OrderID string            `json:"order_id"`
-	Stage   string            `json:"stage"`
+	Stage   domain.Stage      `json:"stage"`
 	Method  activities.Method `json:"method"`
 	// Lines are the ordered lines; for an order waiting for its customer, what was
 	// picked (a short pick hands over less).

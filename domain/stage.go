@@ -1,4 +1,4 @@
-package workflows
+package domain
 
 // Stage is where an order is in its lifecycle; also the OrderStage search attribute.
 type Stage string
@@ -31,10 +31,3 @@ func Stages() []Stage {
 		StageCancelled, StageReviewRequested, StageCompleted,
 	}
 }
-
-// Checkout outcomes returned to the checkout service.
-const (
-	OutcomeCaptured      = "captured"
-	OutcomePaymentFailed = "payment_failed"
-	OutcomeRejected      = "rejected"
-)
