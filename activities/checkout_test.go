@@ -9,6 +9,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // refusingPayments refuses every capture with err.
@@ -49,7 +50,7 @@ func TestCheckoutReportsPaymentFailuresTheWorkflowKnows(t *testing.T) {
 			env := ts.NewTestActivityEnvironment()
 			env.RegisterActivity(checkout)
 			v, err := env.ExecuteActivity(checkout.CheckOut, activities.CheckoutRequest{
-				Reserve: activities.ReserveRequest{OrderID: "A-1", Locations: []string{"dc"}, Lines: []activities.Line{{SKU: "S", Quantity: 1, UnitPrice: 100}}},
+				Reserve: activities.ReserveRequest{OrderID: "A-1", Locations: []string{"dc"}, Lines: []domain.Line{{SKU: "S", Quantity: 1, UnitPrice: 100}}},
 				Capture: activities.CaptureRequest{PaymentID: "pi_1", Amount: 100, Currency: "EUR", IdempotencyKey: "A-1:capture"},
 			})
 			if err != nil {

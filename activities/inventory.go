@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // ReserveRequest asks for stock for every line of an order at the first candidate
@@ -9,8 +11,8 @@ import (
 type ReserveRequest struct {
 	OrderID string `json:"order_id"`
 	// Locations are tried in order; the first that can serve every line wins.
-	Locations []string `json:"locations"`
-	Lines     []Line   `json:"lines"`
+	Locations []string      `json:"locations"`
+	Lines     []domain.Line `json:"lines"`
 }
 
 // ShortLine names a SKU no candidate location could serve in full. Available is the
@@ -36,15 +38,15 @@ type StockStore interface {
 	// Release returns stock to its location. Lines give, per SKU, the total quantity
 	// that shall be released for the order (an absolute target, so repeating the call
 	// changes nothing); nil releases everything not yet consumed.
-	Release(ctx context.Context, orderID string, lines []PickedLine) error
+	Release(ctx context.Context, orderID string, lines []domain.PickedLine) error
 	// Consume marks what is still reserved as sold: the goods left the building.
 	Consume(ctx context.Context, orderID string) error
 }
 
 // ReleaseStockRequest returns stock; see StockStore.Release.
 type ReleaseStockRequest struct {
-	OrderID string       `json:"order_id"`
-	Lines   []PickedLine `json:"lines,omitempty"`
+	OrderID string              `json:"order_id"`
+	Lines   []domain.PickedLine `json:"lines,omitempty"`
 }
 
 // ChooseLocation is the reservation rule, shared by every StockStore: the first candidate with every SKU;

@@ -93,8 +93,8 @@ type Progress struct {
 	// plus PlanAfter outside the customer's quiet hours (for the review request).
 	PlanAfter time.Duration `json:"plan_after,omitempty"`
 	// QuietHours are the customer's, from the order's policy.
-	QuietHours QuietHours `json:"quiet_hours"`
-	Customer   Customer   `json:"customer"`
+	QuietHours QuietHours      `json:"quiet_hours"`
+	Customer   domain.Customer `json:"customer"`
 }
 
 // AdvanceResult reports the messages and the planned time.

@@ -31,12 +31,12 @@ const (
 
 // NotificationRecord is a row of the notifications table: one per key.
 type NotificationRecord struct {
-	Key               string         `json:"key"`
-	OrderID           string         `json:"order_id"`
-	Touchpoint        Touchpoint     `json:"touchpoint"`
-	Channel           domain.Channel `json:"channel"`
-	Status            string         `json:"status"`
-	ProviderMessageID string         `json:"provider_message_id,omitempty"`
+	Key               string            `json:"key"`
+	OrderID           string            `json:"order_id"`
+	Touchpoint        domain.Touchpoint `json:"touchpoint"`
+	Channel           domain.Channel    `json:"channel"`
+	Status            string            `json:"status"`
+	ProviderMessageID string            `json:"provider_message_id,omitempty"`
 }
 
 // NotificationLog guards providers that have no idempotency key: a row is written
@@ -152,8 +152,8 @@ type RecommendationStore interface {
 // order's code), yet it is never logged.
 type NotifyRequest struct {
 	OrderID    string            `json:"order_id"`
-	Touchpoint Touchpoint        `json:"touchpoint"`
-	Customer   Customer          `json:"customer"`
+	Touchpoint domain.Touchpoint `json:"touchpoint"`
+	Customer   domain.Customer   `json:"customer"`
 	StoreID    string            `json:"store_id,omitempty"`
 	Deadline   time.Time         `json:"deadline,omitempty"`
 	Facts      map[string]string `json:"facts,omitempty"`
@@ -188,7 +188,7 @@ const crossSellLimit = 3
 // marketingParts are the touchpoints that carry suggestions when the customer
 // allows marketing: cross-sell in the confirmation, after-sales ideas in the
 // review request (itself a marketing message).
-var marketingParts = map[Touchpoint]bool{TouchOrderConfirmed: true, TouchReviewRequest: true}
+var marketingParts = map[domain.Touchpoint]bool{domain.TouchOrderConfirmed: true, domain.TouchReviewRequest: true}
 
 // NotifyResult says what happened to the message on one channel.
 type NotifyResult struct {
@@ -248,7 +248,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 		return nil, classify(fmt.Errorf("read contact preferences for %s: %w", req.key("*"), err))
 	}
 	if req.Marketing && !contact.MarketingConsent {
-		r, err := a.skip(ctx, req, ChannelEmail, SkipNoConsent)
+		r, err := a.skip(ctx, req, domain.ChannelEmail, SkipNoConsent)
 		return []NotifyResult{r}, err
 	}
 	facts, err := a.facts(ctx, req, contact)
@@ -275,10 +275,10 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 			return nil, err
 		}
 		out = append(out, r)
-		if channel == ChannelPush && r.Skipped == SkipUndeliverable && a.SMS != nil && req.Channel == "" {
+		if channel == domain.ChannelPush && r.Skipped == SkipUndeliverable && a.SMS != nil && req.Channel == "" {
 			contact.PushToken = "" // the app is gone: tell them by SMS instead
-			if next := a.channels(contact, req); len(next) > 1 && next[1] == ChannelSMS && a.unusable(contact, ChannelSMS) == "" {
-				r, err := a.send(ctx, req, ChannelSMS, contact, msg, unsubscribe)
+			if next := a.channels(contact, req); len(next) > 1 && next[1] == domain.ChannelSMS && a.unusable(contact, domain.ChannelSMS) == "" {
+				r, err := a.send(ctx, req, domain.ChannelSMS, contact, msg, unsubscribe)
 				if err != nil {
 					return nil, err
 				}
@@ -291,7 +291,7 @@ func (a *Notifications) NotifyCustomer(ctx context.Context, req NotifyRequest) (
 
 // contact reads the customer's preferences now; a customer without any (or with a
 // row that holds only an undeliverable mark) is reached as the checkout said.
-func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, error) {
+func (a *Notifications) contact(ctx context.Context, cu domain.Customer) (Contact, error) {
 	c, found, err := a.Contacts.Contact(ctx, cu.ID)
 	if err != nil {
 		return Contact{}, err
@@ -316,20 +316,20 @@ func (a *Notifications) contact(ctx context.Context, cu Customer) (Contact, erro
 // is allowed). Marketing goes by email only; a resend may name its one channel.
 func (a *Notifications) channels(c Contact, req NotifyRequest) []domain.Channel {
 	if req.Channel != "" {
-		if req.Marketing && req.Channel != ChannelEmail {
+		if req.Marketing && req.Channel != domain.ChannelEmail {
 			return nil // marketing never goes by SMS or push
 		}
 		return []domain.Channel{req.Channel}
 	}
-	out := []domain.Channel{ChannelEmail}
+	out := []domain.Channel{domain.ChannelEmail}
 	if req.Marketing {
 		return out
 	}
 	switch {
-	case a.Push != nil && c.PushToken != "" && c.Allows(ChannelPush):
-		out = append(out, ChannelPush)
-	case a.SMS != nil && c.Phone != "" && c.Allows(ChannelSMS):
-		out = append(out, ChannelSMS)
+	case a.Push != nil && c.PushToken != "" && c.Allows(domain.ChannelPush):
+		out = append(out, domain.ChannelPush)
+	case a.SMS != nil && c.Phone != "" && c.Allows(domain.ChannelSMS):
+		out = append(out, domain.ChannelSMS)
 	}
 	return out
 }
@@ -337,9 +337,9 @@ func (a *Notifications) channels(c Contact, req NotifyRequest) []domain.Channel 
 // unusable gives the reason a chosen channel cannot carry the message now.
 func (a *Notifications) unusable(c Contact, channel domain.Channel) string {
 	switch {
-	case channel == ChannelEmail && (c.EmailUndeliverable || c.Email == ""),
-		channel == ChannelSMS && (c.SMSUndeliverable || c.Phone == "" || a.SMS == nil),
-		channel == ChannelPush && (c.PushToken == "" || a.Push == nil):
+	case channel == domain.ChannelEmail && (c.EmailUndeliverable || c.Email == ""),
+		channel == domain.ChannelSMS && (c.SMSUndeliverable || c.Phone == "" || a.SMS == nil),
+		channel == domain.ChannelPush && (c.PushToken == "" || a.Push == nil):
 		return SkipUndeliverable
 	}
 	return ""
@@ -381,7 +381,7 @@ func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel dom
 			return res, nil
 		}
 		// Still "sending": an earlier attempt died after the row was written.
-		if channel == ChannelSMS {
+		if channel == domain.ChannelSMS {
 			err := a.Log.Settle(ctx, key, NotificationUnconfirmed,
 				fmt.Sprintf("%s via sms not sent again: an earlier send was interrupted and may have arrived", req.Touchpoint))
 			if err != nil {
@@ -393,12 +393,12 @@ func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel dom
 	}
 	var id string
 	switch channel {
-	case ChannelEmail:
+	case domain.ChannelEmail:
 		id, err = a.Email.SendEmail(ctx, Email{NotificationKey: key, To: c.Email, ToName: req.Customer.Name, Subject: msg.Subject,
 			Text: msg.Text, HTML: msg.HTML, Locale: msg.Locale, Unsubscribe: unsubscribe})
-	case ChannelSMS:
+	case domain.ChannelSMS:
 		id, err = a.SMS.SendSMS(ctx, SMS{NotificationKey: key, To: c.Phone, Body: msg.SMS})
-	case ChannelPush:
+	case domain.ChannelPush:
 		id, err = a.Push.SendPush(ctx, Push{NotificationKey: key, Token: c.PushToken, Title: msg.PushTitle, Body: msg.PushBody})
 	default:
 		err = fmt.Errorf("unknown channel %q: %w", channel, ErrInvalidRequest)
@@ -421,7 +421,7 @@ func (a *Notifications) failed(ctx context.Context, req NotifyRequest, res Notif
 	key := res.Key
 	if errors.Is(sendErr, ErrUndeliverable) || errors.Is(sendErr, ErrUnregistered) {
 		var err error
-		if res.Channel == ChannelPush {
+		if res.Channel == domain.ChannelPush {
 			err = a.Contacts.DropPushToken(ctx, req.Customer.ID, c.PushToken)
 		} else {
 			err = a.Contacts.MarkUndeliverable(ctx, req.OrderID, res.Channel)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 )
@@ -57,7 +58,7 @@ func (f notifier) journeyHas(orderID, suffix string) bool {
 func (f notifier) placeOrder(t *testing.T) {
 	t.Helper()
 	err := f.store.RecordStage(t.Context(), activities.StageChange{Stage: "placed",
-		Order: activities.OrderSummary{OrderID: "A-1", CustomerID: "C-1", Method: activities.MethodHomeDelivery}})
+		Order: activities.OrderSummary{OrderID: "A-1", CustomerID: "C-1", Method: domain.MethodHomeDelivery}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +66,15 @@ func (f notifier) placeOrder(t *testing.T) {
 
 func confirmation() activities.NotifyRequest {
 	return activities.NotifyRequest{
-		OrderID: "A-1", Touchpoint: activities.TouchOrderConfirmed,
-		Customer: activities.Customer{ID: "C-1", Name: "Mia", Email: "mia@example.com"},
+		OrderID: "A-1", Touchpoint: domain.TouchOrderConfirmed,
+		Customer: domain.Customer{ID: "C-1", Name: "Mia", Email: "mia@example.com"},
 		Facts:    map[string]string{"amount": "249,00 EUR"},
 	}
 }
 
-func contact(phone, token string, channels ...string) activities.Contact {
+func contact(phone, token string, channels ...domain.Channel) activities.Contact {
 	if len(channels) == 0 {
-		channels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
+		channels = domain.Channels()
 	}
 	return activities.Contact{Email: "mia@example.com", Phone: phone, PushToken: token, Locale: "en", Channels: channels}
 }
@@ -83,7 +84,7 @@ func channels(rs []activities.NotifyResult) []string {
 	var out []string
 	for _, r := range rs {
 		if r.Skipped == "" {
-			out = append(out, r.Channel)
+			out = append(out, string(r.Channel))
 		}
 	}
 	return out
@@ -125,7 +126,7 @@ func TestMarketingGoesByEmailOnlyAndNeedsConsentAtSendTime(t *testing.T) {
 	f := newNotifications(t)
 	f.store.SetContact("C-1", contact("+4915112345678", "tok-1"))
 	req := confirmation()
-	req.Touchpoint, req.Marketing = activities.TouchReviewRequest, true
+	req.Touchpoint, req.Marketing = domain.TouchReviewRequest, true
 
 	res, err := f.n.NotifyCustomer(t.Context(), req)
 	if err != nil || len(res) != 1 || res[0].Skipped != activities.SkipNoConsent || len(f.email.Sent()) != 0 {
@@ -148,7 +149,7 @@ func TestMarketingGoesByEmailOnlyAndNeedsConsentAtSendTime(t *testing.T) {
 func TestEmailCrashWindowResendsThenNeverAgain(t *testing.T) {
 	f := newNotifications(t)
 	key := "A-1:notify:order-confirmed:email"
-	beginSending(t, f, key, activities.ChannelEmail)
+	beginSending(t, f, key, domain.ChannelEmail)
 
 	res, err := f.n.NotifyCustomer(t.Context(), confirmation())
 	if err != nil || len(res) != 1 || res[0].Repeat {
@@ -175,7 +176,7 @@ func TestPushCrashWindowResendsWithTheSameKey(t *testing.T) {
 	f := newNotifications(t)
 	f.store.SetContact("C-1", contact("", "tok-1"))
 	key := "A-1:notify:order-confirmed:push"
-	beginSending(t, f, key, activities.ChannelPush)
+	beginSending(t, f, key, domain.ChannelPush)
 
 	if _, err := f.n.NotifyCustomer(t.Context(), confirmation()); err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestSMSCrashWindowIsNotSentAgain(t *testing.T) {
 	f := newNotifications(t)
 	f.store.SetContact("C-1", contact("+4915112345678", ""))
 	key := "A-1:notify:order-confirmed:sms"
-	beginSending(t, f, key, activities.ChannelSMS)
+	beginSending(t, f, key, domain.ChannelSMS)
 
 	res, err := f.n.NotifyCustomer(t.Context(), confirmation())
 	if err != nil {
@@ -274,7 +275,7 @@ func TestUndeliverableSMSIsMarkedAndSkippedLater(t *testing.T) {
 		t.Error("SMS not marked undeliverable")
 	}
 	next := confirmation()
-	next.Touchpoint, next.Facts = activities.TouchDelivered, nil
+	next.Touchpoint, next.Facts = domain.TouchDelivered, nil
 	res, err := f.n.NotifyCustomer(t.Context(), next)
 	if err != nil {
 		t.Fatal(err)
@@ -296,10 +297,10 @@ func TestUnknownLocaleFallsBackToEnglish(t *testing.T) {
 	}
 }
 
-func beginSending(t *testing.T, f notifier, key, channel string) {
+func beginSending(t *testing.T, f notifier, key string, channel domain.Channel) {
 	t.Helper()
 	_, fresh, err := f.store.Begin(t.Context(), activities.NotificationRecord{
-		Key: key, OrderID: "A-1", Touchpoint: activities.TouchOrderConfirmed, Channel: channel, Status: activities.NotificationSending,
+		Key: key, OrderID: "A-1", Touchpoint: domain.TouchOrderConfirmed, Channel: channel, Status: activities.NotificationSending,
 	})
 	if err != nil || !fresh {
 		t.Fatalf("begin: fresh=%v err=%v", fresh, err)

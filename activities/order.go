@@ -1,18 +1,22 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/domain"
+)
 
 // OrderSummary is what the orders projection in PostgreSQL keeps about an order so
 // that stores and support can list orders without querying workflows.
 type OrderSummary struct {
-	OrderID    string    `json:"order_id"`
-	CustomerID string    `json:"customer_id"`
-	Method     Method    `json:"method"`
-	StoreID    string    `json:"store_id,omitempty"`
-	LocationID string    `json:"location_id,omitempty"`
-	Total      int64     `json:"total"`
-	Currency   string    `json:"currency"`
-	PlacedAt   time.Time `json:"placed_at"`
+	OrderID    string        `json:"order_id"`
+	CustomerID string        `json:"customer_id"`
+	Method     domain.Method `json:"method"`
+	StoreID    string        `json:"store_id,omitempty"`
+	LocationID string        `json:"location_id,omitempty"`
+	Total      int64         `json:"total"`
+	Currency   string        `json:"currency"`
+	PlacedAt   time.Time     `json:"placed_at"`
 	// CustomerName lets store staff find a ready order by the name the customer
 	// gives at the counter. Personal data: never log it.
 	CustomerName string `json:"customer_name,omitempty"`

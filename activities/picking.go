@@ -5,22 +5,24 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // PickTask is the work a location's staff see: which lines to pick for which order.
 type PickTask struct {
-	OrderID    string    `json:"order_id"`
-	LocationID string    `json:"location_id"`
-	Lines      []Line    `json:"lines"`
-	DueAt      time.Time `json:"due_at"`
+	OrderID    string        `json:"order_id"`
+	LocationID string        `json:"location_id"`
+	Lines      []domain.Line `json:"lines"`
+	DueAt      time.Time     `json:"due_at"`
 }
 
 // PickResult is what staff confirmed, recorded on the pick task.
 type PickResult struct {
-	OrderID string       `json:"order_id"`
-	Picked  []PickedLine `json:"picked"`
-	By      string       `json:"by"`
-	At      time.Time    `json:"at"`
+	OrderID string              `json:"order_id"`
+	Picked  []domain.PickedLine `json:"picked"`
+	By      string              `json:"by"`
+	At      time.Time           `json:"at"`
 }
 
 // PickStore keeps pick tasks. Both methods are idempotent per order.

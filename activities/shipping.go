@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"fmt"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // Label purposes: part of the idempotency key and of the shipments row's key.
@@ -13,11 +15,11 @@ const (
 
 // LabelRequest asks the carrier for a label from a location to an address.
 type LabelRequest struct {
-	OrderID string  `json:"order_id"`
-	Purpose string  `json:"purpose"`
-	From    Address `json:"from"`
-	To      Address `json:"to"`
-	Items   int     `json:"items"`
+	OrderID string         `json:"order_id"`
+	Purpose string         `json:"purpose"`
+	From    domain.Address `json:"from"`
+	To      domain.Address `json:"to"`
+	Items   int            `json:"items"`
 	// IdempotencyKey is "<order_id>:label:<purpose>".
 	IdempotencyKey string `json:"idempotency_key"`
 }
@@ -67,12 +69,12 @@ type Shipping struct {
 // BuyLabelRequest is the input of BuyLabel: from a location to an address, or to
 // another location (a store transfer) when ToLocationID is set.
 type BuyLabelRequest struct {
-	OrderID        string  `json:"order_id"`
-	Purpose        string  `json:"purpose"`
-	FromLocationID string  `json:"from_location_id"`
-	ToLocationID   string  `json:"to_location_id,omitempty"`
-	To             Address `json:"to"`
-	Items          int     `json:"items"`
+	OrderID        string         `json:"order_id"`
+	Purpose        string         `json:"purpose"`
+	FromLocationID string         `json:"from_location_id"`
+	ToLocationID   string         `json:"to_location_id,omitempty"`
+	To             domain.Address `json:"to"`
+	Items          int            `json:"items"`
 }
 
 // BuyLabel buys the label for an order's shipment and records it. The idempotency

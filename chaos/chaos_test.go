@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TestChaosSmall runs the chaos suite with tens of orders and one of each fault
@@ -86,11 +86,11 @@ func TestCrashWindow(t *testing.T) {
 		msgs []outboxRow
 		want bool
 	}{
-		{"email resent after a crash", notificationRow{Channel: activities.ChannelEmail, Status: "sent", SentAt: &sent}, copies(0, time.Second), true},
-		{"push resent after a crash", notificationRow{Channel: activities.ChannelPush, Status: "sent", SentAt: &sent}, copies(0, 2*time.Second), true},
-		{"email sent again after the row said sent", notificationRow{Channel: activities.ChannelEmail, Status: "sent", SentAt: &sent}, copies(0, 3*time.Second), false},
-		{"sms is at most once", notificationRow{Channel: activities.ChannelSMS, Status: "sent", SentAt: &sent}, copies(0, time.Second), false},
-		{"row never completed", notificationRow{Channel: activities.ChannelEmail, Status: "sending"}, copies(0, time.Second), false},
+		{"email resent after a crash", notificationRow{Channel: domain.ChannelEmail, Status: "sent", SentAt: &sent}, copies(0, time.Second), true},
+		{"push resent after a crash", notificationRow{Channel: domain.ChannelPush, Status: "sent", SentAt: &sent}, copies(0, 2*time.Second), true},
+		{"email sent again after the row said sent", notificationRow{Channel: domain.ChannelEmail, Status: "sent", SentAt: &sent}, copies(0, 3*time.Second), false},
+		{"sms is at most once", notificationRow{Channel: domain.ChannelSMS, Status: "sent", SentAt: &sent}, copies(0, time.Second), false},
+		{"row never completed", notificationRow{Channel: domain.ChannelEmail, Status: "sending"}, copies(0, time.Second), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

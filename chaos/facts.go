@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -80,9 +81,11 @@ type shipmentRow struct{ OrderID, Purpose, Provider, ShipmentID string }
 type purchaseRow struct{ Key, ShipmentID string }
 
 type notificationRow struct {
-	Key, OrderID, Touchpoint, Channel, Status, Detail string
-	CreatedAt                                         time.Time
-	SentAt                                            *time.Time
+	Key, OrderID, Touchpoint string
+	Channel                  domain.Channel
+	Status, Detail           string
+	CreatedAt                time.Time
+	SentAt                   *time.Time
 }
 
 type outboxRow struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // checkMessages: one message per (order, touchpoint, channel), the notification
@@ -47,7 +48,7 @@ func checkMessages(f *facts, orders []*orderRun) result {
 			continue
 		}
 		switch {
-		case n.Channel == activities.ChannelSMS:
+		case n.Channel == domain.ChannelSMS:
 			r.violate("%s: SMS sent %d times (at most once), row %s", key, len(msgs), n.Status)
 		case inCrashWindow(n, msgs):
 			explained++
@@ -83,8 +84,8 @@ func checkMessages(f *facts, orders []*orderRun) result {
 
 // channelAllowed reports whether a message may go by channel to the plan's
 // customer: email always, the instant channel of their profile.
-func channelAllowed(p *orderPlan, channel string) bool {
-	return channel == activities.ChannelEmail || channel == p.Instant
+func channelAllowed(p *orderPlan, channel domain.Channel) bool {
+	return channel == domain.ChannelEmail || channel == p.Instant
 }
 
 // inCrashWindow reports whether every copy of a duplicated email or push went out
@@ -92,7 +93,7 @@ func channelAllowed(p *orderPlan, channel string) bool {
 // message, the row still said "sending" (or "failed" after an unknown outcome),
 // and a retry sent it again, as documented.
 func inCrashWindow(n notificationRow, msgs []outboxRow) bool {
-	if n.Channel != activities.ChannelEmail && n.Channel != activities.ChannelPush {
+	if n.Channel != domain.ChannelEmail && n.Channel != domain.ChannelPush {
 		return false
 	}
 	if n.Status != activities.NotificationSent || n.SentAt == nil {

@@ -11,7 +11,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -28,7 +28,7 @@ func (d *driver) journey(ctx context.Context, o *orderRun) {
 	if !d.pick(ctx, o) {
 		return
 	}
-	if p.Method == activities.MethodHomeDelivery {
+	if p.Method == domain.MethodHomeDelivery {
 		d.delivery(ctx, o)
 		return
 	}
@@ -192,11 +192,11 @@ func (d *driver) lookedCancelled(ctx context.Context, o *orderRun, ended bool) c
 		var st workflows.Status
 		if err == nil && a.status == http.StatusOK && json.Unmarshal(a.body, &st) == nil {
 			switch st.Stage {
-			case workflows.StageCancelled:
+			case domain.StageCancelled:
 				o.note("the order shows cancelled: an earlier attempt cancelled it")
 				return cancelDone
-			case workflows.StagePickedUp, workflows.StageShipped, workflows.StageDelivered,
-				workflows.StageReviewRequested, workflows.StageCompleted:
+			case domain.StagePickedUp, domain.StageShipped, domain.StageDelivered,
+				domain.StageReviewRequested, domain.StageCompleted:
 				return cancelRefused
 			}
 			if ended {
@@ -230,7 +230,7 @@ func (d *driver) delivery(ctx context.Context, o *orderRun) {
 	if d.cancel(ctx, o, "the customer wants to cancel after all") == cancelDone {
 		o.problem("cancel after shipping was accepted")
 		e := o.plan.Expect
-		e.Stage, e.Sold, e.Refunds = workflows.StageCancelled, false, map[string]int64{"cancel": p.total()}
+		e.Stage, e.Sold, e.Refunds = domain.StageCancelled, false, map[string]int64{"cancel": p.total()}
 		o.revise(e, "support cancelled a shipped order")
 	}
 }
@@ -313,9 +313,9 @@ func (d *driver) transfer(ctx context.Context, o *orderRun) bool {
 func (d *driver) pickupCode(ctx context.Context, o *orderRun) (string, bool) {
 	p := o.plan
 	hasCode := func(m outboxMessage) bool {
-		return m.Channel == activities.ChannelEmail && messages.FindPickupCode(m.Body) != ""
+		return m.Channel == domain.ChannelEmail && messages.FindPickupCode(m.Body) != ""
 	}
-	prefix := p.ID + ":notify:" + string(activities.TouchReadyForPickup)
+	prefix := p.ID + ":notify:" + string(domain.TouchReadyForPickup)
 	var msg outboxMessage
 	wait := func(ctx context.Context) (err error) {
 		msg, err = d.mail.await(ctx, prefix, d.cfg.patience/2, hasCode)
@@ -325,7 +325,7 @@ func (d *driver) pickupCode(ctx context.Context, o *orderRun) (string, bool) {
 	if err != nil && ctx.Err() == nil && !errors.Is(err, errWorkflowClosed) {
 		o.note("no pickup code yet; support resends the ready-for-pickup email")
 		a, rerr := d.api.call(ctx, http.MethodPost, "/v1/orders/"+p.ID+"/resend-notification", d.st.tokens["SUPPORT_TOKEN"],
-			map[string]string{"touchpoint": string(activities.TouchReadyForPickup), "channel": activities.ChannelEmail})
+			map[string]string{"touchpoint": string(domain.TouchReadyForPickup), "channel": string(domain.ChannelEmail)})
 		if rerr != nil || a.status != http.StatusOK {
 			o.note("resend answered %d (%v); waiting on", a.status, rerr)
 		}

@@ -9,15 +9,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // outboxMessage is a message of GET /dev/outbox, as a customer reads it.
 type outboxMessage struct {
-	ID              int64  `json:"id"`
-	Channel         string `json:"channel"`
-	Subject         string `json:"subject"`
-	Body            string `json:"body"`
-	NotificationKey string `json:"notification_key"`
+	ID              int64          `json:"id"`
+	Channel         domain.Channel `json:"channel"`
+	Subject         string         `json:"subject"`
+	Body            string         `json:"body"`
+	NotificationKey string         `json:"notification_key"`
 }
 
 // mailbox is every customer's inbox and phone: one poller reads the sandbox's

@@ -8,7 +8,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
-	"github.com/everywherecommerce/fulfilment/workflows"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // route is how an order's goods reach the customer.
@@ -32,22 +32,22 @@ func (p *orderPlan) shape(rng *rand.Rand) {
 	}
 	switch r {
 	case routeStoreStock:
-		p.Method, p.StoreID, p.Location = activities.MethodShipToStore, locBerlin, locBerlin
+		p.Method, p.StoreID, p.Location = domain.MethodShipToStore, locBerlin, locBerlin
 		if rng.IntN(2) == 0 {
 			p.StoreID, p.Location = locHamburg, locHamburg
 		}
 		p.Lines = drawLines(rng, lines, skuNotInHamburg)
 	case routeTransfer:
-		p.Method, p.StoreID, p.Location = activities.MethodShipToStore, locHamburg, locDC
+		p.Method, p.StoreID, p.Location = domain.MethodShipToStore, locHamburg, locDC
 		p.Lines = append(drawLines(rng, lines-1, skuNotInHamburg), catalogueLine(skuNotInHamburg, 1))
 	default:
-		p.Method, p.Location = activities.MethodHomeDelivery, locDC
-		p.Address = &activities.Address{Name: p.Customer.Name, Line1: fmt.Sprintf("Torstraße %d", 1+rng.IntN(200)),
+		p.Method, p.Location = domain.MethodHomeDelivery, locDC
+		p.Address = &domain.Address{Name: p.Customer.Name, Line1: fmt.Sprintf("Torstraße %d", 1+rng.IntN(200)),
 			PostalCode: "10119", City: "Berlin", Country: "DE"}
 		p.Lines = drawLines(rng, lines, "")
 	}
 	if p.Kind == kindStockShort {
-		p.Lines = append(p.Lines[:0], activities.Line{SKU: skuLimited, Name: "Automatic watch, limited edition", Quantity: 2, UnitPrice: 89900})
+		p.Lines = append(p.Lines[:0], domain.Line{SKU: skuLimited, Name: "Automatic watch, limited edition", Quantity: 2, UnitPrice: 89900})
 	}
 	if p.Kind == kindShortPick && itemsOf(p.Lines) < 2 {
 		p.Lines[0].Quantity = 2
@@ -79,7 +79,7 @@ func routeOf(k kind, rng *rand.Rand) route {
 }
 
 // drawLines draws n lines of different SKUs of the demo catalogue, without skip.
-func drawLines(rng *rand.Rand, n int, skip string) []activities.Line {
+func drawLines(rng *rand.Rand, n int, skip string) []domain.Line {
 	var skus []string
 	for _, d := range postgres.DemoSKUs() {
 		if d.SKU != skip {
@@ -87,7 +87,7 @@ func drawLines(rng *rand.Rand, n int, skip string) []activities.Line {
 		}
 	}
 	rng.Shuffle(len(skus), func(i, j int) { skus[i], skus[j] = skus[j], skus[i] })
-	var out []activities.Line
+	var out []domain.Line
 	for _, sku := range skus[:min(n, len(skus))] {
 		out = append(out, catalogueLine(sku, 1+rng.IntN(2)))
 	}
@@ -95,16 +95,16 @@ func drawLines(rng *rand.Rand, n int, skip string) []activities.Line {
 }
 
 // catalogueLine is an order line for a demo SKU at its catalogue price.
-func catalogueLine(sku string, qty int) activities.Line {
+func catalogueLine(sku string, qty int) domain.Line {
 	for _, d := range postgres.DemoSKUs() {
 		if d.SKU == sku {
-			return activities.Line{SKU: sku, Name: d.Name, Quantity: qty, UnitPrice: d.UnitPrice}
+			return domain.Line{SKU: sku, Name: d.Name, Quantity: qty, UnitPrice: d.UnitPrice}
 		}
 	}
-	return activities.Line{SKU: sku, Name: sku, Quantity: qty, UnitPrice: 1000}
+	return domain.Line{SKU: sku, Name: sku, Quantity: qty, UnitPrice: 1000}
 }
 
-func itemsOf(lines []activities.Line) int {
+func itemsOf(lines []domain.Line) int {
 	n := 0
 	for _, l := range lines {
 		n += l.Quantity
@@ -115,14 +115,14 @@ func itemsOf(lines []activities.Line) int {
 // pickedLines is what staff confirm: everything, a short pick (the last line one
 // piece short, or all of it when the order has only one line of it), nothing, or
 // no pick at all (cancelled first, or never paid).
-func (p *orderPlan) pickedLines() []activities.PickedLine {
+func (p *orderPlan) pickedLines() []domain.PickedLine {
 	switch p.Kind {
 	case kindCancelPicking, kindDeclined, kindExpiredAuth, kindCapturedElsewhere, kindStockShort:
 		return nil
 	}
-	out := make([]activities.PickedLine, len(p.Lines))
+	out := make([]domain.PickedLine, len(p.Lines))
 	for i, l := range p.Lines {
-		out[i] = activities.PickedLine{SKU: l.SKU, Quantity: l.Quantity}
+		out[i] = domain.PickedLine{SKU: l.SKU, Quantity: l.Quantity}
 		if p.Kind == kindNothingPicked {
 			out[i].Quantity = 0
 		}
@@ -153,7 +153,7 @@ func (p *orderPlan) total() int64 {
 // labelPurposes are the labels an order that leaves its location needs.
 func (p *orderPlan) labelPurposes() []string {
 	switch {
-	case p.Method == activities.MethodHomeDelivery:
+	case p.Method == domain.MethodHomeDelivery:
 		return []string{activities.PurposeHomeDelivery}
 	case p.Location != p.StoreID:
 		return []string{activities.PurposeStoreTransfer}
@@ -165,18 +165,18 @@ func (p *orderPlan) labelPurposes() []string {
 func (p *orderPlan) expect() expectation {
 	switch p.Kind {
 	case kindDeclined, kindExpiredAuth:
-		return expectation{Checkout: 402, Stage: workflows.StagePaymentFailed}
+		return expectation{Checkout: 402, Stage: domain.StagePaymentFailed}
 	case kindCapturedElsewhere:
-		return expectation{Checkout: 402, Stage: workflows.StagePaymentFailed, NeedsAttention: true}
+		return expectation{Checkout: 402, Stage: domain.StagePaymentFailed, NeedsAttention: true}
 	case kindStockShort:
-		return expectation{Checkout: 409, Stage: workflows.StageRejected}
+		return expectation{Checkout: 409, Stage: domain.StageRejected}
 	case kindNothingPicked, kindCancelPicking:
-		return expectation{Checkout: 201, Stage: workflows.StageCancelled, Paid: true, Refunds: map[string]int64{"cancel": p.total()}}
+		return expectation{Checkout: 201, Stage: domain.StageCancelled, Paid: true, Refunds: map[string]int64{"cancel": p.total()}}
 	case kindCancelTransit, kindCancelReady, kindPickupExpires:
-		return expectation{Checkout: 201, Stage: workflows.StageCancelled, Paid: true, Refunds: map[string]int64{"cancel": p.total()},
+		return expectation{Checkout: 201, Stage: domain.StageCancelled, Paid: true, Refunds: map[string]int64{"cancel": p.total()},
 			Labels: p.labelPurposes()}
 	}
-	e := expectation{Checkout: 201, Stage: workflows.StageCompleted, Paid: true, Sold: true, Refunds: map[string]int64{}, Labels: p.labelPurposes()}
+	e := expectation{Checkout: 201, Stage: domain.StageCompleted, Paid: true, Sold: true, Refunds: map[string]int64{}, Labels: p.labelPurposes()}
 	if p.Kind == kindShortPick {
 		e.Refunds["short-pick"] = p.missingAmount()
 	}
@@ -186,7 +186,7 @@ func (p *orderPlan) expect() expectation {
 // completedInstead is the expectation when a cancellation was refused because
 // the order had moved on: it ends like a collected or delivered order.
 func (p *orderPlan) completedInstead() expectation {
-	return expectation{Checkout: 201, Stage: workflows.StageCompleted, Paid: true, Sold: true, Refunds: map[string]int64{}, Labels: p.labelPurposes()}
+	return expectation{Checkout: 201, Stage: domain.StageCompleted, Paid: true, Sold: true, Refunds: map[string]int64{}, Labels: p.labelPurposes()}
 }
 
 // daytimeZones are IANA time zones in which it is between 09:00 and 18:00 at now,

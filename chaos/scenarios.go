@@ -5,8 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
-	"github.com/everywherecommerce/fulfilment/workflows"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // kind is a scenario: what the checkout service, staff, the customer and support
@@ -78,26 +77,27 @@ const (
 type orderPlan struct {
 	ID      string
 	Kind    kind
-	Method  activities.Method
+	Method  domain.Method
 	StoreID string
-	Address *activities.Address
-	Lines   []activities.Line
+	Address *domain.Address
+	Lines   []domain.Line
 	// Picked is what staff confirm; nil when nobody picks.
-	Picked    []activities.PickedLine
+	Picked    []domain.PickedLine
 	PaymentID string
-	Customer  activities.Customer
+	Customer  domain.Customer
 	Consent   bool
 	PushToken string
-	Channels  []string
+	Channels  []domain.Channel
 	// Profile is the customer's channel profile; Instant the channel besides
 	// email that transactional messages must go to ("" for email only).
-	Profile, Instant string
-	StartPick        bool
-	StaffArrival     bool   // staff scan a transfer's arrival (else the carrier's event makes it ready)
-	WrongCodes       int    // wrong pickup codes entered before the right one
-	CounterToken     string // token key of the counter staff who enter codes
-	Location         string // the fulfilling location the stock allows
-	Expect           expectation
+	Profile      string
+	Instant      domain.Channel
+	StartPick    bool
+	StaffArrival bool   // staff scan a transfer's arrival (else the carrier's event makes it ready)
+	WrongCodes   int    // wrong pickup codes entered before the right one
+	CounterToken string // token key of the counter staff who enter codes
+	Location     string // the fulfilling location the stock allows
+	Expect       expectation
 }
 
 // expectation is how an order must end, from what the checkout service, staff
@@ -105,7 +105,7 @@ type orderPlan struct {
 // cancellation refused because the parcel had already arrived).
 type expectation struct {
 	Checkout       int // the checkout's HTTP status: 201, 402 or 409
-	Stage          workflows.Stage
+	Stage          domain.Stage
 	NeedsAttention bool
 	Paid           bool             // the payment is captured once
 	Refunds        map[string]int64 // refund reason → amount (minor units)
@@ -172,21 +172,21 @@ func (p *orderPlan) customer(rng *rand.Rand, n int, zone string) {
 	if rng.IntN(3) == 0 {
 		locale = "en-GB"
 	}
-	p.Customer = activities.Customer{ID: fmt.Sprintf("CC-%04d", n), Name: f + " " + l,
+	p.Customer = domain.Customer{ID: fmt.Sprintf("CC-%04d", n), Name: f + " " + l,
 		Email: fmt.Sprintf("customer-%04d@example.com", n), Locale: locale, TimeZone: zone}
 	p.Consent = rng.IntN(2) == 0
 	switch rng.IntN(3) {
 	case 0:
-		p.Profile, p.Channels = profileEmail, []string{activities.ChannelEmail}
+		p.Profile, p.Channels = profileEmail, []domain.Channel{domain.ChannelEmail}
 	case 1:
-		p.Profile, p.Instant = profileSMS, activities.ChannelSMS
+		p.Profile, p.Instant = profileSMS, domain.ChannelSMS
 		p.Customer.Phone = fmt.Sprintf("+49151%07d", 1000000+n) // never ends in 0000 (the undeliverable number)
-		p.Channels = []string{activities.ChannelEmail, activities.ChannelSMS}
+		p.Channels = []domain.Channel{domain.ChannelEmail, domain.ChannelSMS}
 	default:
-		p.Profile, p.Instant = profilePush, activities.ChannelPush
+		p.Profile, p.Instant = profilePush, domain.ChannelPush
 		p.Customer.Phone = fmt.Sprintf("+49152%07d", 1000000+n)
 		p.PushToken = fmt.Sprintf("chaos-app-token-%04d", n)
-		p.Channels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
+		p.Channels = domain.Channels()
 	}
 }
 

@@ -15,17 +15,18 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 )
 
 // Message is one rendered message on one channel.
 type Message struct {
-	Touchpoint activities.Touchpoint
+	Touchpoint domain.Touchpoint
 	// Variant names one of a touchpoint's wordings ("early", "home-delivery");
 	// empty for a touchpoint with one.
 	Variant string
-	Channel string
+	Channel domain.Channel
 	// Subject is the email's subject or the push's title; empty for SMS.
 	Subject string
 	// Text is the email's plain text, the SMS or the push's body.
@@ -72,50 +73,50 @@ func samples() []sample {
 	promised := time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)
 	skus := []string{"WATCH-001", "STRAP-LEA-20"}
 	items := "1 × Automatic watch\n2 × Leather strap 20 mm"
-	req := func(tp activities.Touchpoint, store string, facts map[string]string) activities.NotifyRequest {
+	req := func(tp domain.Touchpoint, store string, facts map[string]string) activities.NotifyRequest {
 		return activities.NotifyRequest{OrderID: sampleOrder, Touchpoint: tp, StoreID: store, Facts: facts, Currency: "EUR", SKUs: skus}
 	}
 	withAmount := func(r activities.NotifyRequest, minor int64) activities.NotifyRequest {
 		r.Amounts = map[string]int64{"amount": minor}
 		return r
 	}
-	confirmed := withAmount(req(activities.TouchOrderConfirmed, "berlin-mitte",
-		map[string]string{"method": string(activities.MethodShipToStore), "items": items}), 32700)
+	confirmed := withAmount(req(domain.TouchOrderConfirmed, "berlin-mitte",
+		map[string]string{"method": string(domain.MethodShipToStore), "items": items}), 32700)
 	confirmed.Times = map[string]time.Time{"promised": promised}
-	delivered := withAmount(req(activities.TouchOrderConfirmed, "", map[string]string{"method": string(activities.MethodHomeDelivery),
+	delivered := withAmount(req(domain.TouchOrderConfirmed, "", map[string]string{"method": string(domain.MethodHomeDelivery),
 		"items": items, "delivery_address": "Mia Schmidt\nKastanienallee 12\n10435 Berlin"}), 32700)
-	refund := func(store string, method activities.Method) activities.NotifyRequest {
-		return withAmount(req(activities.TouchPartialRefund, store,
+	refund := func(store string, method domain.Method) activities.NotifyRequest {
+		return withAmount(req(domain.TouchPartialRefund, store,
 			map[string]string{"method": string(method), "missing_items": "1 × Leather strap 20 mm"}), 3900)
 	}
 	changed := func(change string, ready time.Time) activities.NotifyRequest {
-		r := req(activities.TouchPickupChanged, "berlin-mitte", map[string]string{"change": change})
+		r := req(domain.TouchPickupChanged, "berlin-mitte", map[string]string{"change": change})
 		r.Times = map[string]time.Time{"promised": promised, "ready": ready}
 		return r
 	}
-	ready := req(activities.TouchReadyForPickup, "berlin-mitte", map[string]string{"pickup_code": "482913"})
+	ready := req(domain.TouchReadyForPickup, "berlin-mitte", map[string]string{"pickup_code": "482913"})
 	ready.Deadline = deadline
-	reminder := req(activities.TouchPickupReminder, "berlin-mitte", nil)
+	reminder := req(domain.TouchPickupReminder, "berlin-mitte", nil)
 	reminder.Deadline, reminder.Occurrence = deadline, 1
-	review := req(activities.TouchReviewRequest, "", nil)
+	review := req(domain.TouchReviewRequest, "", nil)
 	review.Marketing = true
 	tracking := "https://track.example/SBX3F2A91C07B5D"
 	return []sample{
 		{"", confirmed},
 		{"home-delivery", delivered},
-		{"", req(activities.TouchPaymentFailed, "", map[string]string{"reason": "the card was declined"})},
-		{"", req(activities.TouchInPicking, "berlin-mitte", nil)},
-		{"", refund("berlin-mitte", activities.MethodShipToStore)},
-		{"home-delivery", refund("", activities.MethodHomeDelivery)},
+		{"", req(domain.TouchPaymentFailed, "", map[string]string{"reason": "the card was declined"})},
+		{"", req(domain.TouchInPicking, "berlin-mitte", nil)},
+		{"", refund("berlin-mitte", domain.MethodShipToStore)},
+		{"home-delivery", refund("", domain.MethodHomeDelivery)},
 		{"early", changed("early", promised.Add(-24*time.Hour))},
 		{"late", changed("late", promised.Add(48*time.Hour))},
 		{"", ready},
 		{"", reminder},
-		{"", req(activities.TouchPickedUp, "berlin-mitte", nil)},
-		{"", req(activities.TouchShipped, "", map[string]string{"carrier": "DHL", "tracking_url": tracking})},
-		{"", req(activities.TouchDeliveryProblem, "", map[string]string{"tracking_url": tracking})},
-		{"", req(activities.TouchDelivered, "", nil)},
-		{"", withAmount(req(activities.TouchCancelled, "", map[string]string{"reason": "the order was not picked up in time"}), 32700)},
+		{"", req(domain.TouchPickedUp, "berlin-mitte", nil)},
+		{"", req(domain.TouchShipped, "", map[string]string{"carrier": "DHL", "tracking_url": tracking})},
+		{"", req(domain.TouchDeliveryProblem, "", map[string]string{"tracking_url": tracking})},
+		{"", req(domain.TouchDelivered, "", nil)},
+		{"", withAmount(req(domain.TouchCancelled, "", map[string]string{"reason": "the order was not picked up in time"}), 32700)},
 		{"", review},
 	}
 }
@@ -134,7 +135,7 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	customer := activities.Customer{ID: sampleCustomer, Name: "Mia Schmidt", Email: "mia@example.com", Phone: "+4915112345678",
+	customer := domain.Customer{ID: sampleCustomer, Name: "Mia Schmidt", Email: "mia@example.com", Phone: "+4915112345678",
 		Locale: locale, TimeZone: "Europe/Berlin"}
 	var out []Message
 	for _, s := range samples() {
@@ -143,15 +144,15 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 		store.SetRecommendations("WATCH-001", "Steel bracelet 20 mm", "Watch cleaning kit", "Watch battery SR626")
 		store.SetContact(sampleCustomer, activities.Contact{Email: "mia@example.com", Phone: "+4915112345678", PushToken: "sample-app-token",
 			Locale: locale, TimeZone: "Europe/Berlin", MarketingConsent: true,
-			Channels: []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}})
+			Channels: domain.Channels()})
 		email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
 		n := &activities.Notifications{Log: store, Email: email, SMS: sms, Push: push, Contacts: store, Locations: store,
 			Journey: store, Messages: catalog, Recommendations: store, Links: signer,
 			Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }}
 		req := s.req
 		req.Customer = customer
-		for _, ch := range []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush} {
-			if req.Marketing && ch != activities.ChannelEmail {
+		for _, ch := range domain.Channels() {
+			if req.Marketing && ch != domain.ChannelEmail {
 				continue // marketing goes by email only
 			}
 			r := req
@@ -161,14 +162,14 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 			}
 		}
 		for _, m := range email.Sent() {
-			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelEmail,
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: domain.ChannelEmail,
 				Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 		}
 		for _, m := range sms.Sent() {
-			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelSMS, Text: m.Body})
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: domain.ChannelSMS, Text: m.Body})
 		}
 		for _, m := range push.Sent() {
-			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: activities.ChannelPush,
+			out = append(out, Message{Touchpoint: touchpoint(m.NotificationKey), Variant: s.variant, Channel: domain.ChannelPush,
 				Subject: m.Title, Text: m.Body})
 		}
 	}
@@ -182,10 +183,10 @@ func Render(ctx context.Context, locale string) ([]Message, error) {
 }
 
 // touchpoint reads the touchpoint from a notification key "<order>:notify:<tp>[-n]:<channel>".
-func touchpoint(key string) activities.Touchpoint {
+func touchpoint(key string) domain.Touchpoint {
 	_, rest, _ := strings.Cut(key, ":notify:")
 	tp, _, _ := strings.Cut(rest, ":")
-	return activities.Touchpoint(strings.TrimSuffix(tp, "-1"))
+	return domain.Touchpoint(strings.TrimSuffix(tp, "-1"))
 }
 
 // Write renders the locale's messages into dir: a .txt file per message, a .html

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/preview"
 )
 
@@ -77,7 +77,7 @@ func TestGermanMessagesAreGerman(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range msgs {
-		if m.Channel == activities.ChannelEmail && !strings.HasPrefix(m.Text, "Hallo Mia Schmidt,") {
+		if m.Channel == domain.ChannelEmail && !strings.HasPrefix(m.Text, "Hallo Mia Schmidt,") {
 			t.Errorf("%s email does not greet in German: %q", m.Touchpoint, m.Text[:min(40, len(m.Text))])
 		}
 	}
@@ -89,7 +89,7 @@ func TestUnknownLocaleIsEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) == 0 || !strings.HasPrefix(msgs[0].Text, "Hello") && msgs[0].Channel == activities.ChannelEmail {
+	if len(msgs) == 0 || !strings.HasPrefix(msgs[0].Text, "Hello") && msgs[0].Channel == domain.ChannelEmail {
 		t.Errorf("first message = %+v", msgs[0])
 	}
 }
@@ -133,7 +133,7 @@ func TestSMSFitTwoSegments(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if m.Channel != activities.ChannelSMS {
+			if m.Channel != domain.ChannelSMS {
 				continue
 			}
 			n, enc, units := segments(m.Text)

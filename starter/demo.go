@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
@@ -153,8 +154,9 @@ func (d demo) place(ctx context.Context, id, method, store, payment string) (pla
 
 // pick confirms every line in full, as the fulfilling location's staff would.
 func (d demo) pick(ctx context.Context, id string) error {
-	row, err := d.waitForStage(ctx, id, "picking", "picked", "ready_for_pickup", "shipped", "picked_up", "delivered")
-	if err != nil || row.Stage != "picking" {
+	row, err := d.waitForStage(ctx, id, domain.StagePicking, domain.StagePicked, domain.StageReadyForPickup, domain.StageShipped,
+		domain.StagePickedUp, domain.StageDelivered)
+	if err != nil || row.Stage != domain.StagePicking {
 		return err
 	}
 	lines := []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 1}}
@@ -172,8 +174,8 @@ func (d demo) pick(ctx context.Context, id string) error {
 // collect reads the pickup code from the customer's email in the sandbox outbox
 // and hands the order over at the store.
 func (d demo) collect(ctx context.Context, id, store string) error {
-	row, err := d.waitForStage(ctx, id, "ready_for_pickup", "picked_up", "review_requested", "completed")
-	if err != nil || row.Stage != "ready_for_pickup" {
+	row, err := d.waitForStage(ctx, id, domain.StageReadyForPickup, domain.StagePickedUp, domain.StageReviewRequested, domain.StageCompleted)
+	if err != nil || row.Stage != domain.StageReadyForPickup {
 		return err
 	}
 	msgs, err := d.store.OutboxFor(ctx, id+":notify:ready-for-pickup:")
@@ -198,7 +200,7 @@ func pickupCodeIn(body string) string {
 }
 
 // waitForStage polls the orders projection until the order reaches one of stages.
-func (d demo) waitForStage(ctx context.Context, id string, stages ...string) (records.OrderRow, error) {
+func (d demo) waitForStage(ctx context.Context, id string, stages ...domain.Stage) (records.OrderRow, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		row, err := d.store.OrderRow(ctx, id)

@@ -22,12 +22,12 @@ import (
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
@@ -91,7 +91,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		if err != nil {
 			problems = append(problems, err)
 		}
-		if channels[activities.ChannelSMS] {
+		if channels[domain.ChannelSMS] {
 			required = append(required, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 			if getenv("TWILIO_FROM") == "" && getenv("TWILIO_MESSAGING_SERVICE_SID") == "" {
 				required = append(required, "TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID)")
@@ -104,7 +104,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 				c.live.SMS.StatusCallback = strings.TrimSuffix(base, "/") + "/v1/webhooks/twilio"
 			}
 		}
-		if channels[activities.ChannelPush] {
+		if channels[domain.ChannelPush] {
 			required = append(required, "FCM_PROJECT_ID", "GOOGLE_APPLICATION_CREDENTIALS")
 			c.live.FCMProjectID, c.live.FCMCredentialsFile = getenv("FCM_PROJECT_ID"), getenv("GOOGLE_APPLICATION_CREDENTIALS")
 		}
@@ -204,17 +204,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 
 // liveChannels reads FULFILMENT_CHANNELS, the channels a live system sends on
 // (comma-separated; email is always on). Empty means email, sms and push.
-func liveChannels(v string) (map[string]bool, error) {
-	on := map[string]bool{activities.ChannelEmail: true}
+func liveChannels(v string) (map[domain.Channel]bool, error) {
+	on := map[domain.Channel]bool{domain.ChannelEmail: true}
 	if strings.TrimSpace(v) == "" {
 		v = "email,sms,push"
 	}
 	var bad []string
-	for _, ch := range strings.Split(v, ",") {
-		switch ch = strings.TrimSpace(ch); ch {
-		case activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
+	for _, name := range strings.Split(v, ",") {
+		if ch := domain.Channel(strings.TrimSpace(name)); ch.Valid() {
 			on[ch] = true
-		default:
+		} else {
 			bad = append(bad, fmt.Sprintf("%q", ch))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/domain"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -260,11 +261,11 @@ func (f *fulfilment) validateResolve(req ResolveRequest) error {
 		for i, a := range f.attention.problem.Actions {
 			names[i] = string(a)
 		}
-		return FieldError{Field: "action", Message: fmt.Sprintf("must be one of %s for %s", strings.Join(names, ", "), f.attention.problem.Step)}
+		return domain.FieldError{Field: "action", Message: fmt.Sprintf("must be one of %s for %s", strings.Join(names, ", "), f.attention.problem.Step)}
 	case req.Action != ResolveRetry && strings.TrimSpace(req.Note) == "":
-		return FieldError{Field: "note", Message: "is required to " + string(req.Action) + " (what was done, and why)"}
+		return domain.FieldError{Field: "note", Message: "is required to " + string(req.Action) + " (what was done, and why)"}
 	case req.Refund && req.Action != ResolveCancel:
-		return FieldError{Field: "refund", Message: "applies to cancel only"}
+		return domain.FieldError{Field: "refund", Message: "applies to cancel only"}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -78,7 +79,7 @@ func (h *harness) journeyNotes(kind string) []string {
 
 // shortPick confirms the watch and one of the two straps: one strap is missing.
 func (h *harness) shortPick(delay time.Duration) *outcome {
-	return h.update(delay, workflows.UpdateCompletePick, workflows.CompletePickRequest{Lines: []activities.PickedLine{
+	return h.update(delay, workflows.UpdateCompletePick, workflows.CompletePickRequest{Lines: []domain.PickedLine{
 		{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-LEA-20", Quantity: 1},
 	}, By: "staff-1"}, nil)
 }
@@ -88,7 +89,7 @@ func (h *harness) shortPick(delay time.Duration) *outcome {
 // the reason, waits (a retry meets the same refusal), and support records the
 // refund as made by hand; the order then goes on to the end.
 func TestRefusedRefundWaitsForSupportAndIsSettledByHand(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.refuse["refund"] = true
 	h.checkout()
 	h.shortPick(time.Hour)
@@ -129,7 +130,7 @@ func TestRefusedRefundWaitsForSupportAndIsSettledByHand(t *testing.T) {
 	if after.NeedsAttention || after.Problem != nil {
 		t.Errorf("status after the decision = %+v, want the flag down", after)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "refunded (by hand)", final.Refunded, int64(3900))
 	equal(t, "refunded at the provider", h.pay.Refunded("pi_test_1"), int64(0))
 	notes := strings.Join(append(h.journeyNotes(activities.EntryStaffAction), h.journeyNotes(activities.EntryAttentionResolved)...), "\n")
@@ -147,7 +148,7 @@ func TestRefusedRefundWaitsForSupportAndIsSettledByHand(t *testing.T) {
 // support fixed the cause and retries: the money goes back exactly once, the pick
 // task is closed and the stock returned.
 func TestRefusedCancelRefundIsRetriedOnce(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.refuse["refund"] = true
 	h.checkout()
 	var cancelled workflows.CancelResult
@@ -170,8 +171,8 @@ func TestRefusedCancelRefundIsRetriedOnce(t *testing.T) {
 	if c.err != nil {
 		t.Fatalf("cancel: %v", c.err)
 	}
-	equal(t, "cancel answer", cancelled, workflows.CancelResult{OrderID: "A-10001", Stage: workflows.StageCancelled, Refunded: total})
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "cancel answer", cancelled, workflows.CancelResult{OrderID: "A-10001", Stage: domain.StageCancelled, Refunded: total})
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded at the provider", h.pay.Refunded("pi_test_1"), int64(total))
 	pt, _ := h.store.PickTask(h.in.Order.OrderID)
 	equal(t, "pick task cancelled", pt.Cancelled, true)
@@ -183,7 +184,7 @@ func TestRefusedCancelRefundIsRetriedOnce(t *testing.T) {
 // the label step waits for support (there is no shipping it by hand); support
 // cancels with a refund, and nothing is left open.
 func TestUndeliverableAddressIsCancelledBySupport(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.in.Order.Address.PostalCode = "00000" // the sandbox carrier's undeliverable address
 	h.checkout()
 	h.pickAll(time.Hour)
@@ -198,7 +199,7 @@ func TestUndeliverableAddressIsCancelledBySupport(t *testing.T) {
 		t.Fatalf("status = %+v, want the label step waiting", waiting)
 	}
 	equal(t, "offered", waiting.Problem.Actions, []workflows.ResolveAction{workflows.ResolveRetry, workflows.ResolveCancel})
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
 	equal(t, "stock back", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 10)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked", "cancelled"})
@@ -210,7 +211,7 @@ func TestUndeliverableAddressIsCancelledBySupport(t *testing.T) {
 // TestCancelWithoutRefund: support cancels a waiting order and settles the money
 // outside: nothing is refunded by the system, and the journey says so.
 func TestCancelWithoutRefund(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.in.Order.Address.PostalCode = "00000"
 	h.checkout()
 	h.pickAll(time.Hour)
@@ -219,7 +220,7 @@ func TestCancelWithoutRefund(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(0))
 	notes := strings.Join(h.journeyNotes(activities.EntryAttentionResolved), "\n")
 	if !strings.Contains(notes, "(no refund)") {
@@ -231,7 +232,7 @@ func TestCancelWithoutRefund(t *testing.T) {
 // policy's StuckAfter. The order needs attention while the label step retries by
 // itself, and the flag goes down when the carrier is back.
 func TestOutageFlagsTheOrderWhileRetrying(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.in.Policy.StuckAfter = 10 * time.Minute
 	h.flaky["label"] = true
 	h.checkout()
@@ -248,7 +249,7 @@ func TestOutageFlagsTheOrderWhileRetrying(t *testing.T) {
 	if !strings.Contains(during.AttentionReason, "keeps failing") {
 		t.Errorf("reason = %q", during.AttentionReason)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "needs attention at the end", h.store.NeedsAttention(h.in.Order.OrderID), false)
 	if notes := h.journeyNotes(activities.EntryAttentionResolved); len(notes) != 1 || !strings.Contains(notes[0], "succeeded") {
 		t.Errorf("resolved entries = %v", notes)
@@ -258,7 +259,7 @@ func TestOutageFlagsTheOrderWhileRetrying(t *testing.T) {
 // TestResolveWithNothingToResolveIsRejected: a decision for an order that waits
 // for none is refused and changes nothing.
 func TestResolveWithNothingToResolveIsRejected(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	r := h.update(time.Hour, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-1"}, nil)
 	h.pickAll(2 * time.Hour)
@@ -269,5 +270,5 @@ func TestResolveWithNothingToResolveIsRejected(t *testing.T) {
 	if !refusedAs(r.rejected, workflows.ErrTypeNothingToResolve) {
 		t.Errorf("resolve without a problem: rejected = %v", r.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 }

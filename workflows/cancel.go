@@ -6,13 +6,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // cancellable are the stages in which an order can still be cancelled: before
 // handover or shipping.
-func cancellable(s Stage) bool {
+func cancellable(s domain.Stage) bool {
 	switch s {
-	case StagePaymentCaptured, StagePicking, StagePicked, StageInTransitToStore, StageReadyForPickup:
+	case domain.StagePaymentCaptured, domain.StagePicking, domain.StagePicked, domain.StageInTransitToStore, domain.StageReadyForPickup:
 		return true
 	}
 	return false
@@ -21,7 +22,7 @@ func cancellable(s Stage) bool {
 func (f *fulfilment) validateCancel(req CancelRequest) error {
 	switch {
 	case req.Reason == "":
-		return FieldError{Field: "reason", Message: "is required"}
+		return domain.FieldError{Field: "reason", Message: "is required"}
 	case f.cancellation.req != nil:
 		return wrongStage("A cancellation is already under way.")
 	case !cancellable(f.stage) || f.cancellation.closed:
@@ -32,21 +33,21 @@ func (f *fulfilment) validateCancel(req CancelRequest) error {
 
 // whyNotCancellable says, for the API's caller, why an order at stage s can no
 // longer be cancelled.
-func whyNotCancellable(s Stage) string {
+func whyNotCancellable(s domain.Stage) string {
 	switch s {
-	case StagePickedUp:
+	case domain.StagePickedUp:
 		return "The order has already been handed over to the customer."
-	case StageReviewRequested, StageCompleted:
+	case domain.StageReviewRequested, domain.StageCompleted:
 		return "The order has already been handed over or delivered."
-	case StageShipped:
+	case domain.StageShipped:
 		return "The order has already been shipped."
-	case StageDelivered:
+	case domain.StageDelivered:
 		return "The order has already been delivered."
-	case StageCancelled:
+	case domain.StageCancelled:
 		return "The order has already been cancelled."
-	case StageAccepted:
+	case domain.StageAccepted:
 		return "The checkout is still under way."
-	case StageRejected, StagePaymentFailed:
+	case domain.StageRejected, domain.StagePaymentFailed:
 		return "The order ended at checkout (" + string(s) + ")."
 	}
 	return "The order has ended."
@@ -60,7 +61,7 @@ func (f *fulfilment) handleCancel(ctx workflow.Context, req CancelRequest) (Canc
 	if err := workflow.Await(ctx, func() bool { return f.cancellation.closed }); err != nil {
 		return CancelResult{}, err
 	}
-	if f.stage != StageCancelled {
+	if f.stage != domain.StageCancelled {
 		// The run ended (the order was rejected, handed over, ...) before it
 		// could act on the accepted cancellation.
 		return CancelResult{}, wrongStage("%s", whyNotCancellable(f.stage))
@@ -97,11 +98,11 @@ func (f *fulfilment) cancel(ctx workflow.Context, reason, actor string, refund b
 			return fmt.Errorf("void label: %w", err)
 		}
 	}
-	f.enter(dctx, StageCancelled, actor, reason)
+	f.enter(dctx, domain.StageCancelled, actor, reason)
 	f.next.release = &activities.ReleaseStockRequest{OrderID: f.in.Order.OrderID}
 	_, err := f.advance(dctx, "cancelled: stock back, customer told", activities.Progress{
 		CancelPickTask: true,
-		Notify:         []activities.NotifyRequest{f.messageAmount(activities.TouchCancelled, map[string]string{"reason": reason}, f.payment.refunded)},
+		Notify:         []activities.NotifyRequest{f.messageAmount(domain.TouchCancelled, map[string]string{"reason": reason}, f.payment.refunded)},
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // maxEarlyEvents bounds the carrier events kept for a label the workflow has not
@@ -36,12 +37,12 @@ func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
 		if err := f.flag(ctx, "carrier reports "+ev.Status); err != nil {
 			workflow.GetLogger(ctx).Error("flag carrier exception", "order_id", f.in.Order.OrderID, "error", err)
 		}
-		if f.in.Order.Method == activities.MethodHomeDelivery &&
+		if f.in.Order.Method == domain.MethodHomeDelivery &&
 			workflow.GetVersion(ctx, versionDeliveryProblemNotice, workflow.DefaultVersion, 1) >= 1 {
 			f.tellDeliveryProblem(ctx, ev)
 		}
 	case CarrierDelivered:
-		if f.stage == StageInTransitToStore && f.shipping.arrived == "" {
+		if f.stage == domain.StageInTransitToStore && f.shipping.arrived == "" {
 			f.shipping.arrived = "carrier"
 		}
 	}
@@ -69,7 +70,7 @@ const versionDeliveryProblemNotice = "delivery-problem-notice"
 // tellDeliveryProblem tells the customer once per carrier event that their parcel
 // has a problem; support already has the order flagged.
 func (f *fulfilment) tellDeliveryProblem(ctx workflow.Context, ev CarrierEvent) {
-	msg := f.message(activities.TouchDeliveryProblem, map[string]string{"tracking_url": ""})
+	msg := f.message(domain.TouchDeliveryProblem, map[string]string{"tracking_url": ""})
 	if f.shipping.label != nil {
 		msg.Facts["tracking_url"] = f.shipping.label.TrackingURL
 	}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // Checkout outcomes returned to the checkout service.
@@ -51,11 +52,11 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 		},
 		PlacedAt: o.PlacedAt, StoreReadyLead: p.StoreReadyLead, TransferDays: p.TransferDays,
 	}
-	if o.Method == activities.MethodShipToStore {
+	if o.Method == domain.MethodShipToStore {
 		req.Reserve.Locations = []string{o.StoreID, p.DistributionCentre}
 		req.PickupStoreID = o.StoreID
 	}
-	for _, st := range append(f.next.stages, activities.StageEntry{Stage: string(StagePaymentCaptured), At: workflow.Now(ctx)}) {
+	for _, st := range append(f.next.stages, activities.StageEntry{Stage: domain.StagePaymentCaptured, At: workflow.Now(ctx)}) {
 		req.Captured = append(req.Captured, activities.StageChange{Order: f.summary(), Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
 	}
 	var c *activities.Checkout
@@ -86,7 +87,7 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	f.locationID = out.Reservation.LocationID
 	f.payment.captured = out.Capture.Amount
 	f.promised = out.PromisedReadyAt
-	f.enter(ctx, StagePaymentCaptured, "", "")
+	f.enter(ctx, domain.StagePaymentCaptured, "", "")
 	// The checkout activity recorded these stages (req.Captured): the next
 	// advance need not write them again; it still upserts the stage it enters.
 	f.next.stages = nil
@@ -101,7 +102,7 @@ const versionVoidOnReject = "void-on-reject"
 // the authorization is released, and the checkout service tells the customer at
 // once.
 func (f *fulfilment) reject(ctx workflow.Context, reason string, short []activities.ShortLine) (CheckoutResult, error) {
-	f.enter(ctx, StageRejected, "", reason)
+	f.enter(ctx, domain.StageRejected, "", reason)
 	if _, err := f.advance(ctx, "journey: rejected", activities.Progress{}); err != nil {
 		return CheckoutResult{}, err
 	}
@@ -131,9 +132,9 @@ func (f *fulfilment) voidAuthorization(ctx workflow.Context) {
 // failures also flag the order for support (activities.PaymentFailureOf says which).
 func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutResult, error) {
 	failed := activities.PaymentFailureOf(typ)
-	f.enter(ctx, StagePaymentFailed, "", failed.Reason)
+	f.enter(ctx, domain.StagePaymentFailed, "", failed.Reason)
 	_, err := f.advance(ctx, "journey: payment failed", activities.Progress{
-		Notify: []activities.NotifyRequest{f.message(activities.TouchPaymentFailed, map[string]string{"reason": failed.Reason})},
+		Notify: []activities.NotifyRequest{f.message(domain.TouchPaymentFailed, map[string]string{"reason": failed.Reason})},
 	})
 	if err != nil {
 		return CheckoutResult{}, err
@@ -147,7 +148,7 @@ func (f *fulfilment) paymentFailed(ctx workflow.Context, typ string) (CheckoutRe
 }
 
 func (f *fulfilment) validateCheckout(req CheckoutRequest) error {
-	if errs := ValidateOrder(f.in.Order); len(errs) > 0 {
+	if errs := domain.ValidateOrder(f.in.Order); len(errs) > 0 {
 		return fmt.Errorf("invalid order: %w", errors.Join(asErrors(errs)...))
 	}
 	if req.OrderID != f.in.Order.OrderID {
@@ -156,7 +157,7 @@ func (f *fulfilment) validateCheckout(req CheckoutRequest) error {
 	return nil
 }
 
-func asErrors(fe []FieldError) []error {
+func asErrors(fe []domain.FieldError) []error {
 	out := make([]error, len(fe))
 	for i, e := range fe {
 		out[i] = e

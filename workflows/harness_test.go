@@ -14,6 +14,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
@@ -74,7 +75,7 @@ func (h *harness) fault(kind string) error {
 	return nil
 }
 
-func newHarness(t *testing.T, method activities.Method) *harness {
+func newHarness(t *testing.T, method domain.Method) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	h := &harness{
@@ -91,9 +92,9 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 	}
 	for _, l := range []activities.Location{
 		{ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin", Hours: openMonToSat(),
-			Address: activities.Address{Name: "Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"}},
+			Address: domain.Address{Name: "Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"}},
 		{ID: "dc-erfurt", Kind: activities.KindDistributionCentre, Name: "DC Erfurt", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Name: "DC Erfurt", Line1: "Am Logistikpark 1", PostalCode: "99091", City: "Erfurt", Country: "DE"}},
+			Address: domain.Address{Name: "DC Erfurt", Line1: "Am Logistikpark 1", PostalCode: "99091", City: "Erfurt", Country: "DE"}},
 	} {
 		if err := h.store.AddLocation(l); err != nil {
 			t.Fatal(err)
@@ -115,23 +116,23 @@ func newHarness(t *testing.T, method activities.Method) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := workflows.Order{
+	order := domain.Order{
 		OrderID: "A-10001",
-		Customer: activities.Customer{ID: "C-1", Name: "Mia Schmidt", Email: "mia@example.com",
+		Customer: domain.Customer{ID: "C-1", Name: "Mia Schmidt", Email: "mia@example.com",
 			Locale: "de-DE", TimeZone: "Europe/Berlin"},
 		Method:          method,
 		Currency:        "EUR",
 		PaymentIntentID: "pi_test_1",
-		Lines: []activities.Line{
+		Lines: []domain.Line{
 			{SKU: "WATCH-001", Name: "Automatic watch", Quantity: 1, UnitPrice: 24900},
 			{SKU: "STRAP-LEA-20", Name: "Leather strap", Quantity: 2, UnitPrice: 3900},
 		},
 		PlacedAt: h.env.Now(),
 	}
-	if method == activities.MethodShipToStore {
+	if method == domain.MethodShipToStore {
 		order.StoreID = "berlin-mitte"
 	} else {
-		order.Address = &activities.Address{Name: "Mia Schmidt", Line1: "Torstraße 1", PostalCode: "10119", City: "Berlin", Country: "DE"}
+		order.Address = &domain.Address{Name: "Mia Schmidt", Line1: "Torstraße 1", PostalCode: "10119", City: "Berlin", Country: "DE"}
 	}
 	h.store.SetMarketingConsent(order.Customer.ID, true)
 	h.in = workflows.Input{Order: order, Policy: workflows.DefaultPolicy(), RequestHash: "hash-1"}
@@ -213,9 +214,9 @@ func (h *harness) checkout() (*workflows.CheckoutResult, *outcome) {
 
 // pickAll confirms every line in full after delay.
 func (h *harness) pickAll(delay time.Duration) *outcome {
-	var lines []activities.PickedLine
+	var lines []domain.PickedLine
 	for _, l := range h.in.Order.Lines {
-		lines = append(lines, activities.PickedLine{SKU: l.SKU, Quantity: l.Quantity})
+		lines = append(lines, domain.PickedLine{SKU: l.SKU, Quantity: l.Quantity})
 	}
 	return h.update(delay, workflows.UpdateCompletePick, workflows.CompletePickRequest{Lines: lines, By: "staff-1"}, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // homeDelivery buys a label to the customer's address, tells them how to track it
@@ -23,10 +24,10 @@ func (f *fulfilment) homeDelivery(ctx workflow.Context) error {
 		return f.cancelRequested(ctx) // the label is unused: cancel voids it
 	}
 	f.cancellation.closed = true // shipped: too late to cancel
-	f.enter(ctx, StageShipped, "", "")
+	f.enter(ctx, domain.StageShipped, "", "")
 	_, err = f.advance(ctx, "shipped: stock sold, tracking link", activities.Progress{
 		Consume: true,
-		Notify:  []activities.NotifyRequest{f.message(activities.TouchShipped, map[string]string{"carrier": label.Carrier, "tracking_url": label.TrackingURL})},
+		Notify:  []activities.NotifyRequest{f.message(domain.TouchShipped, map[string]string{"carrier": label.Carrier, "tracking_url": label.TrackingURL})},
 	})
 	if err != nil {
 		return err
@@ -44,10 +45,10 @@ func (f *fulfilment) homeDelivery(ctx workflow.Context) error {
 			return err
 		}
 	}
-	f.enter(ctx, StageDelivered, "carrier", "")
+	f.enter(ctx, domain.StageDelivered, "carrier", "")
 	res, err := f.advance(ctx, "delivered: confirmation", activities.Progress{
 		PlanAfter: f.in.Policy.ReviewDelay,
-		Notify:    []activities.NotifyRequest{f.message(activities.TouchDelivered, nil)},
+		Notify:    []activities.NotifyRequest{f.message(domain.TouchDelivered, nil)},
 	})
 	f.reviewAt = res.PlanAt
 	return err

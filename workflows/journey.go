@@ -8,15 +8,16 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // JourneyItem is one entry of the order's journey as the status query shows it.
 type JourneyItem struct {
-	Kind  string    `json:"kind"`
-	Stage Stage     `json:"stage,omitempty"`
-	Note  string    `json:"note,omitempty"`
-	Actor string    `json:"actor,omitempty"`
-	At    time.Time `json:"at"`
+	Kind  string       `json:"kind"`
+	Stage domain.Stage `json:"stage,omitempty"`
+	Note  string       `json:"note,omitempty"`
+	Actor string       `json:"actor,omitempty"`
+	At    time.Time    `json:"at"`
 }
 
 // enter moves the order to a stage and refreshes the Web UI's current details.
@@ -25,13 +26,13 @@ type JourneyItem struct {
 // command per transition, carrying the latest stage and any extra attributes (such
 // as the pickup deadline). A stage passed within one workflow task (picked on the
 // way to ready_for_pickup) is in the journey but never costs an upsert of its own.
-func (f *fulfilment) enter(ctx workflow.Context, stage Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) {
+func (f *fulfilment) enter(ctx workflow.Context, stage domain.Stage, actor, note string, extra ...temporal.SearchAttributeUpdate) {
 	now := workflow.Now(ctx)
 	f.stage, f.since = stage, now
-	if stage == StagePicking {
+	if stage == domain.StagePicking {
 		f.pickDue = now.Add(f.in.Policy.PickingSLA)
 	}
-	f.next.stages = append(f.next.stages, activities.StageEntry{Stage: string(stage), At: now, Actor: actor, Note: note})
+	f.next.stages = append(f.next.stages, activities.StageEntry{Stage: stage, At: now, Actor: actor, Note: note})
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: stage, Note: note, Actor: actor, At: now})
 	f.next.attrs = append(f.next.attrs, extra...)
 	f.describe(ctx, "")
@@ -48,7 +49,7 @@ func (f *fulfilment) upsertStage(ctx workflow.Context) error {
 	return nil
 }
 
-func stageAttribute(s Stage) temporal.SearchAttributeUpdate {
+func stageAttribute(s domain.Stage) temporal.SearchAttributeUpdate {
 	return temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(s))
 }
 
@@ -147,20 +148,20 @@ func (f *fulfilment) describe(ctx workflow.Context, attention string) {
 	at := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 	text := fmt.Sprintf("**Stage:** %s · %s\n\n", f.stage, f.money(f.payment.captured-f.payment.refunded)+" paid")
 	switch f.stage {
-	case StagePicking:
+	case domain.StagePicking:
 		text += fmt.Sprintf("**Next:** staff at %s confirm the pick (update `%s`) by %s (picking SLA).", f.locationID, UpdateCompletePick, at(f.pickDue))
-	case StageInTransitToStore:
+	case domain.StageInTransitToStore:
 		text += fmt.Sprintf("**Next:** %s confirms the parcel's arrival (update `%s`) or the carrier reports it delivered; promised ready %s, overdue after %s.",
 			o.StoreID, UpdateConfirmArrival, at(*f.promised), at(f.since.Add(p.TransferTimeout)))
-	case StageReadyForPickup:
+	case domain.StageReadyForPickup:
 		text += fmt.Sprintf("**Next:** the customer collects at %s with the pickup code (update `%s`) by %s; %d of %d reminders sent.",
 			o.StoreID, UpdateCompletePickup, at(f.pickup.deadline), f.pickup.reminded, len(f.pickup.reminders))
 		if f.pickup.locked {
 			text += " **Handover locked** after wrong codes: support unlocks (update `" + UpdateUnlockPickup + "`)."
 		}
-	case StageShipped:
+	case domain.StageShipped:
 		text += fmt.Sprintf("**Next:** the carrier reports delivery (signal `%s`) by %s.", SignalCarrierEvent, at(f.since.Add(p.DeliveryTimeout)))
-	case StagePickedUp, StageDelivered:
+	case domain.StagePickedUp, domain.StageDelivered:
 		text += fmt.Sprintf("**Next:** review request at %s (if marketing consent holds then).", at(f.since.Add(p.ReviewDelay)))
 	}
 	if f.attention.raised {

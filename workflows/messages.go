@@ -37,11 +37,11 @@ type CheckoutRequest struct {
 
 // CheckoutResult is the answer to the checkout service.
 type CheckoutResult struct {
-	OrderID        string `json:"order_id"`
-	Outcome        string `json:"outcome"`
-	Stage          Stage  `json:"stage"`
-	CapturedAmount int64  `json:"captured_amount"`
-	Currency       string `json:"currency"`
+	OrderID        string       `json:"order_id"`
+	Outcome        string       `json:"outcome"`
+	Stage          domain.Stage `json:"stage"`
+	CapturedAmount int64        `json:"captured_amount"`
+	Currency       string       `json:"currency"`
 	// PromisedReadyAt is when a ship-to-store order will be ready for pickup.
 	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
 	// Short lists the SKUs no location could serve when Outcome is rejected.
@@ -53,8 +53,8 @@ type CheckoutResult struct {
 
 // CompletePickRequest is what staff confirmed: the picked quantity of every SKU.
 type CompletePickRequest struct {
-	Lines []activities.PickedLine `json:"lines"`
-	By    string                  `json:"by"`
+	Lines []domain.PickedLine `json:"lines"`
+	By    string              `json:"by"`
 }
 
 // CompletePickResult tells staff what happens next.
@@ -99,9 +99,9 @@ type CancelRequest struct {
 
 // CancelResult tells the caller what the cancellation did.
 type CancelResult struct {
-	OrderID  string `json:"order_id"`
-	Stage    Stage  `json:"stage"`
-	Refunded int64  `json:"refunded"`
+	OrderID  string       `json:"order_id"`
+	Stage    domain.Stage `json:"stage"`
+	Refunded int64        `json:"refunded"`
 }
 
 // ExtendPickupRequest moves a ready order's pickup deadline (and its reminders) later.
@@ -176,16 +176,16 @@ type PaymentEvent struct {
 
 // Result is what the workflow returns when the order's story ends.
 type Result struct {
-	OrderID  string `json:"order_id"`
-	Stage    Stage  `json:"stage"`
-	Captured int64  `json:"captured"`
-	Refunded int64  `json:"refunded"`
+	OrderID  string       `json:"order_id"`
+	Stage    domain.Stage `json:"stage"`
+	Captured int64        `json:"captured"`
+	Refunded int64        `json:"refunded"`
 }
 
 // ResendRequest asks for a touchpoint's last message again (support's resend), on
 // every channel it went to or on one.
 type ResendRequest struct {
-	Touchpoint activities.Touchpoint `json:"touchpoint"`
+	Touchpoint domain.Touchpoint `json:"touchpoint"`
 	// Channel, when set, is the one channel to resend on ("email", "sms", "push").
 	Channel domain.Channel `json:"channel,omitempty"`
 	By      string         `json:"by"`

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // emailText is the text of the touchpoint's email to the harness's customer
 // (German), "" when none was sent.
-func (h *harness) emailText(tp activities.Touchpoint) string {
+func (h *harness) emailText(tp domain.Touchpoint) string {
 	for _, m := range h.email.Sent() {
 		if strings.Split(m.NotificationKey, ":")[2] == string(tp) {
 			return m.Subject + "\n\n" + m.Text
@@ -40,13 +40,13 @@ func contains(t *testing.T, what, text string, want []string, not []string) {
 // store with its address and the promised ready day (in the store's time zone),
 // and what happens next.
 func TestConfirmationNamesItemsStoreAndPromisedDay(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.collect(3 * time.Hour)
 	h.run()
 
-	contains(t, "confirmation", h.emailText(activities.TouchOrderConfirmed), []string{
+	contains(t, "confirmation", h.emailText(domain.TouchOrderConfirmed), []string{
 		"327,00 €", "1 × Automatic watch", "2 × Leather strap",
 		"Abholfiliale: Berlin Mitte, Rosenthaler Str. 40, 10178 Berlin",
 		"Voraussichtlich abholbereit ab: Montag, 23. November", "Abholcode",
@@ -55,7 +55,7 @@ func TestConfirmationNamesItemsStoreAndPromisedDay(t *testing.T) {
 
 // A home delivery's confirmation names the delivery address instead of a store.
 func TestConfirmationOfHomeDeliveryNamesTheAddress(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
@@ -66,7 +66,7 @@ func TestConfirmationOfHomeDeliveryNamesTheAddress(t *testing.T) {
 	}, 30*time.Hour)
 	h.run()
 
-	contains(t, "confirmation", h.emailText(activities.TouchOrderConfirmed), []string{
+	contains(t, "confirmation", h.emailText(domain.TouchOrderConfirmed), []string{
 		"1 × Automatic watch", "Lieferadresse:\nMia Schmidt\nTorstraße 1\n10119 Berlin", "Sendungsverfolgung",
 	}, []string{"Abholfiliale", "abholbereit"})
 }
@@ -74,15 +74,15 @@ func TestConfirmationOfHomeDeliveryNamesTheAddress(t *testing.T) {
 // A short pick of a ship-to-store order names the missing item and says the rest
 // is being made ready in the store, not that it is on its way.
 func TestPartialRefundOfShipToStoreSaysTheRestWillBeReadyInTheStore(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
-	h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+	h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []domain.PickedLine{
 		{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-LEA-20", Quantity: 1},
 	}}, nil)
 	h.collect(3 * time.Hour)
 	h.run()
 
-	contains(t, "partial refund", h.emailText(activities.TouchPartialRefund), []string{
+	contains(t, "partial refund", h.emailText(domain.TouchPartialRefund), []string{
 		"1 × Leather strap", "39,00 €", "für die Abholung in Berlin Mitte vor",
 	}, []string{"unterwegs"})
 }
@@ -101,7 +101,7 @@ func TestPickupDateChangedSaysEarlyOrLate(t *testing.T) {
 			[]string{"ute Nachricht"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, activities.MethodShipToStore)
+			h := newHarness(t, domain.MethodShipToStore)
 			h.setStock("berlin-mitte", "WATCH-001", 0)
 			h.checkout()
 			h.pickAll(time.Hour)
@@ -109,7 +109,7 @@ func TestPickupDateChangedSaysEarlyOrLate(t *testing.T) {
 			h.collect(tc.arrival + 24*time.Hour)
 			h.run()
 
-			contains(t, "pickup date changed", h.emailText(activities.TouchPickupChanged), tc.want, tc.not)
+			contains(t, "pickup date changed", h.emailText(domain.TouchPickupChanged), tc.want, tc.not)
 		})
 	}
 }

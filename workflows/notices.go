@@ -8,13 +8,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func (f *fulfilment) validateResend(req ResendRequest) error {
 	switch req.Channel {
-	case "", activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
+	case "", domain.ChannelEmail, domain.ChannelSMS, domain.ChannelPush:
 	default:
-		return FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`}
+		return domain.FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`}
 	}
 	if _, ok := f.messages.notices[req.Touchpoint]; !ok {
 		return refuse(ErrTypeNothingToResend, "This order's customer has not been sent the %s message.", req.Touchpoint)
@@ -31,7 +32,7 @@ func (f *fulfilment) handleResend(ctx workflow.Context, req ResendRequest) (Rese
 	now := workflow.Now(ctx)
 	note := fmt.Sprintf("resend %d of %s", f.messages.resends, req.Touchpoint)
 	if req.Channel != "" {
-		note += " via " + req.Channel
+		note += " via " + string(req.Channel)
 	}
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: note, Actor: req.By, At: now})
 	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TaskQueue is the default task queue the worker polls and the starter starts
@@ -73,8 +74,8 @@ func DefaultPolicy() Policy {
 
 // Input is the workflow's input.
 type Input struct {
-	Order  Order  `json:"order"`
-	Policy Policy `json:"policy"`
+	Order  domain.Order `json:"order"`
+	Policy Policy       `json:"policy"`
 	// RequestHash is the checkout service's request fingerprint, returned with the
 	// checkout result so a different body for the same order can be told apart.
 	RequestHash string `json:"request_hash"`

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // OrderFulfilment carries one order from checkout to the review request: capture,
@@ -22,13 +23,13 @@ import (
 func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 	f := &fulfilment{
 		in:       in,
-		stage:    StageAccepted,
+		stage:    domain.StageAccepted,
 		changed:  workflow.NewBufferedChannel(ctx, 1),
 		shipping: shippingState{seen: make(map[string]bool)},
-		messages: messageState{notices: make(map[activities.Touchpoint]activities.NotifyRequest)},
+		messages: messageState{notices: make(map[domain.Touchpoint]activities.NotifyRequest)},
 	}
-	f.next.stages = []activities.StageEntry{{Stage: string(StageAccepted), At: workflow.Now(ctx), Actor: in.PlacedBy}}
-	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: StageAccepted, At: workflow.Now(ctx), Actor: in.PlacedBy}}
+	f.next.stages = []activities.StageEntry{{Stage: domain.StageAccepted, At: workflow.Now(ctx), Actor: in.PlacedBy}}
+	f.journey = []JourneyItem{{Kind: activities.EntryStage, Stage: domain.StageAccepted, At: workflow.Now(ctx), Actor: in.PlacedBy}}
 	if err := f.register(ctx); err != nil {
 		return Result{}, err
 	}
@@ -57,7 +58,7 @@ type transition struct {
 // group per concern. Handlers mutate it and call wake; run reads it.
 type fulfilment struct {
 	in         Input
-	stage      Stage
+	stage      domain.Stage
 	since      time.Time // when the order entered stage
 	pickDue    time.Time // when the picking SLA runs out
 	locationID string
@@ -132,16 +133,16 @@ type attentionState struct {
 
 // messageState is what the customer was sent, for support's resends.
 type messageState struct {
-	notices  map[activities.Touchpoint]activities.NotifyRequest // the last message of each touchpoint; lookups only
-	resends  int                                                // support's resends so far: each one's key is new
-	problems int                                                // delivery problems told to the customer
+	notices  map[domain.Touchpoint]activities.NotifyRequest // the last message of each touchpoint; lookups only
+	resends  int                                            // support's resends so far: each one's key is new
+	problems int                                            // delivery problems told to the customer
 }
 
 func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
-	if errs := ValidateOrder(f.in.Order); len(errs) > 0 {
+	if errs := domain.ValidateOrder(f.in.Order); len(errs) > 0 {
 		// The checkout validator rejected the update for the same reason: nothing
 		// was reserved or charged, so the order simply ends.
-		f.stage = StageRejected
+		f.stage = domain.StageRejected
 		return f.result(ctx)
 	}
 	if err := workflow.Await(ctx, func() bool { return f.payment.checkout != nil }); err != nil {
@@ -152,7 +153,7 @@ func (f *fulfilment) run(ctx workflow.Context) (Result, error) {
 	}
 	err := f.picking(ctx)
 	if err == nil {
-		if f.in.Order.Method == activities.MethodShipToStore {
+		if f.in.Order.Method == domain.MethodShipToStore {
 			err = f.shipToStore(ctx)
 		} else {
 			err = f.homeDelivery(ctx)
@@ -251,7 +252,7 @@ func (f *fulfilment) summary() activities.OrderSummary {
 
 // message builds a touchpoint's notification request. Amounts and times are
 // formatted in the customer's locale when the message is rendered.
-func (f *fulfilment) message(tp activities.Touchpoint, facts map[string]string) activities.NotifyRequest {
+func (f *fulfilment) message(tp domain.Touchpoint, facts map[string]string) activities.NotifyRequest {
 	o := f.in.Order
 	skus := make([]string, len(o.Lines))
 	for i, l := range o.Lines {
@@ -262,7 +263,7 @@ func (f *fulfilment) message(tp activities.Touchpoint, facts map[string]string) 
 }
 
 // messageAmount is message with one amount ("amount") in minor units.
-func (f *fulfilment) messageAmount(tp activities.Touchpoint, facts map[string]string, amount int64) activities.NotifyRequest {
+func (f *fulfilment) messageAmount(tp domain.Touchpoint, facts map[string]string, amount int64) activities.NotifyRequest {
 	m := f.message(tp, facts)
 	m.Amounts = map[string]int64{"amount": amount}
 	return m

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 const total = 24900 + 2*3900
 
 func TestShipToStoreFromStoreStock(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	res, co := h.checkout()
 	pick := h.pickAll(time.Hour)
 	handover := h.collect(26 * time.Hour)
@@ -32,7 +33,7 @@ func TestShipToStoreFromStoreStock(t *testing.T) {
 	if pick.err != nil || handover.err != nil || !handover.done {
 		t.Fatalf("pick err=%v, handover done=%v err=%v rejected=%v", pick.err, handover.done, handover.err, handover.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "captured", h.pay.Captured("pi_test_1"), int64(total))
 	equal(t, "refunded", final.Refunded, int64(0))
 	equal(t, "store watch stock", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 9)
@@ -44,7 +45,7 @@ func TestShipToStoreFromStoreStock(t *testing.T) {
 }
 
 func TestHomeDelivery(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	res, _ := h.checkout()
 	h.pickAll(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
@@ -62,7 +63,7 @@ func TestHomeDelivery(t *testing.T) {
 	if res.PromisedReadyAt != nil {
 		t.Errorf("home delivery has a promised pickup date %v", res.PromisedReadyAt)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "captured", h.pay.Captured("pi_test_1"), int64(total))
 	equal(t, "DC watch stock", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
 	equal(t, "store watch stock", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
@@ -72,7 +73,7 @@ func TestHomeDelivery(t *testing.T) {
 }
 
 func TestDeclinedCardEndsAsPaymentFailed(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.PaymentIntentID = "pi_decline_1"
 	res, _ := h.checkout()
 
@@ -80,14 +81,14 @@ func TestDeclinedCardEndsAsPaymentFailed(t *testing.T) {
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
 	equal(t, "reason", res.Reason, "the card was declined")
-	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "final stage", final.Stage, domain.StagePaymentFailed)
 	equal(t, "stock released", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_failed"})
 	equal(t, "emails", h.sentTouchpoints(), []string{"payment-failed"})
 }
 
 func TestStockShortRejectsAtCheckout(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.Lines[1].Quantity = 11 // neither the store nor the DC has 11 straps
 	res, _ := h.checkout()
 
@@ -95,13 +96,13 @@ func TestStockShortRejectsAtCheckout(t *testing.T) {
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeRejected)
 	equal(t, "short", res.Short, []activities.ShortLine{{SKU: "STRAP-LEA-20", Requested: 11, Available: 10}})
-	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "final stage", final.Stage, domain.StageRejected)
 	equal(t, "nothing captured", h.pay.Captured("pi_test_1"), int64(0))
 	equal(t, "stock untouched", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
 }
 
 func TestMalformedOrderIsRejectedByTheValidator(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.Lines[0].Quantity = 0
 	_, co := h.checkout()
 
@@ -110,13 +111,13 @@ func TestMalformedOrderIsRejectedByTheValidator(t *testing.T) {
 	if co.rejected == nil || !strings.Contains(co.rejected.Error(), "lines[0].quantity") {
 		t.Fatalf("checkout rejection = %v, want one naming lines[0].quantity", co.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "final stage", final.Stage, domain.StageRejected)
 	equal(t, "nothing captured", h.pay.Captured("pi_test_1"), int64(0))
 	equal(t, "no journey", len(h.stages()), 0)
 }
 
 func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	wrongCode := h.update(2*time.Hour, workflows.UpdateCompletePickup, h.presented("berlin-mitte", "not-the-code", "staff-1"), nil)
@@ -134,17 +135,17 @@ func TestWrongPickupCodeAndWrongStoreAreRejected(t *testing.T) {
 	if !refusedAs(wrongStore.rejected, workflows.ErrTypeWrongStore) {
 		t.Errorf("right code at the wrong store: rejected = %v", wrongStore.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 }
 
 func TestPickupWindowExpiryCancelsAndRefunds(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
 	equal(t, "result refunded", final.Refunded, int64(total))
 	equal(t, "stock returned", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 10)
@@ -152,10 +153,10 @@ func TestPickupWindowExpiryCancelsAndRefunds(t *testing.T) {
 }
 
 func TestShortPickRefundsExactlyTheMissingLines(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	var result workflows.CompletePickResult
-	pick := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+	pick := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []domain.PickedLine{
 		{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-LEA-20", Quantity: 1},
 	}}, &result)
 	h.collect(3 * time.Hour)
@@ -166,30 +167,30 @@ func TestShortPickRefundsExactlyTheMissingLines(t *testing.T) {
 		t.Fatal(pick.err)
 	}
 	equal(t, "refund announced to staff", result.RefundPending, int64(3900))
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(3900))
 	equal(t, "missing strap back in stock", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 9)
 	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "partial-refund", "ready-for-pickup", "picked-up", "review-request"})
 }
 
 func TestNothingPickedCancels(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
-	h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+	h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []domain.PickedLine{
 		{SKU: "WATCH-001", Quantity: 0}, {SKU: "STRAP-LEA-20", Quantity: 0},
 	}}, nil)
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
 	equal(t, "stock returned", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
 }
 
 func TestPickValidatorNamesTheBadLine(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
-	bad := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []activities.PickedLine{
+	bad := h.update(time.Hour, workflows.UpdateCompletePick, workflows.CompletePickRequest{By: "staff-1", Lines: []domain.PickedLine{
 		{SKU: "WATCH-001", Quantity: 2}, {SKU: "STRAP-LEA-20", Quantity: 2},
 	}}, nil)
 	h.pickAll(2 * time.Hour)
@@ -203,14 +204,14 @@ func TestPickValidatorNamesTheBadLine(t *testing.T) {
 }
 
 func TestPickingSLAMarksNeedsAttention(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(h.in.Policy.PickingSLA + time.Hour)
 	h.collect(h.in.Policy.PickingSLA + 2*time.Hour)
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	var attention []string
 	for _, e := range h.store.Journey(h.in.Order.OrderID) {
 		if e.Kind == activities.EntryAttention {
@@ -221,7 +222,7 @@ func TestPickingSLAMarksNeedsAttention(t *testing.T) {
 }
 
 func TestTransferFromDistributionCentre(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.setStock("berlin-mitte", "WATCH-001", 0)
 	res, _ := h.checkout()
 	h.pickAll(time.Hour)
@@ -237,14 +238,14 @@ func TestTransferFromDistributionCentre(t *testing.T) {
 	if arrival.err != nil || !arrival.done {
 		t.Fatalf("arrival: %+v", arrival)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "DC stock taken", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
 		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
 }
 
 func TestReviewRequestNeedsConsentAtSendTime(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.collect(2 * time.Hour)
@@ -252,14 +253,14 @@ func TestReviewRequestNeedsConsentAtSendTime(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
 		"ready_for_pickup", "picked_up", "completed"})
 	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "ready-for-pickup", "picked-up"})
 }
 
 func TestStatusQueryMasksThePickupCode(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	var st workflows.Status
@@ -277,7 +278,7 @@ func TestStatusQueryMasksThePickupCode(t *testing.T) {
 
 	h.run()
 
-	equal(t, "stage at query", st.Stage, workflows.StageReadyForPickup)
+	equal(t, "stage at query", st.Stage, domain.StageReadyForPickup)
 	if code := h.pickupCode(); st.PickupCode == code || st.PickupCode == "" {
 		t.Errorf("status shows pickup code %q", st.PickupCode)
 	}
@@ -287,7 +288,7 @@ func TestStatusQueryMasksThePickupCode(t *testing.T) {
 }
 
 func TestCarrierEventBeforeTheLabelIsRecordedIsNotLost(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	// The sandbox label is a function of its idempotency key: learn its tracking code
 	// as the carrier's webhook would know it before the workflow does.
 	label, err := h.carrier.BuyLabel(t.Context(), activities.LabelRequest{
@@ -306,20 +307,20 @@ func TestCarrierEventBeforeTheLabelIsRecordedIsNotLost(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
 		"shipped", "delivered", "review_requested", "completed"})
 }
 
 func TestPaymentCapturedElsewhereNeedsAttention(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.PaymentIntentID = "pi_captured_1"
 	res, _ := h.checkout()
 
 	final := h.run()
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
-	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "final stage", final.Stage, domain.StagePaymentFailed)
 	equal(t, "needs attention", h.store.NeedsAttention(h.in.Order.OrderID), true)
 	equal(t, "stock released", h.store.StockQuantity("berlin-mitte", "WATCH-001"), 10)
 }
@@ -334,7 +335,7 @@ func (h *harness) sentAt() map[string]time.Time {
 }
 
 func TestCancelWhilePickingRefundsAndReleases(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	var res workflows.CancelResult
 	c := h.update(time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "customer changed their mind", By: "support-1"}, &res)
@@ -344,8 +345,8 @@ func TestCancelWhilePickingRefundsAndReleases(t *testing.T) {
 	if c.err != nil || !c.done {
 		t.Fatalf("cancel: %+v", c)
 	}
-	equal(t, "cancel answer", res, workflows.CancelResult{OrderID: "A-10001", Stage: workflows.StageCancelled, Refunded: total})
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "cancel answer", res, workflows.CancelResult{OrderID: "A-10001", Stage: domain.StageCancelled, Refunded: total})
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	equal(t, "refunded", h.pay.Refunded("pi_test_1"), int64(total))
 	equal(t, "stock back", h.store.StockQuantity("berlin-mitte", "STRAP-LEA-20"), 10)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "cancelled"})
@@ -353,7 +354,7 @@ func TestCancelWhilePickingRefundsAndReleases(t *testing.T) {
 }
 
 func TestCancelAfterHandoverIsRejected(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.collect(2 * time.Hour)
@@ -364,12 +365,12 @@ func TestCancelAfterHandoverIsRejected(t *testing.T) {
 	if !refusedAs(late.rejected, workflows.ErrTypeWrongStage) || !strings.Contains(late.rejected.Error(), "already been handed over") {
 		t.Errorf("cancel after handover: rejected = %v", late.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "nothing refunded", h.pay.Refunded("pi_test_1"), int64(0))
 }
 
 func TestCancelHomeDeliveryBeforeShippingIsPossibleAfterwardsNot(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.checkout()
 	h.pickAll(time.Hour)
 	late := h.update(2*time.Hour, workflows.UpdateCancel, workflows.CancelRequest{Reason: "too late", By: "support-1"}, nil)
@@ -380,11 +381,11 @@ func TestCancelHomeDeliveryBeforeShippingIsPossibleAfterwardsNot(t *testing.T) {
 	if late.rejected == nil {
 		t.Error("cancel after shipping was accepted")
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 }
 
 func TestExtendPickupMovesDeadlineAndReminders(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	// Ready at +1h; deadline +7d+1h. After the first reminder (+2d+1h), support
@@ -405,7 +406,7 @@ func TestExtendPickupMovesDeadlineAndReminders(t *testing.T) {
 	if tooFar.rejected == nil || !strings.Contains(tooFar.rejected.Error(), "until") {
 		t.Errorf("extension beyond 30 days: rejected = %v", tooFar.rejected)
 	}
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	at := h.sentAt()
 	equal(t, "first reminder", at["pickup-reminder-1"], readyAt.Add(2*24*time.Hour))
 	equal(t, "second reminder moved", at["pickup-reminder-2"], readyAt.Add(8*24*time.Hour))
@@ -415,7 +416,7 @@ func TestExtendPickupMovesDeadlineAndReminders(t *testing.T) {
 // the last allowed one locks the handover (even the right code is refused), and
 // support's unlock starts the count afresh.
 func TestLockedPickupNeedsSupportToUnlock(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	var wrong []*outcome
@@ -454,11 +455,11 @@ func TestLockedPickupNeedsSupportToUnlock(t *testing.T) {
 		t.Errorf("handover after unlock: %+v", after)
 	}
 	equal(t, "needs attention after unlock", h.store.NeedsAttention("A-10001"), false)
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 }
 
 func TestLateTransferSendsPickupDateChanged(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.setStock("berlin-mitte", "WATCH-001", 0)
 	h.checkout()
 	h.pickAll(time.Hour)
@@ -468,12 +469,12 @@ func TestLateTransferSendsPickupDateChanged(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "pickup-date-changed", "ready-for-pickup", "picked-up", "review-request"})
 }
 
 func TestReviewRequestIsDeferredOutOfQuietHours(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	// Handover at 22:30 in Berlin: a week later is quiet time, so the request waits
@@ -488,7 +489,7 @@ func TestReviewRequestIsDeferredOutOfQuietHours(t *testing.T) {
 }
 
 func TestCarrierExceptionMarksNeedsAttention(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
@@ -502,12 +503,12 @@ func TestCarrierExceptionMarksNeedsAttention(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "shipped", "delivery-problem-1", "delivered", "review-request"})
 }
 
 func TestExpiredAuthorizationEndsAsPaymentFailed(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.in.Order.PaymentIntentID = "pi_expired_1"
 	res, _ := h.checkout()
 
@@ -515,14 +516,14 @@ func TestExpiredAuthorizationEndsAsPaymentFailed(t *testing.T) {
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomePaymentFailed)
 	equal(t, "reason", res.Reason, "the payment authorization has expired")
-	equal(t, "final stage", final.Stage, workflows.StagePaymentFailed)
+	equal(t, "final stage", final.Stage, domain.StagePaymentFailed)
 	equal(t, "stock released", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 10)
 	equal(t, "needs no attention", h.store.NeedsAttention("A-10001"), false)
 	equal(t, "emails", h.sentTouchpoints(), []string{"payment-failed"})
 }
 
 func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	h.pickAll(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
@@ -534,7 +535,7 @@ func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCompleted)
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "needs attention", h.store.NeedsAttention("A-10001"), true)
 	var attention []string
 	for _, e := range h.store.Journey("A-10001") {
@@ -546,7 +547,7 @@ func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
 }
 
 func TestPickupReminderIsDeferredOutOfQuietHours(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	// Picked (and ready) at 21:30 in Berlin: the first reminder, two days later,
 	// would fall into the quiet hours and waits (a durable timer) until 08:00.
@@ -562,7 +563,7 @@ func TestPickupReminderIsDeferredOutOfQuietHours(t *testing.T) {
 }
 
 func TestStartPickTellsTheCustomerOnce(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()
 	var started workflows.StartPickResult
 	first := h.update(30*time.Minute, workflows.UpdateStartPick, workflows.StartPickRequest{By: "staff-berlin"}, &started)

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // picking puts the order on the fulfilling location's pick list (and confirms the
@@ -17,7 +18,7 @@ import (
 // the next transition, in the same activity.
 func (f *fulfilment) picking(ctx workflow.Context) error {
 	o, sla := f.in.Order, f.in.Policy.PickingSLA
-	f.enter(ctx, StagePicking, "", "")
+	f.enter(ctx, domain.StagePicking, "", "")
 	_, err := f.advance(ctx, "pick task and order confirmation", activities.Progress{
 		PickTask: &activities.PickTask{OrderID: o.OrderID, LocationID: f.locationID, Lines: o.Lines, DueAt: f.pickDue},
 		Notify:   []activities.NotifyRequest{f.confirmation()},
@@ -57,13 +58,13 @@ func (f *fulfilment) picking(ctx workflow.Context) error {
 			return err
 		}
 	}
-	f.enter(ctx, StagePicked, f.pick.By, "")
+	f.enter(ctx, domain.StagePicked, f.pick.By, "")
 	return nil
 }
 
 // shortPick refunds the missing lines (key "<order_id>:refund:short-pick"); their
 // stock goes back and the customer hears of it with the next transition.
-func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.PickedLine) error {
+func (f *fulfilment) shortPick(ctx workflow.Context, missing []domain.PickedLine) error {
 	var amount int64
 	for _, m := range missing {
 		amount += int64(m.Quantity) * f.unitPrice(m.SKU)
@@ -76,12 +77,12 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 	for _, l := range f.in.Order.Lines {
 		names[l.SKU] = l.Name
 	}
-	lines := make([]activities.Line, len(missing))
+	lines := make([]domain.Line, len(missing))
 	for i, m := range missing {
-		lines[i] = activities.Line{SKU: m.SKU, Name: names[m.SKU], Quantity: m.Quantity}
+		lines[i] = domain.Line{SKU: m.SKU, Name: names[m.SKU], Quantity: m.Quantity}
 	}
 	facts := map[string]string{"method": string(f.in.Order.Method), "missing_items": itemLines(lines)}
-	f.next.notify = append(f.next.notify, f.messageAmount(activities.TouchPartialRefund, facts, amount))
+	f.next.notify = append(f.next.notify, f.messageAmount(domain.TouchPartialRefund, facts, amount))
 	return nil
 }
 
@@ -93,12 +94,12 @@ func (f *fulfilment) shortPick(ctx workflow.Context, missing []activities.Picked
 func (f *fulfilment) confirmation() activities.NotifyRequest {
 	o := f.in.Order
 	facts := map[string]string{"method": string(o.Method), "items": itemLines(o.Lines)}
-	if o.Method == activities.MethodHomeDelivery && o.Address != nil {
+	if o.Method == domain.MethodHomeDelivery && o.Address != nil {
 		a := o.Address
 		facts["delivery_address"] = strings.Join(nonEmpty(a.Name, a.Line1, a.Line2, strings.TrimSpace(a.PostalCode+" "+a.City)), "\n")
 	}
-	msg := f.messageAmount(activities.TouchOrderConfirmed, facts, f.payment.captured)
-	if o.Method == activities.MethodShipToStore && f.promised != nil {
+	msg := f.messageAmount(domain.TouchOrderConfirmed, facts, f.payment.captured)
+	if o.Method == domain.MethodShipToStore && f.promised != nil {
 		msg.Times = map[string]time.Time{"promised": *f.promised}
 	}
 	return msg
@@ -106,7 +107,7 @@ func (f *fulfilment) confirmation() activities.NotifyRequest {
 
 // itemLines writes order lines as the customer reads them, one a line: "1 × Name"
 // (the SKU when a line has no name).
-func itemLines(lines []activities.Line) string {
+func itemLines(lines []domain.Line) string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		name := l.Name
@@ -161,7 +162,7 @@ func (f *fulfilment) validateStartPick(StartPickRequest) error {
 		return wrongStage("The pick was already confirmed.")
 	case f.pickStartedBy != "":
 		return wrongStage("Picking was already started.")
-	case f.stage != StagePicking:
+	case f.stage != domain.StagePicking:
 		return wrongStage("The order is not being picked (stage %s).", f.stage)
 	}
 	return nil
@@ -175,13 +176,13 @@ func (f *fulfilment) handleStartPick(ctx workflow.Context, req StartPickRequest)
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: "picking started", Actor: req.By, At: now})
 	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: "pick-started",
 		Detail: "picking started", Actor: req.By, At: now}
-	msg := f.message(activities.TouchInPicking, nil)
+	msg := f.message(domain.TouchInPicking, nil)
 	var j *activities.Journey
 	err := workflow.ExecuteActivity(activityOptions(ctx, "picking started: customer told"), j.PickStarted, entry, msg).Get(ctx, nil)
 	if err != nil {
 		return StartPickResult{}, fmt.Errorf("picking started: %w", err)
 	}
-	f.messages.notices[activities.TouchInPicking] = msg
+	f.messages.notices[domain.TouchInPicking] = msg
 	return StartPickResult{OrderID: f.in.Order.OrderID, StartedBy: req.By, StartedAt: now}, nil
 }
 
@@ -191,7 +192,7 @@ func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
 		return wrongStage(beingCancelled)
 	case f.pick != nil:
 		return wrongStage("The pick was already confirmed.")
-	case f.stage != StagePicking:
+	case f.stage != domain.StagePicking:
 		return wrongStage("The order is not being picked (stage %s).", f.stage)
 	}
 	ordered := make(map[string]int, len(f.in.Order.Lines))
@@ -204,16 +205,16 @@ func (f *fulfilment) validateCompletePick(req CompletePickRequest) error {
 		field := fmt.Sprintf("lines[%d]", i)
 		switch {
 		case !ok:
-			return FieldError{Field: field + ".sku", Message: l.SKU + " is not in the order"}
+			return domain.FieldError{Field: field + ".sku", Message: l.SKU + " is not in the order"}
 		case seen[l.SKU]:
-			return FieldError{Field: field + ".sku", Message: l.SKU + " appears twice"}
+			return domain.FieldError{Field: field + ".sku", Message: l.SKU + " appears twice"}
 		case l.Quantity < 0 || l.Quantity > q:
-			return FieldError{Field: field + ".quantity", Message: fmt.Sprintf("must be between 0 and %d", q)}
+			return domain.FieldError{Field: field + ".quantity", Message: fmt.Sprintf("must be between 0 and %d", q)}
 		}
 		seen[l.SKU] = true
 	}
 	if len(seen) != len(ordered) {
-		return FieldError{Field: "lines", Message: fmt.Sprintf("every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))}
+		return domain.FieldError{Field: "lines", Message: fmt.Sprintf("every SKU of the order needs a picked quantity (%d of %d given)", len(seen), len(ordered))}
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (f *fulfilment) handleCompletePick(_ workflow.Context, req CompletePickRequ
 }
 
 // missing lists, per SKU, the quantity ordered but not picked.
-func (f *fulfilment) missing() []activities.PickedLine {
+func (f *fulfilment) missing() []domain.PickedLine {
 	if f.pick == nil {
 		return nil
 	}
@@ -239,10 +240,10 @@ func (f *fulfilment) missing() []activities.PickedLine {
 	for _, l := range f.pick.Lines {
 		picked[l.SKU] = l.Quantity
 	}
-	var out []activities.PickedLine
+	var out []domain.PickedLine
 	for _, l := range f.in.Order.Lines {
 		if m := l.Quantity - picked[l.SKU]; m > 0 {
-			out = append(out, activities.PickedLine{SKU: l.SKU, Quantity: m})
+			out = append(out, domain.PickedLine{SKU: l.SKU, Quantity: m})
 		}
 	}
 	return out

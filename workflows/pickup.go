@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 )
 
@@ -85,7 +86,7 @@ func (f *fulfilment) pickupRefusal(storeID string) error {
 		return wrongStage(beingCancelled)
 	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
+	case f.stage != domain.StageReadyForPickup:
 		return wrongStage("The order is not ready for pickup (stage %s).", f.stage)
 	case f.pickup.locked:
 		return refuse(ErrTypePickupLocked, "Too many wrong pickup codes: support must unlock this order.")
@@ -99,11 +100,11 @@ func (f *fulfilment) validateCompletePickup(req CompletePickupRequest) error {
 	}
 	switch {
 	case req.Proof == "" && req.Code == "":
-		return FieldError{Field: "proof", Message: "is required"}
+		return domain.FieldError{Field: "proof", Message: "is required"}
 	case req.Proof == "" && f.pickup.codeHash == "":
 		// A derived code is checked by its proof only: the code itself must not
 		// enter history.
-		return FieldError{Field: "proof", Message: "send the code's proof (pickupcode.Proof), not the code"}
+		return domain.FieldError{Field: "proof", Message: "send the code's proof (pickupcode.Proof), not the code"}
 	}
 	return nil
 }
@@ -137,7 +138,7 @@ func (f *fulfilment) codeMatches(ctx workflow.Context, req CompletePickupRequest
 	}
 	check := activities.VerifyPickupCodeRequest{OrderID: f.in.Order.OrderID, Nonce: f.pickup.codeNonce, Proof: req.Proof}
 	if f.pickup.codeNonce == "" {
-		check.LegacyCode = f.messages.notices[activities.TouchReadyForPickup].Facts["pickup_code"]
+		check.LegacyCode = f.messages.notices[domain.TouchReadyForPickup].Facts["pickup_code"]
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// Staff wait at the counter: a few quick tries, then they are told to try
@@ -185,7 +186,7 @@ type WrongPickupCode struct {
 // pickupFacts are the handover's facts the projection shows staff, recorded with
 // every journey entry while the order waits in the store.
 func (f *fulfilment) pickupFacts() *activities.PickupFacts {
-	if f.stage != StageReadyForPickup {
+	if f.stage != domain.StageReadyForPickup {
 		return nil
 	}
 	return &activities.PickupFacts{Deadline: f.pickup.deadline, WrongCodes: f.pickup.wrongCodes}
@@ -197,12 +198,12 @@ func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
 		return wrongStage(beingCancelled)
 	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
+	case f.stage != domain.StageReadyForPickup:
 		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
 	case !req.Until.After(f.pickup.deadline):
-		return FieldError{Field: "until", Message: "must be after the current deadline " + f.pickup.deadline.UTC().Format(time.RFC3339)}
+		return domain.FieldError{Field: "until", Message: "must be after the current deadline " + f.pickup.deadline.UTC().Format(time.RFC3339)}
 	case req.Until.Sub(f.pickup.deadline) > MaxPickupExtension:
-		return FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
+		return domain.FieldError{Field: "until", Message: fmt.Sprintf("may be at most %d days after the current deadline", int(MaxPickupExtension.Hours()/24))}
 	}
 	return nil
 }
@@ -232,7 +233,7 @@ func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
 		return wrongStage("The handover is already locked.")
 	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
-	case f.stage != StageReadyForPickup:
+	case f.stage != domain.StageReadyForPickup:
 		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
 	}
 	return nil

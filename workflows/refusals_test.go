@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -44,34 +45,34 @@ func refusedAs(err error, typ string) bool {
 }
 
 func TestStockShortRejectionVoidsTheAuthorization(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.Lines[1].Quantity = 11 // neither the store nor the DC has 11 straps
 	res, _ := h.checkout()
 
 	final := h.run()
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeRejected)
-	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "final stage", final.Stage, domain.StageRejected)
 	equal(t, "authorization voided", h.pay.Voided("pi_test_1"), true)
 	equal(t, "nothing captured", h.pay.Captured("pi_test_1"), int64(0))
 }
 
 func TestUnknownStoreRejectionVoidsTheAuthorization(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.StoreID = "nowhere"
 	res, _ := h.checkout()
 
 	final := h.run()
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeRejected)
-	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "final stage", final.Stage, domain.StageRejected)
 	equal(t, "authorization voided", h.pay.Voided("pi_test_1"), true)
 }
 
 // A void the provider refuses (here: the payment was captured elsewhere) must not
 // fail the rejected order or flag it: the customer was not charged by us.
 func TestRefusedVoidStillEndsTheRejectedOrder(t *testing.T) {
-	h := newHarness(t, activities.MethodShipToStore)
+	h := newHarness(t, domain.MethodShipToStore)
 	h.in.Order.PaymentIntentID = "pi_captured_1"
 	h.in.Order.Lines[1].Quantity = 11
 	res, _ := h.checkout()
@@ -79,7 +80,7 @@ func TestRefusedVoidStillEndsTheRejectedOrder(t *testing.T) {
 	final := h.run()
 
 	equal(t, "checkout outcome", res.Outcome, workflows.OutcomeRejected)
-	equal(t, "final stage", final.Stage, workflows.StageRejected)
+	equal(t, "final stage", final.Stage, domain.StageRejected)
 	equal(t, "authorization voided", h.pay.Voided("pi_captured_1"), false)
 	equal(t, "attention entries", h.journeyNotes(activities.EntryAttention), []string(nil))
 }
@@ -87,9 +88,9 @@ func TestRefusedVoidStillEndsTheRejectedOrder(t *testing.T) {
 // A refused update crosses Temporal as an application error with a type, and a
 // refused cancel says why in words for the API's caller.
 func TestRefusedUpdatesCarryTypeAndReason(t *testing.T) {
-	h := newHarness(t, activities.MethodHomeDelivery)
+	h := newHarness(t, domain.MethodHomeDelivery)
 	h.checkout()
-	resend := h.update(time.Minute, workflows.UpdateResend, workflows.ResendRequest{Touchpoint: activities.TouchShipped, By: "support-1"}, nil)
+	resend := h.update(time.Minute, workflows.UpdateResend, workflows.ResendRequest{Touchpoint: domain.TouchShipped, By: "support-1"}, nil)
 	resolve := h.update(time.Minute, workflows.UpdateResolve, workflows.ResolveRequest{Action: workflows.ResolveRetry, By: "support-1"}, nil)
 	noReason := h.update(time.Minute, workflows.UpdateCancel, workflows.CancelRequest{By: "support-1"}, nil)
 	first, again := &outcome{}, &outcome{}
@@ -100,7 +101,7 @@ func TestRefusedUpdatesCarryTypeAndReason(t *testing.T) {
 
 	final := h.run()
 
-	equal(t, "final stage", final.Stage, workflows.StageCancelled)
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
 	if !first.accepted || first.err != nil {
 		t.Errorf("first cancel: accepted %v, err %v", first.accepted, first.err)
 	}

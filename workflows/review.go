@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // requestReview waits until the review is due (the policy's delay after handover
@@ -23,7 +24,7 @@ func (f *fulfilment) requestReview(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	byHand, err := f.attempt(ctx, step{name: "review request", also: []ResolveAction{ResolveSkip}}, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(f.options(ctx, "review request (if consent holds)"), j.RequestReview,
-			f.summary(), f.message(activities.TouchReviewRequest, nil), now).Get(ctx, &res)
+			f.summary(), f.message(domain.TouchReviewRequest, nil), now).Get(ctx, &res)
 	})
 	if err != nil {
 		return err
@@ -33,11 +34,11 @@ func (f *fulfilment) requestReview(ctx workflow.Context) error {
 	}
 	note := ""
 	if res.Sent {
-		f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageReviewRequested, At: now})
+		f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: domain.StageReviewRequested, At: now})
 	} else {
 		note = "review request skipped: " + res.Skipped
 	}
-	f.stage = StageCompleted
-	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: StageCompleted, Note: note, At: now})
-	return workflow.UpsertTypedSearchAttributes(ctx, stageAttribute(StageCompleted))
+	f.stage = domain.StageCompleted
+	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: domain.StageCompleted, Note: note, At: now})
+	return workflow.UpsertTypedSearchAttributes(ctx, stageAttribute(domain.StageCompleted))
 }

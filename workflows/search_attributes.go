@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/everywherecommerce/fulfilment/domain"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -47,9 +48,9 @@ func SearchAttributes() []SearchAttribute {
 
 // StartSearchAttributes are set when the order's workflow starts, so support can
 // find it before the first workflow task runs.
-func StartSearchAttributes(o Order) temporal.SearchAttributes {
+func StartSearchAttributes(o domain.Order) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
-		temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(StageAccepted)),
+		temporal.NewSearchAttributeKeyKeyword(AttrOrderStage).ValueSet(string(domain.StageAccepted)),
 		temporal.NewSearchAttributeKeyKeyword(AttrFulfilmentMethod).ValueSet(string(o.Method)),
 		temporal.NewSearchAttributeKeyKeyword(AttrStoreID).ValueSet(o.StoreID),
 		temporal.NewSearchAttributeKeyKeyword(AttrCustomerID).ValueSet(o.Customer.ID),
@@ -60,7 +61,7 @@ func StartSearchAttributes(o Order) temporal.SearchAttributes {
 
 // Summary is the order's static summary in the Web UI, e.g.
 // "Order A-10001 · ship to Berlin Mitte · 2 items · 249,00 EUR".
-func Summary(o Order, storeName string) string {
+func Summary(o domain.Order, storeName string) string {
 	how := "home delivery"
 	if o.StoreID != "" {
 		if storeName == "" {
@@ -76,7 +77,7 @@ func Summary(o Order, storeName string) string {
 }
 
 // StaticDetails lists the order's lines for the Web UI's details panel (Markdown).
-func StaticDetails(o Order) string {
+func StaticDetails(o domain.Order) string {
 	var b strings.Builder
 	b.WriteString("| SKU | item | qty | price |\n|---|---|---|---|\n")
 	for _, l := range o.Lines {

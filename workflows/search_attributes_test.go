@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -41,7 +41,7 @@ func TestSearchAttributesAreWhatTheWorkflowSets(t *testing.T) {
 		}
 	}
 
-	for _, method := range []activities.Method{activities.MethodShipToStore, activities.MethodHomeDelivery} {
+	for _, method := range []domain.Method{domain.MethodShipToStore, domain.MethodHomeDelivery} {
 		t.Run(string(method), func(t *testing.T) {
 			h := newHarness(t, method)
 			check(t, "StartSearchAttributes", keysOf(workflows.StartSearchAttributes(h.in.Order)))
@@ -52,7 +52,7 @@ func TestSearchAttributesAreWhatTheWorkflowSets(t *testing.T) {
 			late := h.in.Policy.PickingSLA + time.Hour
 			h.pickAll(late)
 			var updates []*outcome
-			if method == activities.MethodShipToStore {
+			if method == domain.MethodShipToStore {
 				until := mondayMorning.Add(late + h.in.Policy.PickupWindow + 2*24*time.Hour)
 				updates = append(updates,
 					h.update(late+time.Hour, workflows.UpdateExtendPickup, workflows.ExtendPickupRequest{Until: until, By: "support-1"}, nil),
@@ -63,7 +63,7 @@ func TestSearchAttributesAreWhatTheWorkflowSets(t *testing.T) {
 
 			final := h.run()
 
-			equal(t, "final stage", final.Stage, workflows.StageCompleted)
+			equal(t, "final stage", final.Stage, domain.StageCompleted)
 			for _, u := range updates {
 				if !u.done || u.err != nil || u.rejected != nil {
 					t.Fatalf("update: %+v", u)

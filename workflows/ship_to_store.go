@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // shipToStore brings the goods to the pickup store (a transfer from the
@@ -21,7 +22,7 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 			return err
 		}
 	}
-	ready := f.message(activities.TouchReadyForPickup, map[string]string{})
+	ready := f.message(domain.TouchReadyForPickup, map[string]string{})
 	if err := f.issuePickupCode(ctx, &ready); err != nil {
 		return err
 	}
@@ -40,12 +41,12 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 		if now.Before(*f.promised) {
 			change = "early"
 		}
-		changed := f.message(activities.TouchPickupChanged, map[string]string{"change": change})
+		changed := f.message(domain.TouchPickupChanged, map[string]string{"change": change})
 		changed.Times = map[string]time.Time{"promised": *f.promised, "ready": now}
 		notes = append(notes, changed)
 	}
 	ready.Deadline = f.pickup.deadline
-	f.enter(ctx, StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.pickup.deadline))
+	f.enter(ctx, domain.StageReadyForPickup, "", "", temporal.NewSearchAttributeKeyTime(AttrPickupDeadline).ValueSet(f.pickup.deadline))
 	if _, err := f.advance(ctx, "ready for pickup: notice with code", activities.Progress{Notify: append(notes, ready)}); err != nil {
 		return err
 	}
@@ -53,10 +54,10 @@ func (f *fulfilment) shipToStore(ctx workflow.Context) error {
 		return err
 	}
 	f.cancellation.closed = true // handed over: too late to cancel
-	f.enter(ctx, StagePickedUp, f.pickup.pickedUp, "")
+	f.enter(ctx, domain.StagePickedUp, f.pickup.pickedUp, "")
 	res, err := f.advance(ctx, "handover: stock sold, thank-you", activities.Progress{
 		Consume: true, PlanAfter: f.in.Policy.ReviewDelay,
-		Notify: []activities.NotifyRequest{f.message(activities.TouchPickedUp, nil)},
+		Notify: []activities.NotifyRequest{f.message(domain.TouchPickedUp, nil)},
 	})
 	f.reviewAt = res.PlanAt
 	return err
@@ -114,7 +115,7 @@ func (f *fulfilment) quietReminder(ctx workflow.Context, at time.Time) time.Time
 // remind sends the next pickup reminder (its own key per reminder).
 func (f *fulfilment) remind(ctx workflow.Context) error {
 	f.pickup.reminded++
-	msg := f.message(activities.TouchPickupReminder, nil)
+	msg := f.message(domain.TouchPickupReminder, nil)
 	msg.Deadline, msg.Occurrence = f.pickup.deadline, f.pickup.reminded
 	_, err := f.advance(ctx, fmt.Sprintf("pickup reminder %d", f.pickup.reminded), activities.Progress{Notify: []activities.NotifyRequest{msg}})
 	return err
@@ -132,7 +133,7 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 		return err
 	}
 	f.track(ctx, label)
-	f.enter(ctx, StageInTransitToStore, "", "")
+	f.enter(ctx, domain.StageInTransitToStore, "", "")
 	if _, err := f.advance(ctx, "journey: in transit to store", activities.Progress{}); err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
 		return wrongStage(beingCancelled)
 	case f.shipping.arrived != "":
 		return wrongStage("The arrival was already confirmed.")
-	case f.stage != StageInTransitToStore:
+	case f.stage != domain.StageInTransitToStore:
 		return wrongStage("The order is not on its way to the store (stage %s).", f.stage)
 	}
 	return nil

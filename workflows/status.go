@@ -3,7 +3,7 @@ package workflows
 import (
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // LineStatus is one order line with what was picked (nil until staff confirmed).
@@ -26,18 +26,18 @@ type ShipmentStatus struct {
 
 // Status is the order view returned by the status query.
 type Status struct {
-	OrderID        string            `json:"order_id"`
-	Stage          Stage             `json:"stage"`
-	Method         activities.Method `json:"method"`
-	StoreID        string            `json:"store_id,omitempty"`
-	LocationID     string            `json:"location_id,omitempty"`
-	Currency       string            `json:"currency"`
-	Total          int64             `json:"total"`
-	Captured       int64             `json:"captured"`
-	Refunded       int64             `json:"refunded"`
-	Lines          []LineStatus      `json:"lines"`
-	Shipment       *ShipmentStatus   `json:"shipment,omitempty"`
-	PickupDeadline *time.Time        `json:"pickup_deadline,omitempty"`
+	OrderID        string          `json:"order_id"`
+	Stage          domain.Stage    `json:"stage"`
+	Method         domain.Method   `json:"method"`
+	StoreID        string          `json:"store_id,omitempty"`
+	LocationID     string          `json:"location_id,omitempty"`
+	Currency       string          `json:"currency"`
+	Total          int64           `json:"total"`
+	Captured       int64           `json:"captured"`
+	Refunded       int64           `json:"refunded"`
+	Lines          []LineStatus    `json:"lines"`
+	Shipment       *ShipmentStatus `json:"shipment,omitempty"`
+	PickupDeadline *time.Time      `json:"pickup_deadline,omitempty"`
 	// PromisedReadyAt is the ready time promised at checkout (ship to store).
 	PromisedReadyAt *time.Time `json:"promised_ready_at,omitempty"`
 	// PickupLocked is true after too many wrong codes, until support unlocks.

@@ -22,6 +22,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // postgres.Store is the purchase log the worker gives the EasyPost adapter.
@@ -137,8 +138,8 @@ var testParcel = easypost.Parcel{LengthIn: 13, WidthIn: 8, HeightIn: 5, WeightOz
 func labelRequest(orderID, postalCode string) activities.LabelRequest {
 	return activities.LabelRequest{
 		OrderID: orderID, Purpose: activities.PurposeHomeDelivery, Items: 2,
-		From:           activities.Address{Name: "Everywhere DC Erfurt", Line1: "Am Kreuz 1", PostalCode: "99099", City: "Erfurt", Country: "DE"},
-		To:             activities.Address{Name: "Anna Example", Line1: "Invalidenstraße 1", Line2: "3. OG", PostalCode: postalCode, City: "Berlin", Country: "DE"},
+		From:           domain.Address{Name: "Everywhere DC Erfurt", Line1: "Am Kreuz 1", PostalCode: "99099", City: "Erfurt", Country: "DE"},
+		To:             domain.Address{Name: "Anna Example", Line1: "Invalidenstraße 1", Line2: "3. OG", PostalCode: postalCode, City: "Berlin", Country: "DE"},
 		IdempotencyKey: orderID + ":label:" + activities.PurposeHomeDelivery,
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/adapters/sendgrid"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // emailContract is the sender contract of activities.EmailSender.
@@ -52,8 +53,8 @@ func TestSendGridTemplates(t *testing.T) {
 	t.Parallel()
 	fake := newSendGridFake(t)
 	s := fake.adapter(t, map[sendgrid.TemplateKey]string{
-		{Touchpoint: activities.TouchShipped}:        "d-shipped",
-		{Touchpoint: activities.TouchPickupReminder}: "d-reminder",
+		{Touchpoint: domain.TouchShipped}:        "d-shipped",
+		{Touchpoint: domain.TouchPickupReminder}: "d-reminder",
 	})
 	cases := []struct{ key, template string }{
 		{"A-1:notify:shipped:email", "d-shipped"},

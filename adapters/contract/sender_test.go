@@ -20,21 +20,22 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/adapters/sendgrid"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TestSenderContract runs the sender contract against both implementations of
 // every channel.
 func TestSenderContract(t *testing.T) {
 	channels := []struct {
-		name     string
+		name     domain.Channel
 		contract interface{ run(t *testing.T) }
 	}{
-		{activities.ChannelEmail, emailContract()},
-		{activities.ChannelSMS, smsContract()},
-		{activities.ChannelPush, pushContract()},
+		{domain.ChannelEmail, emailContract()},
+		{domain.ChannelSMS, smsContract()},
+		{domain.ChannelPush, pushContract()},
 	}
 	for _, ch := range channels {
-		t.Run(ch.name, func(t *testing.T) {
+		t.Run(string(ch.name), func(t *testing.T) {
 			t.Parallel()
 			ch.contract.run(t)
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
 )
@@ -27,10 +28,10 @@ type storePorts interface {
 // storePickTask is a pick task as read back from either store.
 type storePickTask struct {
 	LocationID string
-	Lines      []activities.Line
+	Lines      []domain.Line
 	Done       bool
 	Cancelled  bool
-	Picked     []activities.PickedLine
+	Picked     []domain.PickedLine
 	By         string
 }
 
@@ -101,7 +102,7 @@ func newPostgresStoreHarness(t *testing.T) storeHarness {
 				return ""
 			}
 			storeOK(t, err)
-			return row.Stage
+			return string(row.Stage)
 		},
 		attention: func(t *testing.T, id string) bool {
 			row, err := st.OrderRow(ctx, id)
@@ -177,7 +178,7 @@ func storeLocations(t *testing.T, h storeHarness) {
 	t.Helper()
 	for _, loc := range []activities.Location{
 		{ID: "s1", Kind: activities.KindStore, Name: "Store 1", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Line1: "Main St 1", PostalCode: "10115", City: "Berlin", Country: "DE"},
+			Address: domain.Address{Line1: "Main St 1", PostalCode: "10115", City: "Berlin", Country: "DE"},
 			Hours:   map[string]string{"mon": "10:00-20:00"}},
 		{ID: "s2", Kind: activities.KindStore, Name: "Store 2", TimeZone: "Europe/Berlin"},
 		{ID: "dc", Kind: activities.KindDistributionCentre, Name: "DC", TimeZone: "Europe/Berlin"},

@@ -16,10 +16,11 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestStoreContractStockReserve(t *testing.T) {
-	lines := []activities.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	lines := []domain.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 	cases := []struct {
 		name  string
 		stock map[string]map[string]int
@@ -77,7 +78,7 @@ func TestStoreContractStockIdempotentAndSafe(t *testing.T) {
 		h.setStock(t, "s1", "A", 3)
 		h.setStock(t, "dc", "A", 10)
 		req := activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1", "dc"},
-			Lines: []activities.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}}}
+			Lines: []domain.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}}}
 		for range 2 {
 			if got := storeReserve(t, h, req); got.LocationID != "s1" {
 				t.Fatalf("Reserve = %+v, want s1", got)
@@ -88,11 +89,11 @@ func TestStoreContractStockIdempotentAndSafe(t *testing.T) {
 			t.Errorf("repeat after stock ran out = %+v, want the first reservation", got)
 		}
 		if _, err := h.ports.Reserve(ctx, activities.ReserveRequest{OrderID: "o2", Locations: []string{"s1", "mars"},
-			Lines: []activities.Line{{SKU: "A", Quantity: 1}}}); !errors.Is(err, activities.ErrUnknownLocation) {
+			Lines: []domain.Line{{SKU: "A", Quantity: 1}}}); !errors.Is(err, activities.ErrUnknownLocation) {
 			t.Errorf("unknown location: err = %v, want ErrUnknownLocation", err)
 		}
 		if _, err := h.ports.Reserve(ctx, activities.ReserveRequest{OrderID: "o3", Locations: []string{"s1"},
-			Lines: []activities.Line{{SKU: "A", Quantity: 0}}}); !errors.Is(err, activities.ErrInvalidRequest) {
+			Lines: []domain.Line{{SKU: "A", Quantity: 0}}}); !errors.Is(err, activities.ErrInvalidRequest) {
 			t.Errorf("zero quantity: err = %v, want ErrInvalidRequest", err)
 		}
 
@@ -103,7 +104,7 @@ func TestStoreContractStockIdempotentAndSafe(t *testing.T) {
 		for i := range 20 {
 			wg.Go(func() {
 				res, err := h.ports.Reserve(ctx, activities.ReserveRequest{OrderID: fmt.Sprintf("c%d", i),
-					Locations: []string{"s2"}, Lines: []activities.Line{{SKU: "A", Quantity: 1}}})
+					Locations: []string{"s2"}, Lines: []domain.Line{{SKU: "A", Quantity: 1}}})
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -128,15 +129,15 @@ func TestStoreContractStockReleaseConsume(t *testing.T) {
 		h.setStock(t, "s1", "A", 5)
 		h.setStock(t, "s1", "B", 5)
 		storeReserve(t, h, activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1"},
-			Lines: []activities.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 2}}})
+			Lines: []domain.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 2}}})
 		steps := []struct {
 			name         string
 			do           func() error
 			wantA, wantB int
 		}{
-			{"release 1 of A", func() error { return h.ports.Release(ctx, "o1", []activities.PickedLine{{SKU: "A", Quantity: 1}}) }, 3, 3},
-			{"repeat", func() error { return h.ports.Release(ctx, "o1", []activities.PickedLine{{SKU: "A", Quantity: 1}}) }, 3, 3},
-			{"lower target", func() error { return h.ports.Release(ctx, "o1", []activities.PickedLine{{SKU: "A", Quantity: 0}}) }, 3, 3},
+			{"release 1 of A", func() error { return h.ports.Release(ctx, "o1", []domain.PickedLine{{SKU: "A", Quantity: 1}}) }, 3, 3},
+			{"repeat", func() error { return h.ports.Release(ctx, "o1", []domain.PickedLine{{SKU: "A", Quantity: 1}}) }, 3, 3},
+			{"lower target", func() error { return h.ports.Release(ctx, "o1", []domain.PickedLine{{SKU: "A", Quantity: 0}}) }, 3, 3},
 			{"consume", func() error { return h.ports.Consume(ctx, "o1") }, 3, 3},
 			{"consume again", func() error { return h.ports.Consume(ctx, "o1") }, 3, 3},
 			{"release all after consume", func() error { return h.ports.Release(ctx, "o1", nil) }, 3, 3},
@@ -152,8 +153,8 @@ func TestStoreContractStockReleaseConsume(t *testing.T) {
 		}
 
 		storeReserve(t, h, activities.ReserveRequest{OrderID: "o2", Locations: []string{"s1"},
-			Lines: []activities.Line{{SKU: "A", Quantity: 2}}})
-		for _, lines := range [][]activities.PickedLine{{{SKU: "A", Quantity: 9}}, nil} {
+			Lines: []domain.Line{{SKU: "A", Quantity: 2}}})
+		for _, lines := range [][]domain.PickedLine{{{SKU: "A", Quantity: 9}}, nil} {
 			storeOK(t, h.ports.Release(ctx, "o2", lines))
 			if a := h.stock(t, "s1", "A"); a != 3 {
 				t.Errorf("release %v of o2: stock A=%d, want 3 (capped at the reservation)", lines, a)
@@ -166,13 +167,13 @@ func TestStoreContractPicking(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h storeHarness) {
 		ctx := t.Context()
 		storeLocations(t, h)
-		task := activities.PickTask{OrderID: "o1", LocationID: "s1", Lines: []activities.Line{{SKU: "A", Name: "Watch", Quantity: 2, UnitPrice: 100}}, DueAt: storeT0()}
+		task := activities.PickTask{OrderID: "o1", LocationID: "s1", Lines: []domain.Line{{SKU: "A", Name: "Watch", Quantity: 2, UnitPrice: 100}}, DueAt: storeT0()}
 		storeOK(t, h.ports.CreatePickTask(ctx, task))
 		changed := task
 		changed.LocationID = "dc"
 		storeOK(t, h.ports.CreatePickTask(ctx, changed))
-		first := activities.PickResult{OrderID: "o1", Picked: []activities.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: storeT0()}
-		later := activities.PickResult{OrderID: "o1", Picked: []activities.PickedLine{{SKU: "A", Quantity: 2}}, By: "ben", At: storeT0().Add(time.Hour)}
+		first := activities.PickResult{OrderID: "o1", Picked: []domain.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: storeT0()}
+		later := activities.PickResult{OrderID: "o1", Picked: []domain.PickedLine{{SKU: "A", Quantity: 2}}, By: "ben", At: storeT0().Add(time.Hour)}
 		for _, res := range []activities.PickResult{first, first, later} {
 			storeOK(t, h.ports.CompletePickTask(ctx, res))
 		}
@@ -197,11 +198,11 @@ func TestStoreContractCancelPickTask(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h storeHarness) {
 		ctx := t.Context()
 		storeLocations(t, h)
-		lines := []activities.Line{{SKU: "A", Name: "Watch", Quantity: 1, UnitPrice: 100}}
+		lines := []domain.Line{{SKU: "A", Name: "Watch", Quantity: 1, UnitPrice: 100}}
 		for _, id := range []string{"open", "done"} {
 			storeOK(t, h.ports.CreatePickTask(ctx, activities.PickTask{OrderID: id, LocationID: "s1", Lines: lines, DueAt: storeT0()}))
 		}
-		picked := activities.PickResult{OrderID: "done", Picked: []activities.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: storeT0()}
+		picked := activities.PickResult{OrderID: "done", Picked: []domain.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: storeT0()}
 		storeOK(t, h.ports.CompletePickTask(ctx, picked))
 		for _, id := range []string{"open", "open", "done", "never-picked"} {
 			storeOK(t, h.ports.CancelPickTask(ctx, id))
@@ -240,7 +241,7 @@ func TestStoreContractLocations(t *testing.T) {
 		storeLocations(t, h)
 		got := storeLocation(t, h, "s1")
 		want := activities.Location{ID: "s1", Kind: activities.KindStore, Name: "Store 1", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Line1: "Main St 1", PostalCode: "10115", City: "Berlin", Country: "DE"},
+			Address: domain.Address{Line1: "Main St 1", PostalCode: "10115", City: "Berlin", Country: "DE"},
 			Hours:   map[string]string{"mon": "10:00-20:00"}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Location(s1) = %+v, want %+v", got, want)
@@ -311,7 +312,7 @@ func TestStoreContractJourney(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h storeHarness) {
 		ctx := t.Context()
 		t0 := storeT0()
-		order := activities.OrderSummary{OrderID: "o1", CustomerID: "c1", Method: activities.MethodShipToStore,
+		order := activities.OrderSummary{OrderID: "o1", CustomerID: "c1", Method: domain.MethodShipToStore,
 			StoreID: "s1", Total: 24900, Currency: "EUR", PlacedAt: t0}
 		changes := []activities.StageChange{
 			{Order: order, Stage: "accepted", At: t0},
@@ -401,8 +402,8 @@ func storeSameJourney(got, want []activities.JourneyEntry) bool {
 func TestStoreContractNotificationLog(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h storeHarness) {
 		ctx := t.Context()
-		rec := activities.NotificationRecord{Key: "o1:notify:shipped:email", OrderID: "o1", Touchpoint: activities.TouchShipped,
-			Channel: activities.ChannelEmail, Status: activities.NotificationSending}
+		rec := activities.NotificationRecord{Key: "o1:notify:shipped:email", OrderID: "o1", Touchpoint: domain.TouchShipped,
+			Channel: domain.ChannelEmail, Status: activities.NotificationSending}
 		got, fresh, err := h.ports.Begin(ctx, rec)
 		if err != nil || !fresh || got != rec {
 			t.Fatalf("first Begin = %+v, %v, %v; want %+v, fresh", got, fresh, err, rec)

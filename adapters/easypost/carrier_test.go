@@ -11,6 +11,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
 	"github.com/everywherecommerce/fulfilment/adapters/easypost/easyposttest"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestNewCarrierRejectsIncompleteConfig(t *testing.T) {
@@ -113,8 +114,8 @@ func newCarrier(t *testing.T, srv *easyposttest.Server, log easypost.PurchaseLog
 func request(orderID string) activities.LabelRequest {
 	return activities.LabelRequest{
 		OrderID: orderID, Purpose: activities.PurposeStoreTransfer, Items: 1,
-		From:           activities.Address{Name: "DC", Line1: "Am Kreuz 1", PostalCode: "99099", City: "Erfurt", Country: "DE"},
-		To:             activities.Address{Name: "Store Hamburg Altona", Line1: "Ottenser Hauptstraße 10", PostalCode: "22765", City: "Hamburg", Country: "DE"},
+		From:           domain.Address{Name: "DC", Line1: "Am Kreuz 1", PostalCode: "99099", City: "Erfurt", Country: "DE"},
+		To:             domain.Address{Name: "Store Hamburg Altona", Line1: "Ottenser Hauptstraße 10", PostalCode: "22765", City: "Hamburg", Country: "DE"},
 		IdempotencyKey: orderID + ":label:" + activities.PurposeStoreTransfer,
 	}
 }

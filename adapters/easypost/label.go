@@ -9,6 +9,7 @@ import (
 	ep "github.com/EasyPost/easypost-go/v5"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // BuyLabel buys one label per idempotency key, although EasyPost has no
@@ -122,7 +123,7 @@ func (c *Carrier) newShipment(req activities.LabelRequest) *ep.Shipment {
 }
 
 // address maps an order address to EasyPost's.
-func address(a activities.Address) *ep.Address {
+func address(a domain.Address) *ep.Address {
 	return &ep.Address{Name: a.Name, Street1: a.Line1, Street2: a.Line2, Zip: a.PostalCode, City: a.City, Country: a.Country}
 }
 

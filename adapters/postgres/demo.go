@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -34,17 +35,17 @@ func demoLocations() []activities.Location {
 	return []activities.Location{
 		{
 			ID: "berlin-mitte", Kind: activities.KindStore, Name: "Berlin Mitte", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Name: "Everywhere Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"},
+			Address: domain.Address{Name: "Everywhere Berlin Mitte", Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"},
 			Hours:   weekdays("mon", "sat", "10:00-20:00"),
 		},
 		{
 			ID: "hamburg-altona", Kind: activities.KindStore, Name: "Hamburg Altona", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Name: "Everywhere Hamburg Altona", Line1: "Ottenser Hauptstr. 10", PostalCode: "22765", City: "Hamburg", Country: "DE"},
+			Address: domain.Address{Name: "Everywhere Hamburg Altona", Line1: "Ottenser Hauptstr. 10", PostalCode: "22765", City: "Hamburg", Country: "DE"},
 			Hours:   weekdays("mon", "sat", "10:00-19:00"),
 		},
 		{
 			ID: "dc-erfurt", Kind: activities.KindDistributionCentre, Name: "Distribution centre Erfurt", TimeZone: "Europe/Berlin",
-			Address: activities.Address{Name: "Everywhere Distribution Centre", Line1: "Am Flughafen 12", PostalCode: "99092", City: "Erfurt", Country: "DE"},
+			Address: domain.Address{Name: "Everywhere Distribution Centre", Line1: "Am Flughafen 12", PostalCode: "99092", City: "Erfurt", Country: "DE"},
 			Hours:   weekdays("mon", "fri", "06:00-22:00"),
 		},
 	}

@@ -40,7 +40,7 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 				promised_ready_at = coalesce(excluded.promised_ready_at, orders.promised_ready_at),
 				pickup_deadline   = case when excluded.updated_at >= orders.updated_at and excluded.pickup_deadline is not null
 					then excluded.pickup_deadline else orders.pickup_deadline end`,
-			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, c.Stage, o.Total, o.Currency, o.PlacedAt, c.At,
+			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, string(c.Stage), o.Total, o.Currency, o.PlacedAt, c.At,
 			o.CustomerName, o.PromisedReadyAt, o.PickupDeadline, o.NeedsAttention, o.AttentionReason,
 		); err != nil {
 			return fmt.Errorf("upsert order: %w", err)
@@ -49,7 +49,7 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
 			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
-			o.OrderID, activities.EntryStage, "stage:"+c.Stage, c.Stage, c.Note, c.Actor, c.At,
+			o.OrderID, activities.EntryStage, "stage:"+string(c.Stage), string(c.Stage), c.Note, c.Actor, c.At,
 		); err != nil {
 			return fmt.Errorf("insert journey entry: %w", err)
 		}

@@ -5,15 +5,16 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestRecordStageKeepsJourneyAndProjection(t *testing.T) {
 	t.Parallel()
 	st, pool := newStore(t)
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	order := activities.OrderSummary{OrderID: "A-1", CustomerID: "c1", Method: activities.MethodShipToStore,
+	order := activities.OrderSummary{OrderID: "A-1", CustomerID: "c1", Method: domain.MethodShipToStore,
 		StoreID: "s1", Total: 24900, Currency: "EUR", PlacedAt: t0}
-	record := func(stage string, at time.Time, o activities.OrderSummary) {
+	record := func(stage domain.Stage, at time.Time, o activities.OrderSummary) {
 		t.Helper()
 		if err := st.RecordStage(t.Context(), activities.StageChange{Order: o, Stage: stage, At: at}); err != nil {
 			t.Fatal(err)
@@ -84,10 +85,10 @@ func TestProjectionAndStoreWork(t *testing.T) {
 	st, _ := newStore(t)
 	ctx := t.Context()
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	lines := []activities.Line{{SKU: "A", Name: "Watch", Quantity: 1, UnitPrice: 100}}
-	stage := func(id, storeID, loc, stage string) {
+	lines := []domain.Line{{SKU: "A", Name: "Watch", Quantity: 1, UnitPrice: 100}}
+	stage := func(id, storeID, loc string, stage domain.Stage) {
 		t.Helper()
-		o := activities.OrderSummary{OrderID: id, CustomerID: "c", Method: activities.MethodShipToStore, StoreID: storeID,
+		o := activities.OrderSummary{OrderID: id, CustomerID: "c", Method: domain.MethodShipToStore, StoreID: storeID,
 			LocationID: loc, Total: 100, Currency: "EUR", PlacedAt: t0}
 		if err := st.RecordStage(ctx, activities.StageChange{Order: o, Stage: stage, At: t0}); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) Begin(ctx context.Context, rec activities.NotificationRecord) (a
 		insert into notifications (key, order_id, touchpoint, channel, status)
 		values ($1, $2, $3, $4, $5)
 		on conflict (key) do update set status = 'sending' where notifications.status = 'failed'`,
-		rec.Key, rec.OrderID, string(rec.Touchpoint), rec.Channel, activities.NotificationSending)
+		rec.Key, rec.OrderID, string(rec.Touchpoint), string(rec.Channel), activities.NotificationSending)
 	if err != nil {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
 	}
@@ -46,7 +47,7 @@ func (s *Store) notification(ctx context.Context, key string) (activities.Notifi
 	if err != nil {
 		return activities.NotificationRecord{}, fmt.Errorf("read notification %s: %w", key, err)
 	}
-	rec.Touchpoint = activities.Touchpoint(touchpoint)
+	rec.Touchpoint = domain.Touchpoint(touchpoint)
 	return rec, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // errorsIs keeps the table tests short.
@@ -15,7 +16,7 @@ func TestNotificationBeginComplete(t *testing.T) {
 	st, pool := newStore(t)
 	ctx := t.Context()
 	rec := activities.NotificationRecord{Key: "A-1:notify:ready-for-pickup:email", OrderID: "A-1",
-		Touchpoint: activities.TouchReadyForPickup, Channel: activities.ChannelEmail, Status: activities.NotificationSending}
+		Touchpoint: domain.TouchReadyForPickup, Channel: domain.ChannelEmail, Status: activities.NotificationSending}
 
 	got, fresh, err := st.Begin(ctx, rec)
 	if err != nil || !fresh || got.Status != activities.NotificationSending {

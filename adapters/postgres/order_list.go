@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/jackc/pgx/v5"
@@ -25,7 +24,7 @@ func (s *Store) ListOrders(ctx context.Context, f records.OrderFilter) ([]record
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if f.Stage != "" {
-		where = append(where, "stage = "+arg(f.Stage))
+		where = append(where, "stage = "+arg(string(f.Stage)))
 	}
 	if f.StoreID != "" {
 		p := arg(f.StoreID)
@@ -61,7 +60,7 @@ func (s *Store) ListOrders(ctx context.Context, f records.OrderFilter) ([]record
 		var method string
 		err := row.Scan(&r.OrderID, &r.CustomerID, &method, &r.StoreID, &r.LocationID, &r.Total, &r.Currency, &r.PlacedAt,
 			&r.Stage, &r.NeedsAttention, &r.AttentionReason, &r.UpdatedAt)
-		r.Method = activities.Method(method)
+		r.Method = domain.Method(method)
 		return r, err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
@@ -26,13 +27,13 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 		{"O-4", "c3", "s1", "dc", "ready_for_pickup", 2 * time.Minute, true},
 		{"O-5", "c1", "s2", "s2", "picking", 3 * time.Minute, false},
 	} {
-		method := activities.MethodShipToStore
+		method := domain.MethodShipToStore
 		if o.store == "" {
-			method = activities.MethodHomeDelivery
+			method = domain.MethodHomeDelivery
 		}
 		sum := activities.OrderSummary{OrderID: o.id, CustomerID: o.customer, Method: method, StoreID: o.store,
 			LocationID: o.location, Total: 100, Currency: "EUR", PlacedAt: t0.Add(o.placed)}
-		if err := st.RecordStage(t.Context(), activities.StageChange{Order: sum, Stage: o.stage, At: t0.Add(o.placed + time.Second)}); err != nil {
+		if err := st.RecordStage(t.Context(), activities.StageChange{Order: sum, Stage: domain.Stage(o.stage), At: t0.Add(o.placed + time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 		if o.attention {
@@ -93,7 +94,7 @@ func TestListOrdersFiltersAndPagesNewestFirst(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("rows %v, %v", rows, err)
 	}
-	if r := rows[0]; r.Method != activities.MethodShipToStore || r.StoreID != "s1" || r.LocationID != "dc" || r.Stage != "ready_for_pickup" ||
+	if r := rows[0]; r.Method != domain.MethodShipToStore || r.StoreID != "s1" || r.LocationID != "dc" || r.Stage != "ready_for_pickup" ||
 		!r.NeedsAttention || r.Total != 100 || !r.PlacedAt.Equal(t0.Add(2*time.Minute)) || !r.UpdatedAt.Equal(t0.Add(2*time.Minute+time.Second)) {
 		t.Errorf("row = %+v", r)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // CreatePickTask puts the order on its location's pick list. The order ID is the
@@ -14,7 +15,7 @@ import (
 func (s *Store) CreatePickTask(ctx context.Context, task activities.PickTask) error {
 	lines := task.Lines
 	if lines == nil {
-		lines = []activities.Line{}
+		lines = []domain.Line{}
 	}
 	_, err := s.pool.Exec(ctx, `
 		insert into pick_tasks (order_id, location_id, lines, due_at) values ($1, $2, $3, $4)
@@ -49,7 +50,7 @@ func (s *Store) StartPickTask(ctx context.Context, orderID, by string, at time.T
 func (s *Store) CompletePickTask(ctx context.Context, res activities.PickResult) error {
 	picked := res.Picked
 	if picked == nil {
-		picked = []activities.PickedLine{}
+		picked = []domain.PickedLine{}
 	}
 	var exists bool
 	err := s.pool.QueryRow(ctx, `

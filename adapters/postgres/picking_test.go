@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestPickTaskOncePerOrder(t *testing.T) {
@@ -12,21 +13,21 @@ func TestPickTaskOncePerOrder(t *testing.T) {
 	st, pool := newStore(t)
 	ctx := t.Context()
 	due := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	task := activities.PickTask{OrderID: "A-1", LocationID: "s1", Lines: []activities.Line{{SKU: "A", Quantity: 2}}, DueAt: due}
+	task := activities.PickTask{OrderID: "A-1", LocationID: "s1", Lines: []domain.Line{{SKU: "A", Quantity: 2}}, DueAt: due}
 	for range 2 {
 		if err := st.CreatePickTask(ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
-	first := activities.PickResult{OrderID: "A-1", Picked: []activities.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: due}
-	second := activities.PickResult{OrderID: "A-1", Picked: []activities.PickedLine{{SKU: "A", Quantity: 2}}, By: "ben", At: due.Add(time.Hour)}
+	first := activities.PickResult{OrderID: "A-1", Picked: []domain.PickedLine{{SKU: "A", Quantity: 1}}, By: "anna", At: due}
+	second := activities.PickResult{OrderID: "A-1", Picked: []domain.PickedLine{{SKU: "A", Quantity: 2}}, By: "ben", At: due.Add(time.Hour)}
 	for _, res := range []activities.PickResult{first, first, second} {
 		if err := st.CompletePickTask(ctx, res); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var status, by string
-	var picked []activities.PickedLine
+	var picked []domain.PickedLine
 	if err := pool.QueryRow(ctx, `select status, picked_by, picked from pick_tasks where order_id = 'A-1'`).Scan(&status, &by, &picked); err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 var _ activities.ContactDirectory = (*Store)(nil)
 
 // allChannels are the channels a customer allows unless they say otherwise.
-var allChannels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
+var allChannels = []string{string(domain.ChannelEmail), string(domain.ChannelSMS), string(domain.ChannelPush)}
 
 // SavePreferences upserts a customer's contact preferences. An older write never
 // overwrites a newer one.

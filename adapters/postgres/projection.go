@@ -27,7 +27,7 @@ func (s *Store) OrderRow(ctx context.Context, orderID string) (records.OrderRow,
 	if err != nil {
 		return records.OrderRow{}, fmt.Errorf("read order %s: %w", orderID, err)
 	}
-	r.Method = activities.Method(method)
+	r.Method = domain.Method(method)
 	return r, nil
 }
 
@@ -86,14 +86,14 @@ func (s *Store) StoreWork(ctx context.Context, storeID string) (records.StoreWor
 func scanWorkOrder(row pgx.CollectableRow) (records.WorkOrder, error) {
 	var o records.WorkOrder
 	var method string
-	var picked []activities.PickedLine
+	var picked []domain.PickedLine
 	err := row.Scan(&o.OrderID, &o.Stage, &method, &o.Lines, &picked, &o.DueAt, &o.ExpectedAt,
 		&o.TrackingCode, &o.NeedsAttention, &o.UpdatedAt, &o.CustomerName, &o.PickupDeadline, &o.FailedPickups,
 		&o.PickStartedBy, &o.PickStartedAt)
 	if err != nil {
 		return records.WorkOrder{}, err
 	}
-	o.Method = activities.Method(method)
+	o.Method = domain.Method(method)
 	switch o.Stage {
 	case domain.StagePicking:
 		o.ExpectedAt = nil
@@ -116,12 +116,12 @@ func scanWorkOrder(row pgx.CollectableRow) (records.WorkOrder, error) {
 
 // pickedLines is the ordered lines with the picked quantities, without the lines
 // of which nothing was picked.
-func pickedLines(ordered []activities.Line, picked []activities.PickedLine) []activities.Line {
+func pickedLines(ordered []domain.Line, picked []domain.PickedLine) []domain.Line {
 	qty := make(map[string]int, len(picked))
 	for _, p := range picked {
 		qty[p.SKU] += p.Quantity
 	}
-	out := make([]activities.Line, 0, len(ordered))
+	out := make([]domain.Line, 0, len(ordered))
 	for _, l := range ordered {
 		if n := min(qty[l.SKU], l.Quantity); n > 0 {
 			l.Quantity = n

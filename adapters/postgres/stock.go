@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -156,7 +157,7 @@ func lockStock(ctx context.Context, tx pgx.Tx, locations, skus []string) (map[st
 // what is reserved and not consumed), so repeating a call changes nothing; stock
 // grows by the difference to what was released before, never shrinks. Nil lines
 // release everything not consumed. An order without reservations is a no-op.
-func (s *Store) Release(ctx context.Context, orderID string, lines []activities.PickedLine) error {
+func (s *Store) Release(ctx context.Context, orderID string, lines []domain.PickedLine) error {
 	var targets map[string]int
 	if lines != nil {
 		targets = map[string]int{}

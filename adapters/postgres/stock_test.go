@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestReserve(t *testing.T) {
 	t.Parallel()
-	lines := []activities.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	lines := []domain.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 	tests := []struct {
 		name      string
 		stock     map[string]map[string]int
@@ -85,7 +86,7 @@ func TestReserveIsIdempotentPerOrder(t *testing.T) {
 	setStock(t, st, "s1", "A", 3)
 	setStock(t, st, "dc", "A", 10)
 	req := activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1", "dc"},
-		Lines: []activities.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}}}
+		Lines: []domain.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}}}
 	for range 3 {
 		got, err := st.Reserve(t.Context(), req)
 		if err != nil {
@@ -104,7 +105,7 @@ func TestReserveUnknownLocation(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t)
 	_, err := st.Reserve(t.Context(), activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1", "nowhere"},
-		Lines: []activities.Line{{SKU: "A", Quantity: 1}}})
+		Lines: []domain.Line{{SKU: "A", Quantity: 1}}})
 	if !errors.Is(err, activities.ErrUnknownLocation) {
 		t.Errorf("err = %v, want ErrUnknownLocation", err)
 	}
@@ -121,9 +122,9 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	for i := range 20 {
 		wg.Go(func() {
 			// Half the orders also take B, in the other SKU order, to provoke deadlocks.
-			lines := []activities.Line{{SKU: "A", Quantity: 1}}
+			lines := []domain.Line{{SKU: "A", Quantity: 1}}
 			if i%2 == 0 {
-				lines = []activities.Line{{SKU: "B", Quantity: 1}, {SKU: "A", Quantity: 1}}
+				lines = []domain.Line{{SKU: "B", Quantity: 1}, {SKU: "A", Quantity: 1}}
 			}
 			res, err := st.Reserve(t.Context(), activities.ReserveRequest{
 				OrderID: fmt.Sprintf("o%d", i), Locations: []string{"s1"}, Lines: lines})
@@ -155,19 +156,19 @@ func TestReleaseTakesAbsoluteTargets(t *testing.T) {
 	setStock(t, st, "s1", "A", 5)
 	setStock(t, st, "s1", "B", 5)
 	if _, err := st.Reserve(t.Context(), activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1"},
-		Lines: []activities.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 2}}}); err != nil {
+		Lines: []domain.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
 		name  string
-		lines []activities.PickedLine
+		lines []domain.PickedLine
 		wantA int
 		wantB int
 	}{
-		{name: "release 1 of A", lines: []activities.PickedLine{{SKU: "A", Quantity: 1}}, wantA: 3, wantB: 3},
-		{name: "the same target again", lines: []activities.PickedLine{{SKU: "A", Quantity: 1}}, wantA: 3, wantB: 3},
-		{name: "a lower target returns nothing", lines: []activities.PickedLine{{SKU: "A", Quantity: 0}}, wantA: 3, wantB: 3},
-		{name: "target above reserved is capped", lines: []activities.PickedLine{{SKU: "A", Quantity: 7}}, wantA: 5, wantB: 3},
+		{name: "release 1 of A", lines: []domain.PickedLine{{SKU: "A", Quantity: 1}}, wantA: 3, wantB: 3},
+		{name: "the same target again", lines: []domain.PickedLine{{SKU: "A", Quantity: 1}}, wantA: 3, wantB: 3},
+		{name: "a lower target returns nothing", lines: []domain.PickedLine{{SKU: "A", Quantity: 0}}, wantA: 3, wantB: 3},
+		{name: "target above reserved is capped", lines: []domain.PickedLine{{SKU: "A", Quantity: 7}}, wantA: 5, wantB: 3},
 		{name: "nil releases the rest", lines: nil, wantA: 5, wantB: 5},
 		{name: "nil again changes nothing", lines: nil, wantA: 5, wantB: 5},
 	}
@@ -189,10 +190,10 @@ func TestConsumeKeepsStockTaken(t *testing.T) {
 	st, _ := newStore(t)
 	setStock(t, st, "s1", "A", 5)
 	if _, err := st.Reserve(t.Context(), activities.ReserveRequest{OrderID: "o1", Locations: []string{"s1"},
-		Lines: []activities.Line{{SKU: "A", Quantity: 3}}}); err != nil {
+		Lines: []domain.Line{{SKU: "A", Quantity: 3}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Release(t.Context(), "o1", []activities.PickedLine{{SKU: "A", Quantity: 1}}); err != nil {
+	if err := st.Release(t.Context(), "o1", []domain.PickedLine{{SKU: "A", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

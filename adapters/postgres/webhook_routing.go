@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // What the starter's webhook handlers read and write: providers name their own
@@ -111,11 +112,11 @@ func (s *Store) NotificationByMessageID(ctx context.Context, providerMessageID s
 // A customer without preferences gets a row holding only the mark, dated
 // -infinity, so that SavePreferences (which keeps the newer of two writes) still
 // fills in the address and consent later.
-func (s *Store) MarkUndeliverable(ctx context.Context, orderID, channel string) error {
-	if channel != activities.ChannelEmail && channel != activities.ChannelSMS {
+func (s *Store) MarkUndeliverable(ctx context.Context, orderID string, channel domain.Channel) error {
+	if channel != domain.ChannelEmail && channel != domain.ChannelSMS {
 		return fmt.Errorf("mark channel %q of order %s undeliverable: %w", channel, orderID, activities.ErrInvalidRequest)
 	}
-	email, sms := channel == activities.ChannelEmail, channel == activities.ChannelSMS
+	email, sms := channel == domain.ChannelEmail, channel == domain.ChannelSMS
 	tag, err := s.pool.Exec(ctx, `
 		insert into contact_preferences (customer_id, email_undeliverable, sms_undeliverable, updated_at)
 		select customer_id, $2, $3, '-infinity' from orders where order_id = $1

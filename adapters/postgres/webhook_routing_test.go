@@ -7,6 +7,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
@@ -76,7 +77,7 @@ func TestWebhookRoutingNotificationByMessageID(t *testing.T) {
 	st, _ := newStore(t)
 	ctx := t.Context()
 	sent := activities.NotificationRecord{Key: "A-1:notify:shipped:sms", OrderID: "A-1",
-		Touchpoint: activities.TouchShipped, Channel: "sms", Status: activities.NotificationSending}
+		Touchpoint: domain.TouchShipped, Channel: "sms", Status: activities.NotificationSending}
 	sending := sent
 	sending.Key = "A-1:notify:delivered:sms"
 	for _, rec := range []activities.NotificationRecord{sent, sending} {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 var _ activities.ContactDirectory = (*Store)(nil)
@@ -19,7 +20,7 @@ func (s *Store) SetMarketingConsent(customerID string, consent bool) {
 	defer s.mu.Unlock()
 	c, ok := s.contacts[customerID]
 	if !ok {
-		c.Channels = []string{activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush}
+		c.Channels = domain.Channels()
 	}
 	c.MarketingConsent = consent
 	s.contacts[customerID] = c
@@ -30,7 +31,7 @@ func (s *Store) SetMarketingConsent(customerID string, consent bool) {
 func (s *Store) SetContact(customerID string, c activities.Contact) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.Channels = append([]string(nil), c.Channels...)
+	c.Channels = append([]domain.Channel(nil), c.Channels...)
 	s.contacts[customerID] = c
 }
 
@@ -39,7 +40,7 @@ func (s *Store) Contact(_ context.Context, customerID string) (activities.Contac
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.contacts[customerID]
-	c.Channels = append([]string(nil), c.Channels...)
+	c.Channels = append([]domain.Channel(nil), c.Channels...)
 	return c, ok, nil
 }
 
@@ -56,8 +57,8 @@ func (s *Store) DropPushToken(_ context.Context, customerID, token string) error
 
 // MarkUndeliverable marks a channel ("email" or "sms") of the order's customer as
 // undeliverable; an order the store has no stage for wraps ErrNotFound.
-func (s *Store) MarkUndeliverable(_ context.Context, orderID, channel string) error {
-	if channel != activities.ChannelEmail && channel != activities.ChannelSMS {
+func (s *Store) MarkUndeliverable(_ context.Context, orderID string, channel domain.Channel) error {
+	if channel != domain.ChannelEmail && channel != domain.ChannelSMS {
 		return fmt.Errorf("mark channel %q of order %s undeliverable: %w", channel, orderID, activities.ErrInvalidRequest)
 	}
 	s.mu.Lock()
@@ -67,7 +68,7 @@ func (s *Store) MarkUndeliverable(_ context.Context, orderID, channel string) er
 		return fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
 	}
 	c := s.contacts[o.summary.CustomerID]
-	if channel == activities.ChannelEmail {
+	if channel == domain.ChannelEmail {
 		c.EmailUndeliverable = true
 	} else {
 		c.SMSUndeliverable = true

@@ -34,7 +34,7 @@ func (s *Store) RecordStage(_ context.Context, c activities.StageChange) error {
 	o, ok := s.orders[c.Order.OrderID]
 	switch {
 	case !ok:
-		s.orders[c.Order.OrderID] = &storeOrder{summary: c.Order, stage: c.Stage, updatedAt: at}
+		s.orders[c.Order.OrderID] = &storeOrder{summary: c.Order, stage: string(c.Stage), updatedAt: at}
 	case !at.Before(o.updatedAt):
 		summary := c.Order
 		if summary.StoreID == "" {
@@ -43,10 +43,10 @@ func (s *Store) RecordStage(_ context.Context, c activities.StageChange) error {
 		if summary.LocationID == "" {
 			summary.LocationID = o.summary.LocationID
 		}
-		o.summary, o.stage, o.updatedAt = summary, c.Stage, at
+		o.summary, o.stage, o.updatedAt = summary, string(c.Stage), at
 	}
 	s.addEntry(activities.JourneyEntry{OrderID: c.Order.OrderID, Kind: activities.EntryStage,
-		Key: "stage:" + c.Stage, Detail: c.Note, Actor: c.Actor, At: at})
+		Key: "stage:" + string(c.Stage), Detail: c.Note, Actor: c.Actor, At: at})
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (s *Store) Complete(_ context.Context, key, providerMessageID string) error
 		s.notifications[key] = rec
 	}
 	s.addEntry(activities.JourneyEntry{OrderID: rec.OrderID, Kind: activities.EntryNotification, Key: key,
-		Detail: string(rec.Touchpoint) + " via " + rec.Channel, At: storeTime(s.now())})
+		Detail: string(rec.Touchpoint) + " via " + string(rec.Channel), At: storeTime(s.now())})
 	return nil
 }
 

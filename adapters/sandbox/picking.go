@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 var _ activities.PickStore = (*Store)(nil)
@@ -33,7 +34,7 @@ func (s *Store) CreatePickTask(_ context.Context, task activities.PickTask) erro
 		return fmt.Errorf("pick task for order %s at %q: %w", task.OrderID, task.LocationID, activities.ErrUnknownLocation)
 	}
 	if _, ok := s.pickTasks[task.OrderID]; !ok {
-		task.Lines = append([]activities.Line{}, task.Lines...)
+		task.Lines = append([]domain.Line{}, task.Lines...)
 		task.DueAt = storeTime(task.DueAt)
 		s.pickTasks[task.OrderID] = &StorePickTask{Task: task}
 	}
@@ -64,7 +65,7 @@ func (s *Store) CompletePickTask(_ context.Context, res activities.PickResult) e
 		return fmt.Errorf("pick task for order %s: %w", res.OrderID, activities.ErrNotFound)
 	}
 	if !pt.Done && !pt.Cancelled {
-		res.Picked = append([]activities.PickedLine{}, res.Picked...)
+		res.Picked = append([]domain.PickedLine{}, res.Picked...)
 		res.At = storeTime(res.At)
 		pt.Done, pt.Result = true, res
 	}

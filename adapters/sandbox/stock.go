@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 var _ activities.StockStore = (*Store)(nil)
@@ -81,7 +82,7 @@ func (s *Store) Reserve(_ context.Context, req activities.ReserveRequest) (activ
 
 // Release returns reserved stock: lines are absolute targets per SKU, nil releases
 // everything not consumed; see postgres.Store.Release.
-func (s *Store) Release(_ context.Context, orderID string, lines []activities.PickedLine) error {
+func (s *Store) Release(_ context.Context, orderID string, lines []domain.PickedLine) error {
 	var targets map[string]int
 	if lines != nil {
 		targets = map[string]int{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // The port rules are checked against PostgreSQL and this fake alike in
@@ -19,7 +20,7 @@ func TestStoreSeedDemoKeepsTakenStock(t *testing.T) {
 	st := sandbox.NewStore()
 	st.SeedDemo()
 	res, err := st.Reserve(t.Context(), activities.ReserveRequest{OrderID: "A-1", Locations: []string{"hamburg-altona", "dc-erfurt"},
-		Lines: []activities.Line{{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-STEEL-20", Quantity: 1}}})
+		Lines: []domain.Line{{SKU: "WATCH-001", Quantity: 1}, {SKU: "STRAP-STEEL-20", Quantity: 1}}})
 	if err != nil || res.LocationID != "dc-erfurt" {
 		t.Fatalf("Reserve = %+v, %v; want dc-erfurt (Hamburg has no steel bracelets)", res, err)
 	}
@@ -43,7 +44,7 @@ func TestStoreReadMethods(t *testing.T) {
 	st := sandbox.NewStore()
 	st.SeedDemo()
 	at := time.Date(2025, 3, 1, 10, 0, 0, 999, time.UTC)
-	order := activities.OrderSummary{OrderID: "A-1", CustomerID: "c", Method: activities.MethodShipToStore, StoreID: "berlin-mitte"}
+	order := activities.OrderSummary{OrderID: "A-1", CustomerID: "c", Method: domain.MethodShipToStore, StoreID: "berlin-mitte"}
 	if err := st.RecordStage(ctx, activities.StageChange{Order: order, Stage: "accepted", At: at}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestStoreConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			id := fmt.Sprintf("A-%d", i)
 			_, err := st.Reserve(context.Background(), activities.ReserveRequest{OrderID: id, Locations: []string{"berlin-mitte"},
-				Lines: []activities.Line{{SKU: "CLEAN-KIT", Quantity: 1}}})
+				Lines: []domain.Line{{SKU: "CLEAN-KIT", Quantity: 1}}})
 			if err == nil {
 				err = st.Release(context.Background(), id, nil)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // DefaultHost is SendGrid's global API host; EU-pinned accounts use
@@ -35,7 +36,7 @@ const CustomArgNotificationKey = "notification_key"
 
 // TemplateKey selects a SendGrid dynamic template: one per touchpoint and locale.
 type TemplateKey struct {
-	Touchpoint activities.Touchpoint
+	Touchpoint domain.Touchpoint
 	// Locale ("de", "en") is the language the message was rendered in; an entry
 	// with an empty Locale serves every language that has none of its own.
 	Locale string
@@ -180,10 +181,10 @@ func (s *Email) templateID(key, locale string) (string, bool) {
 	tp, _, _ := strings.Cut(key[i+len(":notify:"):], ":")
 	tp, _, _ = strings.Cut(tp, "-resend-") // a resend uses its touchpoint's template
 	lookup := func(tp string) (string, bool) {
-		if id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(tp), Locale: locale}]; ok && locale != "" {
+		if id, ok := s.templates[TemplateKey{Touchpoint: domain.Touchpoint(tp), Locale: locale}]; ok && locale != "" {
 			return id, true
 		}
-		id, ok := s.templates[TemplateKey{Touchpoint: activities.Touchpoint(tp)}]
+		id, ok := s.templates[TemplateKey{Touchpoint: domain.Touchpoint(tp)}]
 		return id, ok
 	}
 	if id, ok := lookup(tp); ok {

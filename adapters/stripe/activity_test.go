@@ -12,6 +12,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	"github.com/everywherecommerce/fulfilment/adapters/stripe/stripetest"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TestActivitiesClassifyStripeErrors runs the payment activities on the adapter
@@ -60,7 +61,7 @@ func TestActivitiesClassifyStripeErrors(t *testing.T) {
 				// that ends the order as an outcome (its type), not an error.
 				var v converter.EncodedValue
 				v, err = env.ExecuteActivity(checkout.CheckOut, activities.CheckoutRequest{
-					Reserve: activities.ReserveRequest{OrderID: "A-1", Locations: []string{"dc"}, Lines: []activities.Line{{SKU: "S", Quantity: 1, UnitPrice: 2500}}},
+					Reserve: activities.ReserveRequest{OrderID: "A-1", Locations: []string{"dc"}, Lines: []domain.Line{{SKU: "S", Quantity: 1, UnitPrice: 2500}}},
 					Capture: activities.CaptureRequest{PaymentID: pi, Amount: 2500, Currency: "EUR", IdempotencyKey: "A-1:capture"}})
 				var out activities.CheckoutOutcome
 				if err == nil && v.Get(&out) == nil && out.PaymentFailure != "" {

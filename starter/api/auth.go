@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 type principalKey struct{}
@@ -66,11 +66,11 @@ func ownStore(p records.Principal, storeID string) bool {
 // checkPathIDs returns a field error for every path parameter of the request's
 // route that is not an ID. Every {name} of an authenticated route is an order,
 // customer or store ID, and they all follow the checkout's rule
-// (workflows.ValidID): 1-64 ASCII letters, digits, '-' or '_', starting with a
+// (domain.ValidID): 1-64 ASCII letters, digits, '-' or '_', starting with a
 // letter or digit. So NUL, emoji, "../" and 300 characters are refused before
 // any lookup, and a new route gets the check by naming its parameters.
-func checkPathIDs(r *http.Request) []workflows.FieldError {
-	var errs []workflows.FieldError
+func checkPathIDs(r *http.Request) []domain.FieldError {
+	var errs []domain.FieldError
 	rest := r.Pattern
 	for {
 		_, after, ok := strings.Cut(rest, "{")
@@ -80,8 +80,8 @@ func checkPathIDs(r *http.Request) []workflows.FieldError {
 		name, tail, _ := strings.Cut(after, "}")
 		rest = tail
 		name = strings.TrimSuffix(name, "...")
-		if name != "$" && !workflows.ValidID(r.PathValue(name)) {
-			errs = append(errs, workflows.FieldError{Field: name, Message: msgID})
+		if name != "$" && !domain.ValidID(r.PathValue(name)) {
+			errs = append(errs, domain.FieldError{Field: name, Message: msgID})
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -96,7 +97,7 @@ var checkoutFieldPath = regexp.MustCompile(`^(order_id|customer\.(id|name|email|
 	`address|address\.(name|line1|line2|postal_code|city|country)|currency|payment_intent_id|lines|` +
 	`lines\[(?P<line>\d+)\]\.(sku|name|quantity|unit_price)|push_token|channels|channels\[(?P<channel>\d+)\])$`)
 
-// starterOnlyFields are the fields the starter checks beyond workflows.ValidateOrder.
+// starterOnlyFields are the fields the starter checks beyond domain.ValidateOrder.
 var starterOnlyFields = regexp.MustCompile(`^(customer\.time_zone|store_id|push_token|channels|channels\[\d+\])$`)
 
 // validCheckoutBody is a ship-to-store order the fake store accepts.
@@ -202,9 +203,9 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 	if decodeErr == nil && dec.More() {
 		decodeErr = errors.New("more than one JSON value")
 	}
-	var orderErrs []workflows.FieldError
+	var orderErrs []domain.FieldError
 	if decodeErr == nil {
-		orderErrs = workflows.ValidateOrder(want.order(time.Now()))
+		orderErrs = domain.ValidateOrder(want.order(time.Now()))
 	}
 
 	switch rec.Code {
@@ -224,7 +225,7 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 			}
 		}
 		in := tc.started[0]
-		if errs := workflows.ValidateOrder(in.Order); len(errs) > 0 {
+		if errs := domain.ValidateOrder(in.Order); len(errs) > 0 {
 			t.Fatalf("started an order that does not validate: %v", errs)
 		}
 		if in.Order.OrderID != want.OrderID || in.Order.Total() != want.order(time.Time{}).Total() || in.RequestHash != want.hash() {
@@ -242,9 +243,9 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 		t.Fatalf("Content-Type %q", ct)
 	}
 	var p struct {
-		Type   string                 `json:"type"`
-		Detail string                 `json:"detail"`
-		Errors []workflows.FieldError `json:"errors"`
+		Type   string              `json:"type"`
+		Detail string              `json:"detail"`
+		Errors []domain.FieldError `json:"errors"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatalf("problem %s: %v", rec.Body, err)
@@ -285,12 +286,12 @@ func checkCheckoutAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecord
 
 // fieldErrorsProblem checks a 400's field errors: at least one, each a real
 // field (an index within the list it names), each with a message, every error of
-// workflows.ValidateOrder among them, and the rest the starter's own checks.
-func fieldErrorsProblem(req orderRequest, got, orderErrs []workflows.FieldError) error {
+// domain.ValidateOrder among them, and the rest the starter's own checks.
+func fieldErrorsProblem(req orderRequest, got, orderErrs []domain.FieldError) error {
 	if len(got) == 0 {
 		return errors.New("a validation problem without field errors")
 	}
-	reported := map[workflows.FieldError]bool{}
+	reported := map[domain.FieldError]bool{}
 	for _, e := range got {
 		reported[e] = true
 		m := checkoutFieldPath.FindStringSubmatch(e.Field)
@@ -326,7 +327,7 @@ func fieldErrorsProblem(req orderRequest, got, orderErrs []workflows.FieldError)
 
 // textErrors reports whether errs are the text check's (decode's), which come
 // alone, before any rule of the fields themselves.
-func textErrors(errs []workflows.FieldError) bool {
+func textErrors(errs []domain.FieldError) bool {
 	for _, e := range errs {
 		if e.Message != msgControl && e.Message != msgNotUTF8 {
 			return false
@@ -338,7 +339,7 @@ func textErrors(errs []workflows.FieldError) bool {
 // textErrorsProblem checks a 400 for bad text: each error names a field of
 // the order, and the body holds bad text at all (invalid UTF-8, an escape, or a
 // control character other than JSON's white space).
-func textErrorsProblem(body []byte, errs []workflows.FieldError) error {
+func textErrorsProblem(body []byte, errs []domain.FieldError) error {
 	for _, e := range errs {
 		if !checkoutFieldPath.MatchString(e.Field) {
 			return fmt.Errorf("text error %+v names no field of the order", e)
@@ -380,8 +381,8 @@ func badStrings(v reflect.Value) []string {
 // field errors are not satisfied by just any answer.
 func TestCheckoutFuzzChecksCatchBadAnswers(t *testing.T) {
 	t.Parallel()
-	req := orderRequest{Lines: []activities.Line{{SKU: "A"}}, Channels: []string{"email"}}
-	for name, errs := range map[string][]workflows.FieldError{
+	req := orderRequest{Lines: []domain.Line{{SKU: "A"}}, Channels: []string{"email"}}
+	for name, errs := range map[string][]domain.FieldError{
 		"no errors":            nil,
 		"no such field":        {{Field: "discount", Message: "no"}},
 		"line index beyond":    {{Field: "lines[1].sku", Message: "bad"}},
@@ -393,7 +394,7 @@ func TestCheckoutFuzzChecksCatchBadAnswers(t *testing.T) {
 			t.Errorf("%s: %v accepted", name, errs)
 		}
 	}
-	ok := []workflows.FieldError{{Field: "lines[0].sku", Message: "bad"}, {Field: "channels[0]", Message: "bad"}}
+	ok := []domain.FieldError{{Field: "lines[0].sku", Message: "bad"}, {Field: "channels[0]", Message: "bad"}}
 	if err := fieldErrorsProblem(req, ok, ok[:1]); err != nil {
 		t.Errorf("real field errors refused: %v", err)
 	}

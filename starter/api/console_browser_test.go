@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TestStoreConsoleStaffPickAndHandOver is a store employee's shift in the store
@@ -181,14 +182,14 @@ func (s *system) projectReady(id, customer string, deadline time.Time) {
 	s.t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	lines := []activities.Line{{SKU: "WATCH-001", Name: "Automatic watch", Quantity: 1, UnitPrice: 24900}}
+	lines := []domain.Line{{SKU: "WATCH-001", Name: "Automatic watch", Quantity: 1, UnitPrice: 24900}}
 	if err := s.store.CreatePickTask(ctx, activities.PickTask{OrderID: id, LocationID: "berlin-mitte", Lines: lines, DueAt: now}); err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.store.CompletePickTask(ctx, activities.PickResult{OrderID: id, Picked: []activities.PickedLine{{SKU: "WATCH-001", Quantity: 1}}, By: "e2e", At: now}); err != nil {
+	if err := s.store.CompletePickTask(ctx, activities.PickResult{OrderID: id, Picked: []domain.PickedLine{{SKU: "WATCH-001", Quantity: 1}}, By: "e2e", At: now}); err != nil {
 		s.t.Fatal(err)
 	}
-	sum := activities.OrderSummary{OrderID: id, CustomerID: "C-" + id, Method: activities.MethodShipToStore, StoreID: "berlin-mitte",
+	sum := activities.OrderSummary{OrderID: id, CustomerID: "C-" + id, Method: domain.MethodShipToStore, StoreID: "berlin-mitte",
 		LocationID: "berlin-mitte", Total: 24900, Currency: "EUR", PlacedAt: now.Add(-time.Hour), CustomerName: customer, PickupDeadline: &deadline}
 	if err := s.store.RecordStage(ctx, activities.StageChange{Order: sum, Stage: "ready_for_pickup", At: now}); err != nil {
 		s.t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // maxPushToken bounds an FCM registration token (they are about 160 characters).
@@ -42,9 +42,9 @@ type preferencesResponse struct {
 
 // validateContact adds the errors of the contact fields shared by the checkout and
 // the preferences API: the push token and the allowed channels.
-func validateContact(prefix, pushToken string, channels []string, errs *[]workflows.FieldError) {
+func validateContact(prefix, pushToken string, channels []string, errs *[]domain.FieldError) {
 	if len(pushToken) > maxPushToken {
-		*errs = append(*errs, workflows.FieldError{Field: prefix + "push_token", Message: fmt.Sprintf("must be at most %d characters", maxPushToken)})
+		*errs = append(*errs, domain.FieldError{Field: prefix + "push_token", Message: fmt.Sprintf("must be at most %d characters", maxPushToken)})
 	}
 	if channels == nil {
 		return
@@ -52,15 +52,15 @@ func validateContact(prefix, pushToken string, channels []string, errs *[]workfl
 	email, seen := false, map[string]bool{}
 	for i, ch := range channels {
 		switch {
-		case ch != activities.ChannelEmail && ch != activities.ChannelSMS && ch != activities.ChannelPush:
-			*errs = append(*errs, workflows.FieldError{Field: fmt.Sprintf("%schannels[%d]", prefix, i), Message: `must be "email", "sms" or "push"`})
+		case !domain.Channel(ch).Valid():
+			*errs = append(*errs, domain.FieldError{Field: fmt.Sprintf("%schannels[%d]", prefix, i), Message: `must be "email", "sms" or "push"`})
 		case seen[ch]:
-			*errs = append(*errs, workflows.FieldError{Field: fmt.Sprintf("%schannels[%d]", prefix, i), Message: "is listed twice"})
+			*errs = append(*errs, domain.FieldError{Field: fmt.Sprintf("%schannels[%d]", prefix, i), Message: "is listed twice"})
 		}
-		seen[ch], email = true, email || ch == activities.ChannelEmail
+		seen[ch], email = true, email || domain.Channel(ch) == domain.ChannelEmail
 	}
 	if !email {
-		*errs = append(*errs, workflows.FieldError{Field: prefix + "channels", Message: `must include "email": order messages always go by email`})
+		*errs = append(*errs, domain.FieldError{Field: prefix + "channels", Message: `must include "email": order messages always go by email`})
 	}
 }
 
@@ -74,15 +74,15 @@ func (s *Server) putPreferences(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	var errs []workflows.FieldError
-	bad := func(field, msg string) { errs = append(errs, workflows.FieldError{Field: field, Message: msg}) }
-	if !workflows.ValidEmail(body.Email) {
+	var errs []domain.FieldError
+	bad := func(field, msg string) { errs = append(errs, domain.FieldError{Field: field, Message: msg}) }
+	if !domain.ValidEmail(body.Email) {
 		bad("email", "must be an email address")
 	}
-	if body.Phone != "" && !workflows.PhonePattern.MatchString(body.Phone) {
+	if body.Phone != "" && !domain.PhonePattern.MatchString(body.Phone) {
 		bad("phone", `must be a phone number in E.164 form such as "+4915112345678"`)
 	}
-	if !workflows.ValidLocale(body.Locale) {
+	if !domain.ValidLocale(body.Locale) {
 		bad("locale", `must be a language tag such as "de-DE" or "en"`)
 	}
 	if !validTimeZone(body.TimeZone) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // cors lets the Temporal Web UI call the codec endpoint from the browser.
@@ -75,7 +75,7 @@ header{font-size:.85rem;color:#666}h2{font-size:1.05rem;margin:.4rem 0}pre{white
 // tracking is the sandbox carrier's public tracking page for the links in emails.
 func (s *Server) tracking(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	if !workflows.ValidID(code) { // the sandbox's codes are "SBX" and hex digits
+	if !domain.ValidID(code) { // the sandbox's codes are "SBX" and hex digits
 		s.problem(w, r, fieldProblem("code", msgID))
 		return
 	}

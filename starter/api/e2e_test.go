@@ -24,6 +24,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
@@ -274,7 +275,7 @@ func (s *system) orderBody(id, method string) map[string]any {
 }
 
 // waitStage polls the orders projection until the order reaches stage.
-func (s *system) waitStage(id, stage string) {
+func (s *system) waitStage(id string, stage domain.Stage) {
 	s.t.Helper()
 	deadline := time.Now().Add(s.patience)
 	for {

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // hostileText is what the sweep puts into every string of a JSON body, as JSON
@@ -289,8 +289,8 @@ func (h *hostileSweep) send(t *testing.T, method, path, token, contentType strin
 func wantFieldErrors(t *testing.T, what string, st int, h http.Header, body []byte, fields ...string) {
 	t.Helper()
 	var p struct {
-		Type   string                 `json:"type"`
-		Errors []workflows.FieldError `json:"errors"`
+		Type   string              `json:"type"`
+		Errors []domain.FieldError `json:"errors"`
 	}
 	_ = json.Unmarshal(body, &p) // a body that is no problem fails below
 	var named []string

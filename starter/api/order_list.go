@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // Page sizes of GET /v1/orders: a screen of results by default, and at most what
@@ -29,15 +28,15 @@ var listParams = []string{"stage", "store", "customer", "needs_attention", "limi
 
 // orderListItem is one order of the list, from the PostgreSQL projection.
 type orderListItem struct {
-	OrderID    string            `json:"order_id"`
-	Stage      string            `json:"stage"`
-	Method     activities.Method `json:"method"`
-	StoreID    string            `json:"store_id"`
-	LocationID string            `json:"location_id"`
-	CustomerID string            `json:"customer_id"`
-	Total      int64             `json:"total"`
-	Currency   string            `json:"currency"`
-	PlacedAt   time.Time         `json:"placed_at"`
+	OrderID    string        `json:"order_id"`
+	Stage      domain.Stage  `json:"stage"`
+	Method     domain.Method `json:"method"`
+	StoreID    string        `json:"store_id"`
+	LocationID string        `json:"location_id"`
+	CustomerID string        `json:"customer_id"`
+	Total      int64         `json:"total"`
+	Currency   string        `json:"currency"`
+	PlacedAt   time.Time     `json:"placed_at"`
 	// NeedsAttention is set by a missed SLA, a delivery problem, a locked handover,
 	// a dispute; support clears it.
 	NeedsAttention bool `json:"needs_attention"`
@@ -103,11 +102,11 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 // parseListQuery reads the filters of GET /v1/orders and collects every bad
 // parameter: a value that is not valid UTF-8 or holds a control character is
 // refused before its own rule is checked. An empty value is no filter.
-func parseListQuery(raw string) (records.OrderFilter, []workflows.FieldError) {
+func parseListQuery(raw string) (records.OrderFilter, []domain.FieldError) {
 	f := records.OrderFilter{Limit: defaultListLimit}
-	var errs []workflows.FieldError
+	var errs []domain.FieldError
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, workflows.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	q, err := url.ParseQuery(raw)
 	if err != nil {
@@ -129,14 +128,14 @@ func parseListQuery(raw string) (records.OrderFilter, []workflows.FieldError) {
 		}
 		switch name {
 		case "stage":
-			if !slices.Contains(workflows.Stages(), workflows.Stage(v)) {
+			if !slices.Contains(domain.Stages(), domain.Stage(v)) {
 				bad(name, "unknown stage %q; one of %s", v, stageNames())
 			}
-			f.Stage = v
+			f.Stage = domain.Stage(v)
 		case "store", "customer":
 			// Store and customer IDs follow the checkout's rule; anything else
 			// could match no order.
-			if !workflows.ValidID(v) {
+			if !domain.ValidID(v) {
 				bad(name, "%s", msgID)
 			}
 			if name == "store" {
@@ -178,8 +177,8 @@ func parseListQuery(raw string) (records.OrderFilter, []workflows.FieldError) {
 }
 
 func stageNames() string {
-	names := make([]string, 0, len(workflows.Stages()))
-	for _, st := range workflows.Stages() {
+	names := make([]string, 0, len(domain.Stages()))
+	for _, st := range domain.Stages() {
 		names = append(names, string(st))
 	}
 	return strings.Join(names, ", ")

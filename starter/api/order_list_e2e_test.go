@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // getRaw sends a GET and returns the status, the headers and the decoded body.
@@ -42,20 +43,20 @@ func TestOrderListFiltersPagesAndScopesStaff(t *testing.T) {
 	// The projection as the workflows would have written it (the list never asks them).
 	for _, o := range []struct {
 		n, customer, store, location, stage string
-		method                              activities.Method
+		method                              domain.Method
 		attention                           bool
 	}{
-		{"1", "C-A", "berlin-mitte", "berlin-mitte", "picking", activities.MethodShipToStore, false},
-		{"2", "C-B", "", "dc-erfurt", "shipped", activities.MethodHomeDelivery, true},
-		{"3", "C-A", "berlin-mitte", "dc-erfurt", "in_transit_to_store", activities.MethodShipToStore, false},
-		{"4", "C-C", "hamburg-altona", "hamburg-altona", "ready_for_pickup", activities.MethodShipToStore, true},
-		{"5", "C-A", "hamburg-altona", "dc-erfurt", "picking", activities.MethodShipToStore, false},
+		{"1", "C-A", "berlin-mitte", "berlin-mitte", "picking", domain.MethodShipToStore, false},
+		{"2", "C-B", "", "dc-erfurt", "shipped", domain.MethodHomeDelivery, true},
+		{"3", "C-A", "berlin-mitte", "dc-erfurt", "in_transit_to_store", domain.MethodShipToStore, false},
+		{"4", "C-C", "hamburg-altona", "hamburg-altona", "ready_for_pickup", domain.MethodShipToStore, true},
+		{"5", "C-A", "hamburg-altona", "dc-erfurt", "picking", domain.MethodShipToStore, false},
 	} {
 		n, _ := strconv.Atoi(o.n)
 		placed := t0.Add(time.Duration(n) * time.Minute)
 		sum := activities.OrderSummary{OrderID: id(o.n), CustomerID: o.customer, Method: o.method, StoreID: o.store,
 			LocationID: o.location, Total: 32700, Currency: "EUR", PlacedAt: placed}
-		if err := s.store.RecordStage(t.Context(), activities.StageChange{Order: sum, Stage: o.stage, At: placed.Add(time.Second)}); err != nil {
+		if err := s.store.RecordStage(t.Context(), activities.StageChange{Order: sum, Stage: domain.Stage(o.stage), At: placed.Add(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 		if o.attention {

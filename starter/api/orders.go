@@ -17,30 +17,31 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // orderRequest is the body of POST /v1/orders.
 type orderRequest struct {
-	OrderID          string              `json:"order_id"`
-	Customer         activities.Customer `json:"customer"`
-	MarketingConsent bool                `json:"marketing_consent"`
+	OrderID          string          `json:"order_id"`
+	Customer         domain.Customer `json:"customer"`
+	MarketingConsent bool            `json:"marketing_consent"`
 	// PushToken is the app's push token, when the order comes from the app. It is
 	// kept with the contact preferences only, never in the order's workflow.
 	PushToken string `json:"push_token,omitempty"`
 	// Channels the customer allows (email always); none given keeps what is stored.
-	Channels        []string            `json:"channels,omitempty"`
-	Method          activities.Method   `json:"method"`
-	StoreID         string              `json:"store_id,omitempty"`
-	Address         *activities.Address `json:"address,omitempty"`
-	Currency        string              `json:"currency"`
-	PaymentIntentID string              `json:"payment_intent_id"`
-	Lines           []activities.Line   `json:"lines"`
+	Channels        []string        `json:"channels,omitempty"`
+	Method          domain.Method   `json:"method"`
+	StoreID         string          `json:"store_id,omitempty"`
+	Address         *domain.Address `json:"address,omitempty"`
+	Currency        string          `json:"currency"`
+	PaymentIntentID string          `json:"payment_intent_id"`
+	Lines           []domain.Line   `json:"lines"`
 }
 
-func (req orderRequest) order(placedAt time.Time) workflows.Order {
-	return workflows.Order{
+func (req orderRequest) order(placedAt time.Time) domain.Order {
+	return domain.Order{
 		OrderID: req.OrderID, Customer: req.Customer, Method: req.Method, StoreID: req.StoreID,
 		Address: req.Address, Currency: req.Currency, PaymentIntentID: req.PaymentIntentID,
 		Lines: req.Lines, PlacedAt: placedAt,
@@ -61,8 +62,8 @@ type orderResponse struct {
 	URL string `json:"url"`
 	// Replay is true when the order had been placed before: the answer is the
 	// first checkout's (stage included), and CurrentStage says where the order is now.
-	Replay       bool   `json:"replay"`
-	CurrentStage string `json:"current_stage,omitempty"`
+	Replay       bool         `json:"replay"`
+	CurrentStage domain.Stage `json:"current_stage,omitempty"`
 }
 
 func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
@@ -72,9 +73,9 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	order := req.order(s.cfg.Now().UTC())
-	errs := workflows.ValidateOrder(order)
+	errs := domain.ValidateOrder(order)
 	if req.Customer.TimeZone != "" && !validTimeZone(req.Customer.TimeZone) {
-		errs = append(errs, workflows.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
+		errs = append(errs, domain.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
 	}
 	validateContact("", req.PushToken, req.Channels, &errs)
 	storeName, err := s.checkStore(r, order, &errs)
@@ -140,8 +141,8 @@ func (s *Server) placedBefore(r *http.Request, orderID string) (records.OrderRow
 
 // checkStore adds a field error when a ship-to-store order names no store we
 // have, so that every bad field is reported at once; it returns the store's name.
-func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]workflows.FieldError) (string, error) {
-	if order.Method != activities.MethodShipToStore {
+func (s *Server) checkStore(r *http.Request, order domain.Order, errs *[]domain.FieldError) (string, error) {
+	if order.Method != domain.MethodShipToStore {
 		return "", nil
 	}
 	for _, e := range *errs {
@@ -154,7 +155,7 @@ func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]work
 	loc, err := s.store.Location(ctx, order.StoreID)
 	switch {
 	case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
-		*errs = append(*errs, workflows.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
+		*errs = append(*errs, domain.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
 		return "", nil
 	case err != nil:
 		return "", unavailable("Cannot look up the store now.", err)
@@ -166,7 +167,7 @@ func (s *Server) checkStore(r *http.Request, order workflows.Order, errs *[]work
 // that an order for an article that does not exist is a 400 and leaves its
 // order_id unused (a known SKU out of stock is the workflow's "rejected"). SKUs
 // that already have a field error are not looked up.
-func (s *Server) checkSKUs(r *http.Request, order workflows.Order, errs *[]workflows.FieldError) error {
+func (s *Server) checkSKUs(r *http.Request, order domain.Order, errs *[]domain.FieldError) error {
 	bad := map[string]bool{}
 	for _, e := range *errs {
 		bad[e.Field] = true
@@ -190,7 +191,7 @@ func (s *Server) checkSKUs(r *http.Request, order workflows.Order, errs *[]workf
 		return unavailable("Cannot look up the articles now.", err)
 	}
 	for _, sku := range unknown {
-		*errs = append(*errs, workflows.FieldError{Field: fmt.Sprintf("lines[%d].sku", line[sku]), Message: fmt.Sprintf("unknown SKU %q", sku)})
+		*errs = append(*errs, domain.FieldError{Field: fmt.Sprintf("lines[%d].sku", line[sku]), Message: fmt.Sprintf("unknown SKU %q", sku)})
 	}
 	return nil
 }
@@ -198,7 +199,7 @@ func (s *Server) checkSKUs(r *http.Request, order workflows.Order, errs *[]workf
 // checkout starts the order's workflow with its checkout update in one call
 // (Update-with-Start). A retry finds the running workflow and the completed update
 // and gets the first answer at no cost.
-func (s *Server) checkout(r *http.Request, order workflows.Order, hash, storeName string) (workflows.CheckoutResult, error) {
+func (s *Server) checkout(r *http.Request, order domain.Order, hash, storeName string) (workflows.CheckoutResult, error) {
 	id := workflows.WorkflowID(order.OrderID)
 	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       id,

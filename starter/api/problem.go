@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"reflect"
 
-	"github.com/everywherecommerce/fulfilment/workflows"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // problemBase prefixes problem types; docs/api.md lists them.
@@ -21,7 +21,7 @@ type Problem struct {
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	// Errors lists every bad field of a 400.
-	Errors []workflows.FieldError `json:"errors,omitempty"`
+	Errors []domain.FieldError `json:"errors,omitempty"`
 	// Extra members (e.g. "short" for stock shortages, "order" for outcomes).
 	Extra map[string]any `json:"-"`
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -57,7 +58,7 @@ func pickupState(o *records.WorkOrder) {
 }
 
 type pickBody struct {
-	Lines []activities.PickedLine `json:"lines"`
+	Lines []domain.PickedLine `json:"lines"`
 }
 
 // completePick confirms the picked quantities at the location that picks the order.
@@ -69,7 +70,7 @@ func (s *Server) completePick(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body.Lines) == 0 {
 		p := newProblem(http.StatusBadRequest, "validation", "Invalid pick", "1 field(s) are invalid.")
-		p.Errors = []workflows.FieldError{{Field: "lines", Message: "give the picked quantity of every SKU"}}
+		p.Errors = []domain.FieldError{{Field: "lines", Message: "give the picked quantity of every SKU"}}
 		s.problem(w, r, p)
 		return
 	}

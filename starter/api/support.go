@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -79,7 +79,7 @@ func (s *Server) unlockPickup(w http.ResponseWriter, r *http.Request) {
 
 func fieldProblem(field, message string) *Problem {
 	p := newProblem(http.StatusBadRequest, "validation", "Invalid request", "1 field(s) are invalid.")
-	p.Errors = []workflows.FieldError{{Field: field, Message: message}}
+	p.Errors = []domain.FieldError{{Field: field, Message: message}}
 	return p
 }
 
@@ -89,11 +89,11 @@ type resendBody struct {
 }
 
 // resendTouchpoints are the messages support may send again.
-var resendTouchpoints = map[activities.Touchpoint]bool{
-	activities.TouchOrderConfirmed: true, activities.TouchPaymentFailed: true, activities.TouchPartialRefund: true,
-	activities.TouchReadyForPickup: true, activities.TouchPickupReminder: true, activities.TouchPickupChanged: true,
-	activities.TouchPickedUp: true, activities.TouchShipped: true, activities.TouchDelivered: true,
-	activities.TouchCancelled: true,
+var resendTouchpoints = map[domain.Touchpoint]bool{
+	domain.TouchOrderConfirmed: true, domain.TouchPaymentFailed: true, domain.TouchPartialRefund: true,
+	domain.TouchReadyForPickup: true, domain.TouchPickupReminder: true, domain.TouchPickupChanged: true,
+	domain.TouchPickedUp: true, domain.TouchShipped: true, domain.TouchDelivered: true,
+	domain.TouchCancelled: true,
 }
 
 // resendNotification sends a touchpoint's last message again (a customer lost the
@@ -105,14 +105,12 @@ func (s *Server) resendNotification(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	var errs []workflows.FieldError
-	if !resendTouchpoints[activities.Touchpoint(body.Touchpoint)] {
-		errs = append(errs, workflows.FieldError{Field: "touchpoint", Message: "must be a transactional touchpoint such as \"ready-for-pickup\""})
+	var errs []domain.FieldError
+	if !resendTouchpoints[domain.Touchpoint(body.Touchpoint)] {
+		errs = append(errs, domain.FieldError{Field: "touchpoint", Message: "must be a transactional touchpoint such as \"ready-for-pickup\""})
 	}
-	switch body.Channel {
-	case "", activities.ChannelEmail, activities.ChannelSMS, activities.ChannelPush:
-	default:
-		errs = append(errs, workflows.FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`})
+	if body.Channel != "" && !domain.Channel(body.Channel).Valid() {
+		errs = append(errs, domain.FieldError{Field: "channel", Message: `must be "email", "sms" or "push" (or left out for every channel)`})
 	}
 	if len(errs) > 0 {
 		s.problem(w, r, validationProblem("Invalid request", errs))
@@ -120,7 +118,7 @@ func (s *Server) resendNotification(w http.ResponseWriter, r *http.Request) {
 	}
 	var out workflows.ResendResult
 	err := s.update(r, r.PathValue("id"), workflows.UpdateResend, workflows.ResendRequest{
-		Touchpoint: activities.Touchpoint(body.Touchpoint), Channel: body.Channel, By: principalFrom(r.Context()).Subject,
+		Touchpoint: domain.Touchpoint(body.Touchpoint), Channel: domain.Channel(body.Channel), By: principalFrom(r.Context()).Subject,
 	}, &out)
 	if err != nil {
 		s.problem(w, r, s.temporalError(err))
@@ -147,18 +145,18 @@ func (s *Server) resolveOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.Note = strings.TrimSpace(body.Note)
-	var errs []workflows.FieldError
+	var errs []domain.FieldError
 	action := workflows.ResolveAction(body.Action)
 	switch action {
 	case workflows.ResolveRetry, workflows.ResolveSkip, workflows.ResolveCancel:
 	default:
-		errs = append(errs, workflows.FieldError{Field: "action", Message: `must be "retry", "skip" or "cancel"`})
+		errs = append(errs, domain.FieldError{Field: "action", Message: `must be "retry", "skip" or "cancel"`})
 	}
 	if (action == workflows.ResolveSkip || action == workflows.ResolveCancel) && body.Note == "" {
-		errs = append(errs, workflows.FieldError{Field: "note", Message: "is required to skip or cancel (what was done, and why)"})
+		errs = append(errs, domain.FieldError{Field: "note", Message: "is required to skip or cancel (what was done, and why)"})
 	}
 	if body.Refund && action != workflows.ResolveCancel {
-		errs = append(errs, workflows.FieldError{Field: "refund", Message: "applies to cancel only"})
+		errs = append(errs, domain.FieldError{Field: "refund", Message: "applies to cancel only"})
 	}
 	if len(errs) > 0 {
 		s.problem(w, r, validationProblem("Invalid request", errs))

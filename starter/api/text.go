@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/everywherecommerce/fulfilment/workflows"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // Text at the edge. Every string a client sends (JSON bodies, query parameters,
@@ -56,7 +56,7 @@ func textProblem(s string, multiline bool) string {
 }
 
 // validationProblem is the 400 listing every bad field.
-func validationProblem(title string, errs []workflows.FieldError) *Problem {
+func validationProblem(title string, errs []domain.FieldError) *Problem {
 	p := newProblem(http.StatusBadRequest, "validation", title, fmt.Sprintf("%d field(s) are invalid.", len(errs)))
 	p.Errors = errs
 	return p
@@ -69,7 +69,7 @@ func validationProblem(title string, errs []workflows.FieldError) *Problem {
 // because encoding/json silently turns invalid UTF-8 and lone surrogate escapes
 // (\ud800) into U+FFFD. ok is false when the body is not a JSON object or names
 // a member t does not have: decoding refuses it as malformed, which says more.
-func checkJSONText(body []byte, t reflect.Type) ([]workflows.FieldError, bool) {
+func checkJSONText(body []byte, t reflect.Type) ([]domain.FieldError, bool) {
 	w := &textWalk{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	if tok, _, ok := w.next(); !ok || tok != json.Delim('{') {
 		return nil, false
@@ -81,7 +81,7 @@ func checkJSONText(body []byte, t reflect.Type) ([]workflows.FieldError, bool) {
 type textWalk struct {
 	dec  *json.Decoder
 	body []byte
-	errs []workflows.FieldError
+	errs []domain.FieldError
 	// broken is set when the body is not JSON, or has a member no field takes,
 	// or a value of the wrong shape: the decoder refuses it as malformed.
 	broken bool
@@ -191,7 +191,7 @@ func (w *textWalk) text(path, s string, raw []byte, multiline bool) {
 		msg = msgNotUTF8
 	}
 	if msg != "" {
-		w.errs = append(w.errs, workflows.FieldError{Field: path, Message: msg})
+		w.errs = append(w.errs, domain.FieldError{Field: path, Message: msg})
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/everywherecommerce/fulfilment/workflows"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // TestDecodeRefusesBadText sends bodies with control characters and invalid
@@ -17,31 +17,31 @@ import (
 // name is sent in another case), in one 400.
 func TestDecodeRefusesBadText(t *testing.T) {
 	t.Parallel()
-	fe := func(field, msg string) workflows.FieldError { return workflows.FieldError{Field: field, Message: msg} }
+	fe := func(field, msg string) domain.FieldError { return domain.FieldError{Field: field, Message: msg} }
 	for _, c := range []struct {
 		name string
 		body string
 		into any
-		want []workflows.FieldError // nil: decodes
+		want []domain.FieldError // nil: decodes
 	}{
 		{"clean", `{"order_id":"A-1","customer":{"name":"Mia Schmidt \ufffd ü"},"lines":[{"sku":"X"}]}`, &orderRequest{}, nil},
-		{"NUL escaped", `{"order_id":"A\u0000"}`, &orderRequest{}, []workflows.FieldError{fe("order_id", msgControl)}},
-		{"ESC nested", `{"customer":{"name":"Mia\u001b[31m"}}`, &orderRequest{}, []workflows.FieldError{fe("customer.name", msgControl)}},
-		{"NEL raw UTF-8", "{\"address\":{\"line1\":\"Torstra\u00dfe\u0085 1\"}}", &orderRequest{}, []workflows.FieldError{fe("address.line1", msgControl)}},
-		{"DEL", `{"currency":"EU\u007f"}`, &orderRequest{}, []workflows.FieldError{fe("currency", msgControl)}},
-		{"invalid UTF-8", "{\"lines\":[{\"sku\":\"A\"},{\"sku\":\"B\xff\"}]}", &orderRequest{}, []workflows.FieldError{fe("lines[1].sku", msgNotUTF8)}},
-		{"truncated UTF-8", "{\"customer\":{\"name\":\"M\xc3\"}}", &orderRequest{}, []workflows.FieldError{fe("customer.name", msgNotUTF8)}},
-		{"lone surrogate", `{"customer":{"name":"M\ud800ia"}}`, &orderRequest{}, []workflows.FieldError{fe("customer.name", msgNotUTF8)}},
-		{"escaped backslash before ufffd", `{"customer":{"name":"\\ufffd\ud800"}}`, &orderRequest{}, []workflows.FieldError{fe("customer.name", msgNotUTF8)}},
-		{"member name in another case", `{"Customer":{"NAME":"\u0007"}}`, &orderRequest{}, []workflows.FieldError{fe("customer.name", msgControl)}},
-		{"list element", `{"channels":["email","s\u0000ms"]}`, &orderRequest{}, []workflows.FieldError{fe("channels[1]", msgControl)}},
+		{"NUL escaped", `{"order_id":"A\u0000"}`, &orderRequest{}, []domain.FieldError{fe("order_id", msgControl)}},
+		{"ESC nested", `{"customer":{"name":"Mia\u001b[31m"}}`, &orderRequest{}, []domain.FieldError{fe("customer.name", msgControl)}},
+		{"NEL raw UTF-8", "{\"address\":{\"line1\":\"Torstra\u00dfe\u0085 1\"}}", &orderRequest{}, []domain.FieldError{fe("address.line1", msgControl)}},
+		{"DEL", `{"currency":"EU\u007f"}`, &orderRequest{}, []domain.FieldError{fe("currency", msgControl)}},
+		{"invalid UTF-8", "{\"lines\":[{\"sku\":\"A\"},{\"sku\":\"B\xff\"}]}", &orderRequest{}, []domain.FieldError{fe("lines[1].sku", msgNotUTF8)}},
+		{"truncated UTF-8", "{\"customer\":{\"name\":\"M\xc3\"}}", &orderRequest{}, []domain.FieldError{fe("customer.name", msgNotUTF8)}},
+		{"lone surrogate", `{"customer":{"name":"M\ud800ia"}}`, &orderRequest{}, []domain.FieldError{fe("customer.name", msgNotUTF8)}},
+		{"escaped backslash before ufffd", `{"customer":{"name":"\\ufffd\ud800"}}`, &orderRequest{}, []domain.FieldError{fe("customer.name", msgNotUTF8)}},
+		{"member name in another case", `{"Customer":{"NAME":"\u0007"}}`, &orderRequest{}, []domain.FieldError{fe("customer.name", msgControl)}},
+		{"list element", `{"channels":["email","s\u0000ms"]}`, &orderRequest{}, []domain.FieldError{fe("channels[1]", msgControl)}},
 		{"every bad field", "{\"order_id\":\"\\u0000\",\"customer\":{\"id\":\"\xfe\",\"email\":\"a\\u0085@b\"},\"push_token\":\"\\t\"}", &orderRequest{},
-			[]workflows.FieldError{fe("order_id", msgControl), fe("customer.id", msgNotUTF8), fe("customer.email", msgControl), fe("push_token", msgControl)}},
+			[]domain.FieldError{fe("order_id", msgControl), fe("customer.id", msgNotUTF8), fe("customer.email", msgControl), fe("push_token", msgControl)}},
 		{"multiline field takes line feeds and tabs", `{"reason":"damaged\n\tbox"}`, &cancelBody{}, nil},
-		{"multiline field refuses CR", `{"reason":"damaged\r\nbox"}`, &cancelBody{}, []workflows.FieldError{fe("reason", msgControlLines)}},
-		{"multiline field refuses NUL", `{"reason":"\u0000"}`, &cancelBody{}, []workflows.FieldError{fe("reason", msgControlLines)}},
-		{"single-line field refuses line feeds", `{"code":"12\n34"}`, &pickupBody{}, []workflows.FieldError{fe("code", msgControl)}},
-		{"a time", `{"until":"2030-01-01T00:00:00Z\u0000"}`, &extendBody{}, []workflows.FieldError{fe("until", msgControl)}},
+		{"multiline field refuses CR", `{"reason":"damaged\r\nbox"}`, &cancelBody{}, []domain.FieldError{fe("reason", msgControlLines)}},
+		{"multiline field refuses NUL", `{"reason":"\u0000"}`, &cancelBody{}, []domain.FieldError{fe("reason", msgControlLines)}},
+		{"single-line field refuses line feeds", `{"code":"12\n34"}`, &pickupBody{}, []domain.FieldError{fe("code", msgControl)}},
+		{"a time", `{"until":"2030-01-01T00:00:00Z\u0000"}`, &extendBody{}, []domain.FieldError{fe("until", msgControl)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -81,7 +81,7 @@ func TestDecodeReportsMalformedBeforeText(t *testing.T) {
 func TestCheckPathIDs(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
-	var got []workflows.FieldError
+	var got []domain.FieldError
 	mux.HandleFunc("POST /v1/stores/{store}/orders/{id}/pick", func(_ http.ResponseWriter, r *http.Request) { got = checkPathIDs(r) })
 	for path, want := range map[string][]string{
 		"/v1/stores/berlin-mitte/orders/A-1/pick":             nil,

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -43,7 +44,7 @@ type WebhookStore interface {
 	ShipmentForTracking(ctx context.Context, code string) (orderID, purpose string, err error)
 	MarkTrackingEvent(ctx context.Context, orderID, purpose, status string, at time.Time) error
 	NotificationByMessageID(ctx context.Context, providerMessageID string) (activities.NotificationRecord, error)
-	MarkUndeliverable(ctx context.Context, orderID, channel string) error
+	MarkUndeliverable(ctx context.Context, orderID string, channel domain.Channel) error
 	RecordEntry(ctx context.Context, e activities.JourneyEntry) error
 }
 

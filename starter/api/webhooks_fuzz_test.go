@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api"
 )
 
@@ -96,7 +97,7 @@ func (f *fakeWebhookStore) NotificationByMessageID(_ context.Context, sid string
 	return activities.NotificationRecord{Key: "A-1:notify:shipped:sms", OrderID: "A-1", Channel: "sms", ProviderMessageID: "SM1"}, nil
 }
 
-func (f *fakeWebhookStore) MarkUndeliverable(_ context.Context, orderID, channel string) error {
+func (f *fakeWebhookStore) MarkUndeliverable(_ context.Context, orderID string, channel domain.Channel) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.check(); err != nil {
@@ -105,7 +106,7 @@ func (f *fakeWebhookStore) MarkUndeliverable(_ context.Context, orderID, channel
 	if orderID != "A-1" {
 		return activities.ErrNotFound
 	}
-	f.marks = append(f.marks, channel)
+	f.marks = append(f.marks, string(channel))
 	return nil
 }
 

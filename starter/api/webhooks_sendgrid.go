@@ -14,6 +14,7 @@ import (
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // sendGridEvent is one entry of an Event Webhook batch. NotificationKey is our
@@ -110,7 +111,7 @@ func (s *Server) sendGridEvent(ctx context.Context, raw json.RawMessage) error {
 		at = time.Unix(ev.Timestamp, 0)
 	}
 	return s.handleOnce(ctx, ref, func(ctx context.Context) error {
-		return s.undeliverable(ctx, ref, orderID, activities.ChannelEmail, activities.JourneyEntry{
+		return s.undeliverable(ctx, ref, orderID, domain.ChannelEmail, activities.JourneyEntry{
 			OrderID: orderID, Kind: activities.EntryNotification, Key: "webhook:sendgrid:" + ev.SGEventID,
 			Detail: detail, Actor: providerSendGrid, At: at.UTC(),
 		})
@@ -120,7 +121,7 @@ func (s *Server) sendGridEvent(ctx context.Context, raw json.RawMessage) error {
 // undeliverable marks the order's customer's channel undeliverable and adds the
 // journey entry. An order not in the projection is acknowledged (unrouted), and
 // then gets no journey entry either.
-func (s *Server) undeliverable(ctx context.Context, ref webhookEvent, orderID, channel string, entry activities.JourneyEntry) error {
+func (s *Server) undeliverable(ctx context.Context, ref webhookEvent, orderID string, channel domain.Channel, entry activities.JourneyEntry) error {
 	if err := s.store.MarkUndeliverable(ctx, orderID, channel); err != nil {
 		return s.unrouted(ref, err)
 	}

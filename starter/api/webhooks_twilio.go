@@ -10,6 +10,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // twilioSignatureHeader carries Twilio's signature: base64 HMAC-SHA1, under the
@@ -74,7 +75,7 @@ func (s *Server) twilioWebhook(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return s.unrouted(ref, err)
 		}
-		return s.undeliverable(ctx, ref, rec.OrderID, activities.ChannelSMS, activities.JourneyEntry{
+		return s.undeliverable(ctx, ref, rec.OrderID, domain.ChannelSMS, activities.JourneyEntry{
 			OrderID: rec.OrderID, Kind: activities.EntryNotification, Key: "webhook:twilio:" + ref.eventID,
 			Detail: twilioDetail(status, params["ErrorCode"]), Actor: providerTwilio, At: s.cfg.Now().UTC(),
 		})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 func TestWebhookTwilio(t *testing.T) {
@@ -17,7 +18,7 @@ func TestWebhookTwilio(t *testing.T) {
 	customer := "C-" + id
 	sid := "SM" + s.suffix
 	s.projectOrder(id)
-	rec := activities.NotificationRecord{Key: id + ":notify:shipped:sms", OrderID: id, Touchpoint: activities.TouchShipped,
+	rec := activities.NotificationRecord{Key: id + ":notify:shipped:sms", OrderID: id, Touchpoint: domain.TouchShipped,
 		Channel: "sms", Status: activities.NotificationSending}
 	if _, _, err := s.store.Begin(t.Context(), rec); err != nil {
 		t.Fatal(err)

@@ -10,9 +10,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -40,17 +40,17 @@ func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Provide
 	email, sms, push := &sandbox.Email{}, &sandbox.SMS{}, &sandbox.Push{}
 	email.Deliver = func(ctx context.Context, m sandbox.SentEmail) error {
 		return store.PutOutbox(ctx, postgres.OutboxMessage{
-			Channel: activities.ChannelEmail, Recipient: m.To, Subject: m.Subject, Body: m.Text, NotificationKey: m.NotificationKey,
+			Channel: string(domain.ChannelEmail), Recipient: m.To, Subject: m.Subject, Body: m.Text, NotificationKey: m.NotificationKey,
 		})
 	}
 	sms.Deliver = func(ctx context.Context, m sandbox.SentSMS) error {
 		return store.PutOutbox(ctx, postgres.OutboxMessage{
-			Channel: activities.ChannelSMS, Recipient: m.To, Body: m.Body, NotificationKey: m.NotificationKey,
+			Channel: string(domain.ChannelSMS), Recipient: m.To, Body: m.Body, NotificationKey: m.NotificationKey,
 		})
 	}
 	push.Deliver = func(ctx context.Context, m sandbox.SentPush) error {
 		return store.PutOutbox(ctx, postgres.OutboxMessage{
-			Channel: activities.ChannelPush, Recipient: "app " + maskToken(m.Token), Subject: m.Title, Body: m.Body, NotificationKey: m.NotificationKey,
+			Channel: string(domain.ChannelPush), Recipient: "app " + maskToken(m.Token), Subject: m.Title, Body: m.Body, NotificationKey: m.NotificationKey,
 		})
 	}
 	// Captures, refunds and labels live in PostgreSQL, so the fakes remember them

@@ -1,10 +1,10 @@
 package records
 
 import (
-	"github.com/everywherecommerce/fulfilment/domain"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // OrderRow is an order's row in the orders projection: what the order list, the

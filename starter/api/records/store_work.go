@@ -3,8 +3,6 @@ package records
 import (
 	"github.com/everywherecommerce/fulfilment/domain"
 	"time"
-
-	"github.com/everywherecommerce/fulfilment/activities"
 )
 
 // StoreWork is a store's work list for the store console: orders to pick there,
@@ -25,12 +23,12 @@ type StoreWork struct {
 // customer carry the customer's name: staff search by it at the counter, and the
 // pickup code proves the customer.
 type WorkOrder struct {
-	OrderID string            `json:"order_id"`
-	Stage   domain.Stage      `json:"stage"`
-	Method  activities.Method `json:"method"`
+	OrderID string        `json:"order_id"`
+	Stage   domain.Stage  `json:"stage"`
+	Method  domain.Method `json:"method"`
 	// Lines are the ordered lines; for an order waiting for its customer, what was
 	// picked (a short pick hands over less).
-	Lines []activities.Line `json:"lines"`
+	Lines []domain.Line `json:"lines"`
 	// DueAt is when picking should be done; nil when the order has no pick task.
 	DueAt *time.Time `json:"due_at,omitempty"`
 	// ExpectedAt is when a parcel on its way is expected: the ready time promised
