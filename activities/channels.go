@@ -57,3 +57,25 @@ type Push struct {
 type PushSender interface {
 	SendPush(ctx context.Context, p Push) (messageID string, err error)
 }
+
+// Email is a rendered email.
+type Email struct {
+	// NotificationKey travels with the message (SendGrid custom_args) so delivery
+	// events can be matched to the row.
+	NotificationKey string `json:"notification_key"`
+	To              string `json:"to"`
+	ToName          string `json:"to_name"`
+	Subject         string `json:"subject"`
+	Text            string `json:"text"`
+	HTML            string `json:"html,omitempty"`
+	// Locale is the language the message is written in ("de", "en").
+	Locale string `json:"locale,omitempty"`
+	// Unsubscribe, when set, is the link that withdraws marketing consent; it goes
+	// into the List-Unsubscribe header as well as the text.
+	Unsubscribe string `json:"unsubscribe,omitempty"`
+}
+
+// EmailSender sends an email and returns the provider's message ID.
+type EmailSender interface {
+	SendEmail(ctx context.Context, e Email) (string, error)
+}
