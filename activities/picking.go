@@ -36,13 +36,16 @@ type PickStore interface {
 	CancelPickTask(ctx context.Context, orderID string) error
 }
 
-// PickupCode is a pickup code drawn in a side effect, as orders did before codes
-// were derived (pickupcode): their histories hold it, and the workflow checks a
-// code sent in the clear against Salt and Hash.
+// PickupCode is what the workflow's side effect records when an order is ready for
+// pickup: the Nonce the code is derived from (pickupcode), never the code. Orders
+// that reached the store before codes were derived recorded the Code itself with
+// its Salt and Hash: their histories hold it, and the workflow checks a code sent in
+// the clear against Salt and Hash.
 type PickupCode struct {
-	Code string `json:"code"`
-	Salt string `json:"salt"`
-	Hash string `json:"hash"`
+	Code  string `json:"code"`
+	Salt  string `json:"salt"`
+	Hash  string `json:"hash"`
+	Nonce string `json:"nonce,omitempty"`
 }
 
 // HashPickupCode is the salted SHA-256 the workflow compares a presented code with.

@@ -102,7 +102,7 @@ type shippingState struct {
 // these facts (pickup.go).
 type pickupState struct {
 	codeNonce  string // the derived pickup code's nonce (the code itself is never kept)
-	codeSalt   string // a legacy code's salt and hash (versionDerivedPickupCode)
+	codeSalt   string // salt and hash of a code drawn before codes were derived (issuePickupCode)
 	codeHash   string
 	wrongCodes int // wrong pickup codes since the order was ready or last unlocked
 	locked     bool

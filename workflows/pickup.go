@@ -24,56 +24,39 @@ import (
 // (each token is throttled as well, by the starter).
 const MaxWrongPickupCodes = 5
 
-// versionDerivedPickupCode: the pickup code is derived from a nonce and a worker key
-// when the message is rendered, and checked by an activity, so it never enters
-// history. Orders whose code was drawn before it keep the code drawn in a side
-// effect (it is in their history and in the ready notice's facts).
-const versionDerivedPickupCode = "derived-pickup-code"
-
 // issuePickupCode draws the nonce the order's code is derived from, in a side
 // effect (recorded once, so replay never draws again). The ready-for-pickup
 // message carries the nonce; the notification activity renders the code.
+//
+// Orders that reached the store before codes were derived drew the code itself in
+// the same side effect: replay returns what was recorded, and such an order keeps
+// its code (in its history and in the ready notice's facts), checked by the same
+// proofs. The recorded value decides the branch, so the change issues the same
+// command as before and needs no GetVersion marker (which would cost every order
+// a marker and a search-attribute upsert).
 func (f *fulfilment) issuePickupCode(ctx workflow.Context, ready *activities.NotifyRequest) error {
-	if workflow.GetVersion(ctx, versionDerivedPickupCode, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return f.drawLegacyPickupCode(ctx, ready)
-	}
-	var nonce string
+	var code activities.PickupCode
 	//workflowcheck:ignore the side effect's result is recorded, so replay never draws again
 	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
 		n, err := pickupcode.NewNonce()
 		if err != nil {
-			return "error: " + err.Error()
+			return activities.PickupCode{Hash: "error: " + err.Error()}
 		}
-		return n
-	})
-	if err := enc.Get(&nonce); err != nil {
-		return fmt.Errorf("pickup code nonce: %w", err)
-	}
-	if len(nonce) != 32 {
-		return fmt.Errorf("draw pickup code nonce: %s", nonce)
-	}
-	f.pickup.codeNonce = nonce
-	ready.PickupNonce = nonce
-	return nil
-}
-
-// drawLegacyPickupCode replays the code drawn in a side effect by orders that
-// reached the store before versionDerivedPickupCode: the recorded code goes into
-// the message's facts, and its salted hash checks codes sent in the clear.
-func (f *fulfilment) drawLegacyPickupCode(ctx workflow.Context, ready *activities.NotifyRequest) error {
-	var code activities.PickupCode
-	//workflowcheck:ignore only replayed: a new order takes the derived code's branch
-	enc := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return activities.PickupCode{Hash: "error: codes are derived now"}
+		return activities.PickupCode{Nonce: n}
 	})
 	if err := enc.Get(&code); err != nil {
 		return fmt.Errorf("pickup code: %w", err)
 	}
-	if code.Code == "" {
+	switch {
+	case len(code.Nonce) == 32:
+		f.pickup.codeNonce = code.Nonce
+		ready.PickupNonce = code.Nonce
+	case code.Code != "": // drawn before codes were derived
+		f.pickup.codeSalt, f.pickup.codeHash = code.Salt, code.Hash
+		ready.Facts["pickup_code"] = code.Code
+	default:
 		return fmt.Errorf("draw pickup code: %s", code.Hash)
 	}
-	f.pickup.codeSalt, f.pickup.codeHash = code.Salt, code.Hash
-	ready.Facts["pickup_code"] = code.Code
 	return nil
 }
 
