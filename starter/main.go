@@ -23,9 +23,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/admin"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
@@ -93,6 +95,7 @@ type webhookSecrets struct {
 // config is the HTTP service's configuration.
 type config struct {
 	addr        string
+	adminAddr   string // profiles and expvar; "" = off
 	databaseURL string
 	providers   string
 	payloadKeys []tadapter.Key
@@ -107,6 +110,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	env := envvar.Lookup(getenv)
 	c := config{
 		addr:        env.Or("STARTER_ADDR", "127.0.0.1:8080"),
+		adminAddr:   getenv("STARTER_ADMIN_ADDR"),
 		databaseURL: getenv("DATABASE_URL"),
 		providers:   env.Or("FULFILMENT_PROVIDERS", "sandbox"),
 		uiOrigins:   strings.Split(env.Or("FULFILMENT_UI_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ","),
@@ -199,7 +203,10 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
-	return listen(ctx, cfg.addr, srv.Handler(), logger)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return listen(gctx, cfg.addr, srv.Handler(), logger) })
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
+	return g.Wait()
 }
 
 // listen serves until ctx ends, then drains in-flight requests for up to 20 s.

@@ -27,6 +27,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
+	"github.com/everywherecommerce/fulfilment/admin"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/links"
@@ -45,6 +46,15 @@ func main() {
 	}
 }
 
+// defaultWorkflowCache is how many workflows the worker keeps in memory between
+// their tasks (Temporal's sticky cache; the SDK's own default is 10,000). An open
+// order waiting for staff costs about 80 KB in the cache (docs/performance.md,
+// "Worker memory"); an order evicted from it replays its history on its next
+// task, which costs milliseconds of CPU. Orders are busy for seconds and then
+// wait for hours, so a cache far smaller than the open orders keeps the busy ones
+// and bounds memory.
+const defaultWorkflowCache = 1000
+
 // config is the worker's configuration, read once from the environment.
 type config struct {
 	databaseURL     string
@@ -55,6 +65,8 @@ type config struct {
 	publicURL       string
 	trackingBaseURL string
 	taskQueue       string
+	adminAddr       string // profiles and expvar; "" = off
+	workflowCache   int    // workflows kept in memory between their tasks (sticky cache)
 	live            registry.LiveConfig
 	temporal        client.Options
 }
@@ -67,10 +79,19 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		trackingBaseURL: env.Or("FULFILMENT_SANDBOX_TRACKING_URL", "http://127.0.0.1:8080/dev/tracking/"),
 		taskQueue:       env.Or("FULFILMENT_TASK_QUEUE", workflows.TaskQueue),
 		publicURL:       env.Or("STARTER_PUBLIC_URL", "http://127.0.0.1:8080"),
+		adminAddr:       getenv("FULFILMENT_ADMIN_ADDR"),
+		workflowCache:   defaultWorkflowCache,
 	}
 	var problems []error
 	if c.databaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set"))
+	}
+	if v := getenv("FULFILMENT_WORKFLOW_CACHE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Errorf("FULFILMENT_WORKFLOW_CACHE=%q: want a positive number of workflows such as %d", v, defaultWorkflowCache))
+		}
+		c.workflowCache = n
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
@@ -185,6 +206,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(cfg.payloadKeys)...); err != nil {
 		return err
 	}
+	// Process-wide, and read when the first worker is created: this is the one call.
+	worker.SetStickyWorkflowCacheSize(cfg.workflowCache)
 	w := worker.New(c, cfg.taskQueue, worker.Options{})
 	if err := registry.Register(w, store, providers); err != nil {
 		return err
@@ -199,6 +222,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		w.Stop()
 		return nil
 	})
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
 	return g.Wait()
 }
 

@@ -32,6 +32,7 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 		}, []string{`FULFILMENT_CHANNELS: unknown channel "fax"`}},
 		{"bad fault rate", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_FAULT_RATE": "2"}, []string{"FULFILMENT_SANDBOX_FAULT_RATE"}},
 		{"unknown providers", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "fake"}, []string{`FULFILMENT_PROVIDERS="fake"`}},
+		{"bad workflow cache", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_WORKFLOW_CACHE": "0"}, []string{"FULFILMENT_WORKFLOW_CACHE"}},
 		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,8 @@ TEMPORAL_PORT=7233
 TEMPORAL_UI_PORT=8233
 TEMPORAL_METRICS_PORT=9233
 STARTER_PORT=8080
+WORKER_ADMIN_PORT=6060
+STARTER_ADMIN_PORT=6061
 STARTER_URL="http://127.0.0.1:$STARTER_PORT"
 TOKENS_FILE="$DEV_DIR/tokens.env"
 KEY_FILE="$DEV_DIR/payload.key"
@@ -76,7 +78,7 @@ check_ports() {
   local entry name port busy=()
   for entry in "PostgreSQL:$PG_PORT" "Temporal gRPC:$TEMPORAL_PORT" \
     "Temporal Web UI:$TEMPORAL_UI_PORT" "Temporal metrics:$TEMPORAL_METRICS_PORT" \
-    "starter:$STARTER_PORT"; do
+    "starter:$STARTER_PORT" "worker admin:$WORKER_ADMIN_PORT" "starter admin:$STARTER_ADMIN_PORT"; do
     name="${entry%:*}"
     port="${entry##*:}"
     port_in_use "$port" || continue
@@ -142,6 +144,8 @@ export_env() {
   export DATABASE_URL="postgres://app@127.0.0.1:$PG_PORT/fulfilment?sslmode=disable"
   export FULFILMENT_PROVIDERS=sandbox
   export STARTER_ADDR="127.0.0.1:$STARTER_PORT"
+  export FULFILMENT_ADMIN_ADDR="127.0.0.1:$WORKER_ADMIN_PORT"
+  export STARTER_ADMIN_ADDR="127.0.0.1:$STARTER_ADMIN_PORT"
   export STARTER_URL
 }
 
@@ -233,6 +237,8 @@ print_summary() {
     starter API       $STARTER_URL
     store console     $STARTER_URL/store/
     sandbox outbox    $STARTER_URL/dev/outbox
+    worker profiles   http://$FULFILMENT_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
+    starter profiles  http://$STARTER_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
     tokens            $TOKENS_FILE
     logs              $DEV_DIR/{worker,starter,temporal}.log
     DATABASE_URL      $DATABASE_URL
