@@ -546,6 +546,39 @@ func TestDisputeMarksNeedsAttentionOnce(t *testing.T) {
 	equal(t, "attention entries", attention, []string{"payment provider reports a dispute of 327,00 EUR outside this order's flow"})
 }
 
+// The payment loop starts with the order's first signal (register.go): a payment
+// event first, then a carrier event arriving together with a second payment event,
+// are all applied.
+func TestPaymentAndCarrierEventsAreEachApplied(t *testing.T) {
+	h := newHarness(t, domain.MethodHomeDelivery)
+	h.checkout()
+	h.pickAll(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalPaymentEvent, workflows.PaymentEvent{EventID: "evt_1", Kind: "dispute", Amount: total, At: h.env.Now()})
+	}, 2*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{EventID: "x1", TrackingCode: h.trackingCode(), Status: workflows.CarrierFailure, At: h.env.Now()})
+		h.env.SignalWorkflow(workflows.SignalPaymentEvent, workflows.PaymentEvent{EventID: "evt_2", Kind: "refund", Amount: 100, At: h.env.Now()})
+	}, 3*time.Hour)
+	h.env.RegisterDelayedCallback(h.deliver, 30*time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
+	attention := map[string]bool{}
+	for _, e := range h.store.Journey("A-10001") {
+		if e.Kind == activities.EntryAttention {
+			attention[e.Detail] = true
+		}
+	}
+	equal(t, "attention entries", attention, map[string]bool{
+		"payment provider reports a dispute of 327,00 EUR outside this order's flow": true,
+		"carrier reports failure": true,
+		"payment provider reports a refund of 1,00 EUR outside this order's flow": true,
+	})
+	equal(t, "emails", h.sentTouchpoints(), []string{"order-confirmed", "shipped", "delivery-problem-1", "delivered", "review-request"})
+}
+
 func TestPickupReminderIsDeferredOutOfQuietHours(t *testing.T) {
 	h := newHarness(t, domain.MethodShipToStore)
 	h.checkout()

@@ -34,17 +34,35 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 			return fmt.Errorf("register %s: %w", u.name, err)
 		}
 	}
+	workflow.Go(ctx, f.receiveSignals)
+	return nil
+}
+
+// receiveSignals applies the carrier and payment events as they are signalled,
+// each kind in order, the two kinds independently: a carrier event waiting for its
+// journey activity does not hold up a dispute, and the other way round.
+//
+// Orders used to run two loops from the start, carrier then payment, each blocked
+// on its channel; most orders never get a signal, and an idle loop costs the
+// worker a goroutine (~8 KB of stack) per cached order. So this goroutine takes
+// the carrier loop's place and starts the payment loop only with the first
+// signal of either kind, before handling it. Coroutines started with workflow.Go
+// run after the ones started before them (update handlers run first), so from
+// then on the two loops run in the same order, at the same points, as they
+// always did: the same commands in the same order on replay.
+func (f *fulfilment) receiveSignals(ctx workflow.Context) {
 	carrier := workflow.GetSignalChannel(ctx, SignalCarrierEvent)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var ev CarrierEvent
-			if !carrier.Receive(ctx, &ev) {
-				return
-			}
-			f.handleCarrierEvent(ctx, ev)
-		}
-	})
 	payments := workflow.GetSignalChannel(ctx, SignalPaymentEvent)
+	var first *CarrierEvent
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(carrier, func(c workflow.ReceiveChannel, _ bool) {
+		var ev CarrierEvent
+		c.Receive(ctx, &ev)
+		first = &ev
+	})
+	// A payment event is left in its channel for the payment loop to receive.
+	sel.AddReceive(payments, func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var ev PaymentEvent
@@ -54,5 +72,14 @@ func (f *fulfilment) register(ctx workflow.Context) error {
 			f.handlePaymentEvent(ctx, ev)
 		}
 	})
-	return nil
+	if first != nil {
+		f.handleCarrierEvent(ctx, *first)
+	}
+	for {
+		var ev CarrierEvent
+		if !carrier.Receive(ctx, &ev) {
+			return
+		}
+		f.handleCarrierEvent(ctx, ev)
+	}
 }
