@@ -48,7 +48,7 @@ func main() {
 
 // defaultWorkflowCache is how many workflows the worker keeps in memory between
 // their tasks (Temporal's sticky cache; the SDK's own default is 10,000). An open
-// order waiting for staff costs about 80 KB in the cache (docs/performance.md,
+// order waiting for staff costs about 85 KB in the cache (docs/performance.md,
 // "Worker memory"); an order evicted from it replays its history on its next
 // task, which costs milliseconds of CPU. Orders are busy for seconds and then
 // wait for hours, so a cache far smaller than the open orders keeps the busy ones
