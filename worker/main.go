@@ -48,6 +48,7 @@ func main() {
 // config is the worker's configuration, read once from the environment.
 type config struct {
 	databaseURL     string
+	pool            *pgxpool.Config
 	providers       string
 	payloadKeys     []tadapter.Key
 	carrierStep     time.Duration
@@ -74,6 +75,13 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
+	}
+	if c.databaseURL != "" {
+		pool, err := env.Pool(c.databaseURL)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		c.pool = pool
 	}
 	switch c.providers {
 	case "sandbox":
@@ -154,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.databaseURL)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
