@@ -97,6 +97,7 @@ type config struct {
 	addr        string
 	adminAddr   string // profiles and expvar; "" = off
 	databaseURL string
+	pool        *pgxpool.Config
 	providers   string
 	payloadKeys []tadapter.Key
 	uiOrigins   []string
@@ -104,6 +105,8 @@ type config struct {
 	webhooks    webhookSecrets
 	policy      workflows.Policy
 	temporal    client.Options
+	// tokenCacheTTL is api.Config.TokenCacheTTL: zero the default, negative off.
+	tokenCacheTTL time.Duration
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -125,6 +128,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 	var problems []error
 	if c.databaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set"))
+	} else if pool, err := env.Pool(c.databaseURL); err != nil {
+		problems = append(problems, err)
+	} else {
+		c.pool = pool
+	}
+	if v := getenv("STARTER_TOKEN_CACHE_TTL"); v != "" {
+		ttl, err := time.ParseDuration(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("STARTER_TOKEN_CACHE_TTL=%q: want a duration such as 5s (0 turns the cache off)", v))
+		}
+		c.tokenCacheTTL = ttl
+		if ttl == 0 {
+			c.tokenCacheTTL = -1 // api.Config: negative is off, zero the default
+		}
 	}
 	switch c.providers {
 	case "sandbox":
@@ -179,7 +196,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.databaseURL)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -199,7 +216,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	srv := api.New(api.Config{
 		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
-		PickupCodes:         codes,
+		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL,
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)

@@ -58,6 +58,7 @@ const defaultWorkflowCache = 1000
 // config is the worker's configuration, read once from the environment.
 type config struct {
 	databaseURL     string
+	pool            *pgxpool.Config
 	providers       string
 	payloadKeys     []tadapter.Key
 	carrierStep     time.Duration
@@ -95,6 +96,13 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
+	}
+	if c.databaseURL != "" {
+		pool, err := env.Pool(c.databaseURL)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		c.pool = pool
 	}
 	switch c.providers {
 	case "sandbox":
@@ -175,7 +183,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.databaseURL)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}

@@ -3,7 +3,9 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -59,14 +61,15 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	for _, st := range append(f.next.stages, activities.StageEntry{Stage: domain.StagePaymentCaptured, At: workflow.Now(ctx)}) {
 		req.Captured = append(req.Captured, activities.StageChange{Order: f.summary(), Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
 	}
-	var c *activities.Checkout
 	var out activities.CheckoutOutcome
 	unknownStore := false
+	local := workflow.GetVersion(ctx, versionLocalCheckout, workflow.DefaultVersion, 1) >= 1
 	// A checkout that keeps failing flags the order and goes on retrying (the
 	// checkout service's retry with the same update ID waits for the same answer);
 	// one refused for good waits for support to retry it.
 	_, err := f.attempt(ctx, step{name: "checkout"}, func(ctx workflow.Context) error {
-		err := workflow.ExecuteActivity(f.options(ctx, "checkout: reserve stock, capture payment"), c.CheckOut, req).Get(ctx, &out)
+		err := f.checkOut(ctx, local, req, &out)
+		local = false // a step retried after the local attempt is the server's (checkOut)
 		if errorType(err) == activities.ErrTypeUnknownLocation {
 			unknownStore = true
 			return nil
@@ -92,6 +95,60 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	// advance need not write them again; it still upserts the stage it enters.
 	f.next.stages = nil
 	return CheckoutResult{Outcome: OutcomeCaptured, PromisedReadyAt: f.promised}, nil
+}
+
+// versionLocalCheckout: the checkout activity runs as a local activity in the
+// checkout update's own workflow task, so the checkout service's answer waits for
+// one workflow task instead of three dispatches in a row (workflow task, activity
+// task, workflow task). Orders started before it ran an activity (ActivityTask*
+// events where new orders have a local-activity MarkerRecorded).
+const versionLocalCheckout = "local-checkout"
+
+// checkoutSummary names the checkout in the Web UI, local or not.
+const checkoutSummary = "checkout: reserve stock, capture payment"
+
+// checkOut runs the checkout activity. With local set it runs first as a local
+// activity (localCheckoutOptions): reserved, captured and recorded before the
+// update's workflow task completes, so the update completes with that task. If
+// it keeps failing for longer than that short bound (an outage), the same request
+// goes on as an activity, retried by the server and bounded by StuckAfter like
+// every step (attempt flags the order meanwhile): an outage is neither retried
+// inside a workflow task kept open for it, nor can it end the order FAILED. Both
+// run the same idempotent CheckOut (one reservation per order, the capture's
+// idempotency key "<order_id>:capture", stage writes keyed by order and stage), so
+// a local attempt cut off half-way and the activity after it reserve and charge
+// once. A permanent error comes back as it is: attempt waits for support.
+func (f *fulfilment) checkOut(ctx workflow.Context, local bool, req activities.CheckoutRequest, out *activities.CheckoutOutcome) error {
+	var c *activities.Checkout
+	if local {
+		err := workflow.ExecuteLocalActivity(localCheckoutOptions(ctx), c.CheckOut, req).Get(ctx, out)
+		if err == nil || permanent(err) || ctx.Err() != nil {
+			return err
+		}
+		workflow.GetLogger(ctx).Warn("local checkout gave up, going on as an activity", "order_id", f.in.Order.OrderID, "error", err)
+	}
+	return workflow.ExecuteActivity(f.options(ctx, checkoutSummary), c.CheckOut, req).Get(ctx, out)
+}
+
+// localCheckoutOptions: a checkout takes milliseconds to a few seconds (a few
+// transactions and one provider call). 10 s per attempt, retries after 0.5, 1, 2
+// and 4 s, 20 s in all: every backoff is shorter than the workflow task timeout
+// (10 s), so the SDK retries in the worker, keeping the task alive, and never
+// needs a server timer (which would cost an Action and a dispatch); a longer
+// outage goes to the activity (checkOut). The checkout service's UpdateTimeout
+// (25 s) covers the local bound, and its retry with the same update ID gets the
+// answer later.
+func localCheckoutOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 20 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    500 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Second,
+		},
+		Summary: checkoutSummary,
+	})
 }
 
 // versionVoidOnReject: a rejected checkout voids the card authorization

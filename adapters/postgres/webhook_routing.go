@@ -37,11 +37,23 @@ func (s *Store) RecordPaymentOrder(ctx context.Context, paymentID, orderID strin
 	if paymentID == "" || orderID == "" {
 		return fmt.Errorf("record payment %q of order %q: %w", paymentID, orderID, activities.ErrInvalidRequest)
 	}
-	if _, err := s.pool.Exec(ctx, `insert into payment_orders (payment_id, order_id) values ($1, $2)
-		on conflict (payment_id) do nothing`, paymentID, orderID); err != nil {
-		return fmt.Errorf("record payment %s of order %s: %w", paymentID, orderID, err)
+	// One statement: the row inserted now, or the one that was there (a retry of
+	// this order, or another order's payment).
+	var owner string
+	err := s.pool.QueryRow(ctx, `
+		with ins as (
+			insert into payment_orders (payment_id, order_id) values ($1, $2)
+			on conflict (payment_id) do nothing
+			returning order_id)
+		select order_id from ins
+		union all
+		select order_id from payment_orders where payment_id = $1
+		limit 1`, paymentID, orderID).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent insert of the same payment committed after this statement's
+		// snapshot: read it now.
+		owner, err = s.OrderForPayment(ctx, paymentID)
 	}
-	owner, err := s.OrderForPayment(ctx, paymentID)
 	if err != nil {
 		return fmt.Errorf("record payment %s of order %s: %w", paymentID, orderID, err)
 	}

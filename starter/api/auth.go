@@ -19,8 +19,9 @@ func principalFrom(ctx context.Context) records.Principal {
 	return p
 }
 
-// auth admits bearer tokens of the given roles. Unknown tokens get 401 and wrong
-// roles 403, before anything is read or changed; then a path parameter that is
+// auth admits bearer tokens of the given roles (looked up through the token
+// cache: a revoked token is refused within TokenCacheTTL). Unknown tokens get 401
+// and wrong roles 403, before anything is read or changed; then a path parameter that is
 // not an ID is a 400 (checkPathIDs).
 func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +32,7 @@ func (s *Server) auth(h http.HandlerFunc, roles ...string) http.Handler {
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
-		p, err := s.store.Authenticate(ctx, token)
+		p, err := s.tokens.authenticate(ctx, token, s.store.Authenticate)
 		cancel()
 		if errors.Is(err, activities.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fulfilment", error="invalid_token"`)

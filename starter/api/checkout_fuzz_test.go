@@ -47,14 +47,19 @@ func (f *checkoutFakeStore) Location(_ context.Context, id string) (activities.L
 // checkoutKnownSKUs are the articles the fake store stocks.
 var checkoutKnownSKUs = map[string]bool{"WATCH-001": true, "STRAP-LEA-20": true}
 
-func (f *checkoutFakeStore) UnknownSKUs(_ context.Context, skus []string) ([]string, error) {
-	var unknown []string
-	for _, sku := range skus {
-		if !checkoutKnownSKUs[sku] {
-			unknown = append(unknown, sku)
+func (f *checkoutFakeStore) CheckoutFacts(ctx context.Context, q records.CheckoutLookup) (records.CheckoutFacts, error) {
+	var facts records.CheckoutFacts
+	if q.StoreID != "" {
+		if loc, err := f.Location(ctx, q.StoreID); err == nil {
+			facts.Store = &loc
 		}
 	}
-	return unknown, nil
+	for _, sku := range q.SKUs {
+		if !checkoutKnownSKUs[sku] {
+			facts.UnknownSKUs = append(facts.UnknownSKUs, sku)
+		}
+	}
+	return facts, nil // no order was placed before (the answer would say "replay" otherwise)
 }
 
 func (f *checkoutFakeStore) SavePreferences(_ context.Context, p records.ContactPreferences) error {
@@ -65,11 +70,6 @@ func (f *checkoutFakeStore) SavePreferences(_ context.Context, p records.Contact
 func (f *checkoutFakeStore) RecordPaymentOrder(_ context.Context, paymentID, orderID string) error {
 	f.writes = append(f.writes, "payment "+paymentID+" "+orderID)
 	return nil
-}
-
-// OrderRow: no order was placed before (the answer would say "replay" otherwise).
-func (f *checkoutFakeStore) OrderRow(_ context.Context, orderID string) (records.OrderRow, error) {
-	return records.OrderRow{}, fmt.Errorf("order %s: %w", orderID, activities.ErrNotFound)
 }
 
 // checkoutFakeTemporal records the workflow the handler would start and then

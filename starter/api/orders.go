@@ -78,10 +78,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, domain.FieldError{Field: "customer.time_zone", Message: "must be an IANA time zone such as \"Europe/Berlin\""})
 	}
 	validateContact("", req.PushToken, req.Channels, &errs)
-	storeName, err := s.checkStore(r, order, &errs)
-	if err == nil {
-		err = s.checkSKUs(r, order, &errs)
-	}
+	facts, err := s.lookUpCheckout(r, order, &errs)
 	if err != nil {
 		s.problem(w, r, err)
 		return
@@ -111,89 +108,62 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, unavailable("Cannot save the customer's preferences now.", err))
 		return
 	}
-	// An order the projection already knows was placed before: the checkout below
-	// answers with the first outcome, and the answer says so.
-	before, known := s.placedBefore(r, order.OrderID)
+	storeName := ""
+	if facts.Store != nil {
+		storeName = facts.Store.Name
+	}
 	res, err := s.checkout(r, order, req.hash(), storeName)
 	if err != nil {
 		s.problem(w, r, err)
 		return
 	}
 	body := orderResponse{CheckoutResult: res, URL: "/v1/orders/" + res.OrderID}
-	if known {
-		body.Replay, body.CurrentStage = true, before.Stage
+	// An order the projection knew before this checkout was placed before: the
+	// checkout answered with the first outcome, and the answer says so.
+	if facts.PlacedStage != "" {
+		body.Replay, body.CurrentStage = true, facts.PlacedStage
 	}
 	s.answerCheckout(w, r, body)
 }
 
-// placedBefore reads the order's projection row; ok is false when there is none.
-// It only labels the answer, so a database that does not answer leaves the
-// label off (logged) rather than failing a checkout Temporal can answer.
-func (s *Server) placedBefore(r *http.Request, orderID string) (records.OrderRow, bool) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
-	defer cancel()
-	row, err := s.store.OrderRow(ctx, orderID)
-	if err != nil && !errors.Is(err, activities.ErrNotFound) {
-		s.logger.Warn("read order before checkout", "error", err)
-	}
-	return row, err == nil
-}
-
-// checkStore adds a field error when a ship-to-store order names no store we
-// have, so that every bad field is reported at once; it returns the store's name.
-func (s *Server) checkStore(r *http.Request, order domain.Order, errs *[]domain.FieldError) (string, error) {
-	if order.Method != domain.MethodShipToStore {
-		return "", nil
-	}
-	for _, e := range *errs {
-		if e.Field == "store_id" {
-			return "", nil
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
-	defer cancel()
-	loc, err := s.store.Location(ctx, order.StoreID)
-	switch {
-	case errors.Is(err, activities.ErrUnknownLocation), err == nil && loc.Kind != activities.KindStore:
-		*errs = append(*errs, domain.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
-		return "", nil
-	case err != nil:
-		return "", unavailable("Cannot look up the store now.", err)
-	}
-	return loc.Name, nil
-}
-
-// checkSKUs adds a field error for every line whose SKU no location stocks, so
-// that an order for an article that does not exist is a 400 and leaves its
-// order_id unused (a known SKU out of stock is the workflow's "rejected"). SKUs
-// that already have a field error are not looked up.
-func (s *Server) checkSKUs(r *http.Request, order domain.Order, errs *[]domain.FieldError) error {
+// lookUpCheckout reads what the checkout needs from PostgreSQL in one round trip
+// (Store.CheckoutFacts) and adds a field error for a ship-to-store order that
+// names no store we have and for every line whose SKU no location stocks, so
+// that every bad field is reported at once. An order for an article that does
+// not exist is a 400 and leaves its order_id unused (a known SKU out of stock is
+// the workflow's "rejected"). Fields that already have an error are not looked
+// up. The facts also say whether the order was placed before.
+func (s *Server) lookUpCheckout(r *http.Request, order domain.Order, errs *[]domain.FieldError) (records.CheckoutFacts, error) {
 	bad := map[string]bool{}
 	for _, e := range *errs {
 		bad[e.Field] = true
 	}
-	var skus []string
+	q := records.CheckoutLookup{OrderID: order.OrderID}
+	if order.Method == domain.MethodShipToStore && !bad["store_id"] {
+		q.StoreID = order.StoreID
+	}
 	line := map[string]int{}
 	for i, l := range order.Lines {
 		if bad[fmt.Sprintf("lines[%d].sku", i)] || bad["lines"] {
 			continue
 		}
-		skus = append(skus, l.SKU)
+		q.SKUs = append(q.SKUs, l.SKU)
 		line[l.SKU] = i
-	}
-	if len(skus) == 0 {
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
 	defer cancel()
-	unknown, err := s.store.UnknownSKUs(ctx, skus)
+	facts, err := s.store.CheckoutFacts(ctx, q)
 	if err != nil {
-		return unavailable("Cannot look up the articles now.", err)
+		return records.CheckoutFacts{}, unavailable("Cannot look up the store and articles now.", err)
 	}
-	for _, sku := range unknown {
+	if q.StoreID != "" && (facts.Store == nil || facts.Store.Kind != activities.KindStore) {
+		*errs = append(*errs, domain.FieldError{Field: "store_id", Message: fmt.Sprintf("no store %q", order.StoreID)})
+		facts.Store = nil
+	}
+	for _, sku := range facts.UnknownSKUs {
 		*errs = append(*errs, domain.FieldError{Field: fmt.Sprintf("lines[%d].sku", line[sku]), Message: fmt.Sprintf("unknown SKU %q", sku)})
 	}
-	return nil
+	return facts, nil
 }
 
 // checkout starts the order's workflow with its checkout update in one call

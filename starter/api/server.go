@@ -50,7 +50,7 @@ type Store interface {
 	ReleasePickupAttempt(ctx context.Context, id int64) error
 	ListOrders(ctx context.Context, f records.OrderFilter) ([]records.OrderRow, error)
 	Ping(ctx context.Context) error
-	UnknownSKUs(ctx context.Context, skus []string) ([]string, error)
+	CheckoutFacts(ctx context.Context, q records.CheckoutLookup) (records.CheckoutFacts, error)
 	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
 	WebhookStore
 }
@@ -107,6 +107,11 @@ type Config struct {
 	// take seconds, and every answer must leave before the server's 45 s write
 	// timeout. A request as a whole may take ReadTimeout + UpdateTimeout.
 	UpdateTimeout time.Duration
+	// TokenCacheTTL is how long an admitted API token is remembered, so that a
+	// caller's requests do not each look it up in PostgreSQL; it is the revocation
+	// delay (a revoked token is refused at most this long after). 5 s unless set;
+	// negative turns the cache off.
+	TokenCacheTTL time.Duration
 }
 
 // Server holds the handlers' dependencies.
@@ -117,6 +122,7 @@ type Server struct {
 	codec    converter.PayloadCodec
 	logger   *slog.Logger
 	metrics  *metrics
+	tokens   *tokenCache
 }
 
 // New builds the service.
@@ -139,8 +145,16 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 	if cfg.UpdateTimeout <= 0 {
 		cfg.UpdateTimeout = 25 * time.Second
 	}
-	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics()}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = DefaultTokenCacheTTL
+	}
+	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics(),
+		tokens: newTokenCache(cfg.TokenCacheTTL, cfg.Now)}
 }
+
+// DefaultTokenCacheTTL is the token cache's TTL, and so the revocation delay,
+// unless configured: a few seconds saves nearly every lookup of a busy caller.
+const DefaultTokenCacheTTL = 5 * time.Second
 
 // maxBody caps request bodies: an order of 50 lines is a few kilobytes.
 const maxBody = 64 << 10
