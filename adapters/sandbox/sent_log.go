@@ -10,8 +10,8 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// sentLog is what every message fake (email, SMS, push) shares: it keeps the
-// messages sent, hands each to Deliver, stamps it by Now, and remembers first
+// sentLog is what every message fake (email, SMS, push) shares: it hands each
+// message sent to Deliver or else keeps it, stamps it by Now, and remembers first
 // attempts for the rate-limit magic value.
 type sentLog[T any] struct {
 	// Deliver, when set, receives every sent message; an error fails the send.
@@ -35,12 +35,15 @@ func (l *sentLog[T]) now() time.Time {
 	return time.Now()
 }
 
-// keep delivers m and records it as sent.
+// keep delivers m, or, without Deliver, records it as sent in memory (for tests).
+// A fake with Deliver keeps nothing itself: under make run the outbox table is the
+// record, and a worker holding every message ever sent would grow without bound.
 func (l *sentLog[T]) keep(ctx context.Context, channel, key string, m T) error {
 	if l.Deliver != nil {
 		if err := l.Deliver(ctx, m); err != nil {
 			return fmt.Errorf("sandbox %s %s: deliver: %w", channel, key, err)
 		}
+		return nil
 	}
 	l.mu.Lock()
 	l.sent = append(l.sent, m)
@@ -48,7 +51,7 @@ func (l *sentLog[T]) keep(ctx context.Context, channel, key string, m T) error {
 	return nil
 }
 
-// Sent returns every message sent so far, oldest first.
+// Sent returns every message sent so far, oldest first; nothing when Deliver is set.
 func (l *sentLog[T]) Sent() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
