@@ -19,9 +19,9 @@ type CheckoutRequest struct {
 	StoreReadyLead time.Duration `json:"store_ready_lead"`
 	TransferDays   int           `json:"transfer_days"`
 	// Captured are the stages recorded in the projection once the payment is
-	// captured (accepted, payment_captured; with the reserving location and the
-	// promised time filled in), so that the order is known to staff and support
-	// from the checkout's answer on.
+	// captured (accepted, payment_captured; with the reserving location, the
+	// promised time and the amount captured filled in), so that the order is
+	// known to staff and support from the checkout's answer on.
 	Captured []StageChange `json:"captured,omitempty"`
 }
 
@@ -85,6 +85,11 @@ func (a *Checkout) CheckOut(ctx context.Context, req CheckoutRequest) (CheckoutO
 	}
 	for _, c := range req.Captured {
 		c.Order.LocationID, c.Order.PromisedReadyAt = res.LocationID, out.PromisedReadyAt
+		if c.Order.View != nil {
+			v := *c.Order.View // the workflow's snapshot was taken before the capture
+			v.Captured = capture.Amount
+			c.Order.View = &v
+		}
 		if err := a.Journey.RecordStage(ctx, c); err != nil {
 			return CheckoutOutcome{}, classify(fmt.Errorf("record stage %s of order %s: %w", c.Stage, orderID, err))
 		}

@@ -43,6 +43,13 @@ type JourneyEntry struct {
 	// Pickup, while the order waits in the store, carries the handover's facts
 	// into the projection with the entry (in the same transaction).
 	Pickup *PickupFacts `json:"pickup,omitempty"`
+	// Stage is the order's stage when the entry was made (the workflow's, which
+	// may be ahead of the projection's while a transition is being recorded).
+	Stage domain.Stage `json:"stage,omitempty"`
+	// View, when the workflow sends one, updates the projection's live fields
+	// (attention, problem, lock, carrier status) in the same transaction; the
+	// fields that go with a stage are left to RecordStage.
+	View *OrderView `json:"view,omitempty"`
 }
 
 // PickupFacts are what staff's work list shows of a handover, as the workflow

@@ -148,8 +148,10 @@ func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow
 		}
 		switch d.Action {
 		case ResolveRetry:
-			f.noteQuietly(ctx, note, d.By)
+			// No longer waiting from the decision on, so that the journal entry
+			// carries that into the projection (and a second decision is refused).
 			f.attention.problem.Waiting = false
+			f.noteQuietly(ctx, note, d.By)
 			continue
 		case ResolveSkip:
 			f.settleProblem(ctx, note, d.By)

@@ -77,7 +77,8 @@ func (f *fulfilment) tellDeliveryProblem(ctx workflow.Context, ev CarrierEvent) 
 	f.messages.problems++
 	msg.Occurrence = f.messages.problems // a later problem with the same parcel is a message of its own
 	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryNotification,
-		Key: "delivery-problem:" + ev.EventID, Detail: "carrier reports " + ev.Status + ": customer told", At: workflow.Now(ctx)}
+		Key: "delivery-problem:" + ev.EventID, Detail: "carrier reports " + ev.Status + ": customer told", At: workflow.Now(ctx),
+		Stage: f.stage, View: f.view()}
 	var j *activities.Journey
 	if err := workflow.ExecuteActivity(activityOptions(ctx, "delivery problem: customer told"), j.Tell, entry, msg).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("tell delivery problem", "order_id", f.in.Order.OrderID, "error", err)

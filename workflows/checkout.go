@@ -58,7 +58,8 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 		req.Reserve.Locations = []string{o.StoreID, p.DistributionCentre}
 		req.PickupStoreID = o.StoreID
 	}
-	for _, st := range append(f.next.stages, activities.StageEntry{Stage: domain.StagePaymentCaptured, At: workflow.Now(ctx)}) {
+	capturedAt := workflow.Now(ctx)
+	for _, st := range append(f.next.stages, activities.StageEntry{Stage: domain.StagePaymentCaptured, At: capturedAt}) {
 		req.Captured = append(req.Captured, activities.StageChange{Order: f.summary(), Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
 	}
 	var out activities.CheckoutOutcome
@@ -91,8 +92,10 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	f.payment.captured = out.Capture.Amount
 	f.promised = out.PromisedReadyAt
 	f.enter(ctx, domain.StagePaymentCaptured, "", "")
-	// The checkout activity recorded these stages (req.Captured): the next
-	// advance need not write them again; it still upserts the stage it enters.
+	// The checkout activity recorded these stages (req.Captured), payment_captured
+	// at the checkout's start: the journal says the same time, and the next advance
+	// need not write them again; it still upserts the stage it enters.
+	f.journey[len(f.journey)-1].At = capturedAt
 	f.next.stages = nil
 	return CheckoutResult{Outcome: OutcomeCaptured, PromisedReadyAt: f.promised}, nil
 }

@@ -118,7 +118,7 @@ func (f *fulfilment) setAttention(ctx workflow.Context, needs bool, reason, acto
 	var j *activities.Journey
 	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+reason), j.RecordJourney, activities.JourneyEntry{
 		OrderID: f.in.Order.OrderID, Kind: kind, Key: fmt.Sprintf("%s:%s:%d", kind, f.stage, len(f.journey)),
-		Detail: reason, Actor: actor, At: now, Pickup: f.pickupFacts(),
+		Detail: reason, Actor: actor, At: now, Pickup: f.pickupFacts(), Stage: f.stage, View: f.view(),
 	}).Get(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record %q: %w", reason, err)
@@ -133,7 +133,7 @@ func (f *fulfilment) note(ctx workflow.Context, what, actor string) error {
 	var j *activities.Journey
 	err := workflow.ExecuteActivity(activityOptions(ctx, "journey: "+what), j.RecordJourney, activities.JourneyEntry{
 		OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: fmt.Sprintf("staff:%d", len(f.journey)),
-		Detail: what, Actor: actor, At: now, Pickup: f.pickupFacts(),
+		Detail: what, Actor: actor, At: now, Pickup: f.pickupFacts(), Stage: f.stage, View: f.view(),
 	}).Get(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record %q: %w", what, err)

@@ -36,7 +36,7 @@ func (f *fulfilment) handleResend(ctx workflow.Context, req ResendRequest) (Rese
 	}
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: note, Actor: req.By, At: now})
 	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction,
-		Key: fmt.Sprintf("resend:%d", f.messages.resends), Detail: note, Actor: req.By, At: now}
+		Key: fmt.Sprintf("resend:%d", f.messages.resends), Detail: note, Actor: req.By, At: now, Stage: f.stage, View: f.view()}
 	var j *activities.Journey
 	var sent []activities.NotifyResult
 	err := workflow.ExecuteActivity(activityOptions(ctx, note), j.Tell, entry, n).Get(ctx, &sent)

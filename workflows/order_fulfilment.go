@@ -77,6 +77,7 @@ type fulfilment struct {
 
 	next    transition    // what happened since the order's record was last written
 	journey []JourneyItem // what the status query shows
+	viewSeq int64         // snapshots of the view taken for the projection (view)
 	changed workflow.Channel
 }
 
@@ -234,7 +235,8 @@ func errorType(err error) string {
 	return ""
 }
 
-// summary is the projection row written with each stage change.
+// summary is the projection row written with each stage change, with a new
+// snapshot of the order's view.
 func (f *fulfilment) summary() activities.OrderSummary {
 	o := f.in.Order
 	var deadline *time.Time
@@ -246,7 +248,7 @@ func (f *fulfilment) summary() activities.OrderSummary {
 		OrderID: o.OrderID, CustomerID: o.Customer.ID, Method: o.Method, StoreID: o.StoreID,
 		LocationID: f.locationID, Total: o.Total(), Currency: o.Currency, PlacedAt: o.PlacedAt,
 		CustomerName: o.Customer.Name, PromisedReadyAt: f.promised, PickupDeadline: deadline,
-		NeedsAttention: f.attention.raised, AttentionReason: f.attention.reason,
+		NeedsAttention: f.attention.raised, AttentionReason: f.attention.reason, View: f.view(),
 	}
 }
 

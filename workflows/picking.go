@@ -175,7 +175,7 @@ func (f *fulfilment) handleStartPick(ctx workflow.Context, req StartPickRequest)
 	f.pickStartedBy = req.By
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStaffAction, Stage: f.stage, Note: "picking started", Actor: req.By, At: now})
 	entry := activities.JourneyEntry{OrderID: f.in.Order.OrderID, Kind: activities.EntryStaffAction, Key: "pick-started",
-		Detail: "picking started", Actor: req.By, At: now}
+		Detail: "picking started", Actor: req.By, At: now, Stage: f.stage, View: f.view()}
 	msg := f.message(domain.TouchInPicking, nil)
 	var j *activities.Journey
 	err := workflow.ExecuteActivity(activityOptions(ctx, "picking started: customer told"), j.PickStarted, entry, msg).Get(ctx, nil)

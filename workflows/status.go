@@ -3,10 +3,12 @@ package workflows
 import (
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // LineStatus is one order line with what was picked (nil until staff confirmed).
+// Its fields are those of activities.LineView, the projection's copy.
 type LineStatus struct {
 	SKU       string `json:"sku"`
 	Name      string `json:"name"`
@@ -15,7 +17,8 @@ type LineStatus struct {
 	UnitPrice int64  `json:"unit_price"`
 }
 
-// ShipmentStatus is the order's current parcel.
+// ShipmentStatus is the order's current parcel (activities.ShipmentView in the
+// projection).
 type ShipmentStatus struct {
 	Carrier      string `json:"carrier"`
 	Service      string `json:"service"`
@@ -57,17 +60,27 @@ type Status struct {
 	Journey []JourneyItem `json:"journey"`
 }
 
-// maskedPickupCode stands in for an issued pickup code in the status query.
-const maskedPickupCode = "••••••"
+// MaskedPickupCode stands in for an issued pickup code in the order's view (the
+// status query and the projection read alike).
+const MaskedPickupCode = "••••••"
 
+// status is the status query's answer: the order's view and its journey. It
+// only reads the state (a query must never change it).
 func (f *fulfilment) status() (Status, error) {
+	s := f.currentStatus()
+	s.Journey = append([]JourneyItem(nil), f.journey...)
+	return s, nil
+}
+
+// currentStatus is the order's view without the journey, as both the status
+// query and the projection (view) show it.
+func (f *fulfilment) currentStatus() Status {
 	o := f.in.Order
 	s := Status{
 		OrderID: o.OrderID, Stage: f.stage, Method: o.Method, StoreID: o.StoreID, LocationID: f.locationID,
 		Currency: o.Currency, Total: o.Total(), Captured: f.payment.captured, Refunded: f.payment.refunded,
-		NeedsAttention: f.attention.raised, Journey: append([]JourneyItem(nil), f.journey...),
-		PromisedReadyAt: f.promised, PickupLocked: f.pickup.locked, AttentionReason: f.attention.reason,
-		WrongPickupCodes: f.pickup.wrongCodes,
+		NeedsAttention: f.attention.raised, PromisedReadyAt: f.promised, PickupLocked: f.pickup.locked,
+		AttentionReason: f.attention.reason, WrongPickupCodes: f.pickup.wrongCodes,
 	}
 	if f.attention.problem != nil {
 		p := *f.attention.problem
@@ -97,7 +110,36 @@ func (f *fulfilment) status() (Status, error) {
 		s.PickupDeadline = &d
 	}
 	if f.pickup.codeHash != "" || f.pickup.codeNonce != "" {
-		s.PickupCode = maskedPickupCode
+		s.PickupCode = MaskedPickupCode
 	}
-	return s, nil
+	return s
+}
+
+// view is the snapshot of the order's view that the projection keeps (see
+// activities.OrderView), taken for every stage and journey entry the workflow
+// records. Each snapshot takes the next sequence number, so the projection can
+// tell the newest of two written concurrently. Only the run and the update and
+// signal handlers take snapshots, never the query: the count is part of the
+// replayed state.
+func (f *fulfilment) view() *activities.OrderView {
+	f.viewSeq++
+	s := f.currentStatus()
+	v := &activities.OrderView{
+		Seq: f.viewSeq, Captured: s.Captured, Refunded: s.Refunded, PickupCodeIssued: s.PickupCode != "",
+		NeedsAttention: s.NeedsAttention, AttentionReason: s.AttentionReason, PickupLocked: s.PickupLocked,
+	}
+	for _, l := range s.Lines {
+		v.Lines = append(v.Lines, activities.LineView(l))
+	}
+	if s.Shipment != nil {
+		sh := activities.ShipmentView(*s.Shipment)
+		v.Shipment = &sh
+	}
+	if p := s.Problem; p != nil {
+		v.Problem = &activities.ProblemView{Step: p.Step, Reason: p.Reason, Since: p.Since, Waiting: p.Waiting}
+		for _, a := range p.Actions {
+			v.Problem.Actions = append(v.Problem.Actions, string(a))
+		}
+	}
+	return v
 }

@@ -10,11 +10,14 @@ import (
 
 // RecordStage upserts the order's projection row and adds the journey entry
 // "stage:<stage>" in one transaction. The entry is written once per stage. The
-// attention flag is taken from the summary only when the row is created (a flag
-// raised before the order had a row); afterwards attention entries own it. The
 // projection only moves forward in time: a change older than the row's updated_at
-// (a retry that lost a race with a later stage) leaves stage and summary as they
-// are, but is still recorded in the journey, where it belongs by its time.
+// (a retry that lost a race with a later stage) leaves stage, summary and the
+// view's stage fields as they are, but is still recorded in the journey, where it
+// belongs by its time. The view's live fields (attention, problem, lock, carrier
+// status) follow its sequence number instead (recordLiveView). Without a view (a
+// workflow older than migration 012) the attention flag is taken from the
+// summary only when the row is created (a flag raised before the order had a
+// row); afterwards attention entries own it.
 func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error {
 	o := c.Order
 	if o.OrderID == "" || c.Stage == "" {
@@ -45,6 +48,14 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 		); err != nil {
 			return fmt.Errorf("upsert order: %w", err)
 		}
+		if v := o.View; v != nil {
+			if err := recordStageView(ctx, tx, o.OrderID, c.At, *v); err != nil {
+				return err
+			}
+			if err := recordLiveView(ctx, tx, o.OrderID, *v); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `
 			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
 			values ($1, $2, $3, $4, $5, $6, $7)
@@ -62,25 +73,30 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 }
 
 // RecordEntry adds a journey entry once per (order, key); a repeat changes nothing.
-// An attention entry (activities.EntryAttention) also sets the projection's
-// needs_attention, in the same transaction, so support lists show the order; an
-// EntryAttentionResolved entry clears it.
+// In the same transaction, an entry with the workflow's view updates the
+// projection's live fields (needs_attention and its reason, problem, lock, carrier
+// status; never the stage or what goes with it). Without a view, an attention
+// entry (activities.EntryAttention) sets needs_attention, so support lists show
+// the order, and an EntryAttentionResolved entry clears it.
 func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) error {
 	if e.OrderID == "" || e.Key == "" || e.Kind == "" {
 		return fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			insert into order_journey (order_id, kind, entry_key, detail, actor, at)
-			values ($1, $2, $3, $4, $5, $6)
+			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
+			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
-			e.OrderID, e.Kind, e.Key, e.Detail, e.Actor, e.At); err != nil {
+			e.OrderID, e.Kind, e.Key, string(e.Stage), e.Detail, e.Actor, e.At); err != nil {
 			return fmt.Errorf("insert journey entry: %w", err)
 		}
 		if e.Pickup != nil {
 			if err := recordPickupFacts(ctx, tx, e.OrderID, *e.Pickup); err != nil {
 				return err
 			}
+		}
+		if e.View != nil {
+			return recordLiveView(ctx, tx, e.OrderID, *e.View)
 		}
 		if e.Kind != activities.EntryAttention && e.Kind != activities.EntryAttentionResolved {
 			return nil

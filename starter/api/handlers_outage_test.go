@@ -26,18 +26,32 @@ func (outageStore) OrderRow(context.Context, string) (records.OrderRow, error) {
 	return records.OrderRow{}, errors.New("dial tcp: connection refused")
 }
 
-// TestStaffOrderStatusInAnOutage: a staff member asking for an order while
-// PostgreSQL is down is told to retry (503), not that the order does not exist.
-func TestStaffOrderStatusInAnOutage(t *testing.T) {
+func (outageStore) OrderDetail(context.Context, string) (records.OrderDetail, error) {
+	return records.OrderDetail{}, errors.New("dial tcp: connection refused")
+}
+
+// TestOrderStatusInAnOutage: anyone asking for an order while PostgreSQL is down
+// is told to retry (503), not that the order does not exist; staff even when
+// asking the workflow, as their store is checked in the projection.
+func TestOrderStatusInAnOutage(t *testing.T) {
 	t.Parallel()
 	s := New(Config{}, nil, outageStore{}, nil, slog.New(slog.DiscardHandler))
-	req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
-	req.SetPathValue("id", "A-1")
-	req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: records.RoleStaff, StoreID: "berlin-mitte"}))
-	rec := httptest.NewRecorder()
-	s.getOrder(rec, req)
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("GET /v1/orders/{id} as staff with PostgreSQL down: %d %s, want 503 with Retry-After", rec.Code, rec.Body)
+	for _, tc := range []struct {
+		path string
+		who  records.Principal
+	}{
+		{"/v1/orders/A-1", records.Principal{Subject: "s", Role: records.RoleStaff, StoreID: "berlin-mitte"}},
+		{"/v1/orders/A-1?consistent=true", records.Principal{Subject: "s", Role: records.RoleStaff, StoreID: "berlin-mitte"}},
+		{"/v1/orders/A-1", records.Principal{Subject: "a", Role: records.RoleSupport}},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		req.SetPathValue("id", "A-1")
+		req = req.WithContext(context.WithValue(req.Context(), principalKey{}, tc.who))
+		rec := httptest.NewRecorder()
+		s.getOrder(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("GET %s as %s with PostgreSQL down: %d %s, want 503 with Retry-After", tc.path, tc.who.Role, rec.Code, rec.Body)
+		}
 	}
 }
 
@@ -74,13 +88,14 @@ func TestTemporalFaultsAre503(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := New(Config{}, queryFailingTemporal{err: err}, outageStore{}, nil, slog.New(slog.DiscardHandler))
-			req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1", nil)
+			// A consistent read asks the workflow (and reads no projection).
+			req := httptest.NewRequest(http.MethodGet, "/v1/orders/A-1?consistent=true", nil)
 			req.SetPathValue("id", "A-1")
 			req = req.WithContext(context.WithValue(req.Context(), principalKey{}, records.Principal{Subject: "s", Role: records.RoleSupport}))
 			rec := httptest.NewRecorder()
 			s.getOrder(rec, req)
 			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
-				t.Errorf("GET /v1/orders/{id} with Temporal answering %v: %d %s, want 503 with Retry-After", err, rec.Code, rec.Body)
+				t.Errorf("GET /v1/orders/{id}?consistent=true with Temporal answering %v: %d %s, want 503 with Retry-After", err, rec.Code, rec.Body)
 			}
 		})
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -232,91 +230,6 @@ func (s *Server) answerCheckout(w http.ResponseWriter, r *http.Request, body ord
 		p.Extra = map[string]any{"order": body, "short": res.Short}
 		s.problem(w, r, p)
 	}
-}
-
-func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
-	r, cancel := within(r, s.cfg.ReadTimeout)
-	defer cancel()
-	id := r.PathValue("id")
-	p := principalFrom(r.Context())
-	if p.Role == records.RoleStaff {
-		row, err := s.store.OrderRow(r.Context(), id)
-		if err != nil && !errors.Is(err, activities.ErrNotFound) {
-			s.problem(w, r, unavailable("Cannot read the order now.", err))
-			return
-		}
-		if err != nil || (row.StoreID != p.StoreID && row.LocationID != p.StoreID) {
-			s.problem(w, r, notFound()) // another store's order looks like no order
-			return
-		}
-	}
-	v, err := s.temporal.QueryWorkflow(r.Context(), workflows.WorkflowID(id), "", workflows.QueryStatus)
-	if err != nil {
-		s.problem(w, r, s.temporalError(err))
-		return
-	}
-	var st workflows.Status
-	if err := v.Get(&st); err != nil {
-		s.problem(w, r, err)
-		return
-	}
-	complete := s.addMessages(r.Context(), &st)
-	writeJSON(w, http.StatusOK, orderView{Status: st, JourneyPartial: !complete})
-}
-
-// orderView is GET /v1/orders/{id}: the workflow's status with the messages sent
-// merged into its journey.
-type orderView struct {
-	workflows.Status
-	// JourneyPartial is true when the messages could not be read from PostgreSQL:
-	// the journey then holds what the workflow knows (stages, skipped messages).
-	JourneyPartial bool `json:"journey_partial,omitempty"`
-}
-
-// addMessages merges the messages of the order's journey in PostgreSQL (sent,
-// undeliverable or unconfirmed, one entry per touchpoint and channel, written
-// when the provider answers) into st.Journey, which the workflow keeps with its
-// stages and the messages it skipped; sorted by time. Only the touchpoint and
-// channel are shown: the provider's detail may name the recipient, and no entry
-// carries a pickup code. It reports false when PostgreSQL did not answer: the
-// order is still shown, from the workflow alone.
-func (s *Server) addMessages(ctx context.Context, st *workflows.Status) bool {
-	entries, err := s.store.Journey(ctx, st.OrderID)
-	if err != nil {
-		s.logger.Warn("read journey messages", "error", err)
-		return false
-	}
-	for _, e := range entries {
-		if item, ok := messageItem(st.OrderID, e); ok {
-			st.Journey = append(st.Journey, item)
-		}
-	}
-	slices.SortStableFunc(st.Journey, func(a, b workflows.JourneyItem) int { return a.At.Compare(b.At) })
-	return true
-}
-
-// messageItem turns a notification entry keyed "<order>:notify:<touchpoint>:<channel>"
-// (":undeliverable", ":unconfirmed" after it when not sent) into a journey item
-// ("ready-for-pickup via email"). Skipped messages are in the workflow's journey.
-func messageItem(orderID string, e activities.JourneyEntry) (workflows.JourneyItem, bool) {
-	rest, ok := strings.CutPrefix(e.Key, orderID+":notify:")
-	if e.Kind != activities.EntryNotification || !ok {
-		return workflows.JourneyItem{}, false
-	}
-	parts := strings.Split(rest, ":")
-	if len(parts) < 2 || slices.Contains(parts[2:], "skipped") {
-		return workflows.JourneyItem{}, false
-	}
-	note := parts[0] + " via " + parts[1]
-	switch {
-	case len(parts) == 2:
-		note += ": sent"
-	case len(parts) == 3 && (parts[2] == activities.NotificationUndeliverable || parts[2] == activities.NotificationUnconfirmed):
-		note += ": " + parts[2]
-	default:
-		return workflows.JourneyItem{}, false
-	}
-	return workflows.JourneyItem{Kind: activities.EntryNotification, Note: note, At: e.At}, true
 }
 
 // validTimeZone reports whether tz names an IANA time zone ("Local", which Go

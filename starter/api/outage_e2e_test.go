@@ -89,6 +89,27 @@ func outageStarter(t *testing.T, s *system, tc api.TemporalClient, store api.Sto
 	return srv.URL
 }
 
+// getFrom sends a GET with the token to the starter at base and decodes the
+// answer; it waits no longer than checkUnavailable does.
+func getFrom(t *testing.T, s *system, base, path, token string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tokens[token])
+	resp, err := (&http.Client{Timeout: 4 * outageAnswerWithin}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("GET %s: %d: %v", path, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
+}
+
 // outageRequest is one request that needs the dependency that is down.
 type outageRequest struct {
 	method, path, token string
@@ -146,7 +167,7 @@ func checkUnavailable(t *testing.T, s *system, base string, requests []outageReq
 // TestTemporalOutage: with Temporal refusing connections or hanging, every
 // route that needs it answers 503 with Retry-After within its timeout, never
 // 500 and never a client timeout; nothing changes, and the checkout's order ID
-// stays usable.
+// stays usable. Reading an order needs it only when asked to be consistent.
 func TestTemporalOutage(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t, fastPolicy())
@@ -163,10 +184,16 @@ func TestTemporalOutage(t *testing.T) {
 			}
 			t.Cleanup(tc.Close)
 			base := outageStarter(t, s, tc, s.store)
+			// Reading an order needs no Temporal: it comes from the projection.
+			for _, token := range []string{"support", "berlin"} {
+				if st, b := getFrom(t, s, base, "/v1/orders/"+id, token); st != http.StatusOK || b["stage"] != "picking" {
+					t.Errorf("GET /v1/orders/%s as %s with Temporal down: %d %v, want 200 from the projection", id, token, st, b)
+				}
+			}
 			checkUnavailable(t, s, base, []outageRequest{
 				{method: http.MethodGet, path: "/readyz"},
-				{method: http.MethodGet, path: "/v1/orders/" + id, token: "support"},
-				{method: http.MethodGet, path: "/v1/orders/" + id, token: "berlin"},
+				{method: http.MethodGet, path: "/v1/orders/" + id + "?consistent=true", token: "support"},
+				{method: http.MethodGet, path: "/v1/orders/" + id + "?consistent=true", token: "berlin"},
 				{method: http.MethodPost, path: "/v1/orders", token: "checkout", body: s.orderBody(newID, "ship_to_store")},
 				{method: http.MethodPost, path: "/v1/orders/" + id + "/cancel", token: "support", body: map[string]string{"reason": "outage test"}},
 				{method: http.MethodPost, path: "/v1/orders/" + id + "/resend-notification", token: "support", body: map[string]string{"touchpoint": "order-confirmed"}},
@@ -218,6 +245,7 @@ func TestPostgreSQLOutage(t *testing.T) {
 				{method: http.MethodGet, path: "/readyz"},
 				{method: http.MethodGet, path: "/v1/orders?store=berlin-mitte", token: "support"},
 				{method: http.MethodGet, path: "/v1/orders/" + id, token: "berlin"},
+				{method: http.MethodGet, path: "/v1/orders/" + id, token: "support"},
 				{method: http.MethodGet, path: "/v1/stores/berlin-mitte/work", token: "berlin"},
 				{method: http.MethodPost, path: "/v1/orders", token: "checkout", body: s.orderBody(newID, "ship_to_store")},
 				{method: http.MethodPut, path: "/v1/customers/C-" + id + "/preferences", token: "support",

@@ -39,6 +39,7 @@ type Store interface {
 	Authenticate(ctx context.Context, token string) (records.Principal, error)
 	Location(ctx context.Context, id string) (activities.Location, error)
 	OrderRow(ctx context.Context, orderID string) (records.OrderRow, error)
+	OrderDetail(ctx context.Context, orderID string) (records.OrderDetail, error)
 	StoreWork(ctx context.Context, storeID string) (records.StoreWork, error)
 	SavePreferences(ctx context.Context, p records.ContactPreferences) error
 	Preferences(ctx context.Context, customerID string) (records.ContactPreferences, error)

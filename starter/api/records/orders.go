@@ -17,6 +17,17 @@ type OrderRow struct {
 	UpdatedAt      time.Time    `json:"updated_at"`
 }
 
+// OrderDetail is everything the projection holds about one order, for
+// GET /v1/orders/{id}: its row, with the workflow's view of it (OrderRow.View; nil
+// while no stage has written one, e.g. for a row older than the view), the wrong
+// pickup codes counted, and its journey (each entry with the order's stage when
+// it was made).
+type OrderDetail struct {
+	OrderRow
+	WrongPickupCodes int
+	Journey          []activities.JourneyEntry
+}
+
 // OrderFilter selects orders from the projection for GET /v1/orders. Empty
 // strings and a nil NeedsAttention match every order.
 type OrderFilter struct {
