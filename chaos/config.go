@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // config is one chaos run: its size, its randomness and the shortened policy that
@@ -146,7 +148,7 @@ func (c *config) complete(getenv func(string) string) error {
 	if c.interval <= 0 {
 		problems = append(problems, fmt.Errorf("interval %s: want a positive duration", c.interval))
 	}
-	repo, err := findRepo()
+	repo, err := testbed.FindRepo()
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -164,23 +166,4 @@ func (c *config) complete(getenv func(string) string) error {
 // placement is how long placing every order takes; faults are spread over it.
 func (c config) placement() time.Duration {
 	return time.Duration(c.orders) * c.interval
-}
-
-// findRepo walks up from the working directory to the directory with go.mod.
-func findRepo() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for range 20 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("no go.mod above the working directory: run from the repository")
 }

@@ -1,4 +1,4 @@
-package main
+package testbed
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
-// devServerArgs starts the Temporal dev server headless on 127.0.0.1 with its state
+// DevServerArgs starts the Temporal dev server headless on 127.0.0.1 with its state
 // in a SQLite file (WAL, as make run does), so that a killed server restarts with
 // every workflow it had, and the search attributes of workflows.SearchAttributes.
-func devServerArgs(port, metricsPort int, dbFile string) []string {
+func DevServerArgs(port, metricsPort int, dbFile string) []string {
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--metrics-port", strconv.Itoa(metricsPort), "--headless", "--log-level", "warn",
 		"--db-filename", dbFile, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=1"}
@@ -24,8 +24,8 @@ func devServerArgs(port, metricsPort int, dbFile string) []string {
 	return args
 }
 
-// waitTemporal waits until the frontend answers a health check.
-func waitTemporal(ctx context.Context, c client.Client, p *process, timeout time.Duration) error {
+// WaitTemporal waits until the frontend answers a health check.
+func WaitTemporal(ctx context.Context, c client.Client, p *Process, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for i := 0; i < maxChecks && time.Now().Before(deadline); i++ {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -34,9 +34,9 @@ func waitTemporal(ctx context.Context, c client.Client, p *process, timeout time
 		if err == nil {
 			return nil
 		}
-		if err := sleep(ctx, 300*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 300*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("the Temporal dev server was not healthy after %s (log %s):%s", timeout, p.logPath, tailFile(p.logPath, 30))
+	return fmt.Errorf("the Temporal dev server was not healthy after %s (log %s):%s", timeout, p.LogPath, TailFile(p.LogPath, 30))
 }
