@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report is what a run measured, in the order of the table's rows.
+type report struct {
+	cfg     config
+	started time.Time
+	paths   []pathCost
+}
+
+func newReport(cfg config, started time.Time) *report {
+	return &report{cfg: cfg, started: started}
+}
+
+// row is one line of the table: a figure, ours, the engine's baseline where
+// there is one, and ours divided by the baseline.
+type row struct {
+	figure, ours, baseline, ratio string
+}
+
+// rows are the table's lines.
+func (r *report) rows() []row {
+	var out []row
+	for _, p := range r.paths {
+		out = append(out, row{figure: "Actions per order, " + p.name, ours: fmt.Sprintf("%.1f", p.actionsPerOrder)})
+	}
+	for _, p := range r.paths {
+		out = append(out, row{figure: "History events per order, " + p.name, ours: fmt.Sprintf("%.1f", p.eventsPerOrder)})
+	}
+	return out
+}
+
+// markdown is the table with a line saying which run it is.
+func (r *report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.cfg.pathOrders)
+	b.WriteString("| figure | ours | baseline | ours / baseline |\n|---|---:|---:|---:|\n")
+	for _, row := range r.rows() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.figure, row.ours, orDash(row.baseline), orDash(row.ratio))
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
