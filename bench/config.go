@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ type config struct {
 	throughputOrders int
 	// patience bounds every wait for an order (a stage, a closed workflow).
 	patience time.Duration
+	// stages are the parts of the table measured (all by default).
+	stages map[string]bool
 	// out is the Markdown file the table is written to ("-": stdout only).
 	out  string
 	keep bool
@@ -38,9 +41,12 @@ type config struct {
 
 // defaultConfig is `make bench`.
 func defaultConfig() config {
-	return config{pathOrders: 5, checkouts1: 200, checkouts10: 400, warmup: 20, openOrders: []int{1000, 5000},
+	return config{stages: map[string]bool{"paths": true, "latency": true, "memory": true, "throughput": true}, pathOrders: 5, checkouts1: 200, checkouts10: 400, warmup: 20, openOrders: []int{1000, 5000},
 		throughputOrders: 300, patience: 2 * time.Minute, out: filepath.Join("bench", "last-run.md")}
 }
+
+// allStages are the parts of the table, in the order they are measured.
+func allStages() []string { return []string{"paths", "latency", "memory", "throughput"} }
 
 // loadConfig reads the flags and the BENCH_* environment (flags win).
 func loadConfig(args []string, getenv func(string) string) (config, error) {
@@ -75,6 +81,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.warmup, "warmup", c.warmup, "untimed checkouts before each cell (BENCH_WARMUP)")
 	fs.StringVar(&open, "open-orders", open, "open-order counts for the worker's memory, comma-separated (BENCH_OPEN_ORDERS)")
 	fs.IntVar(&c.throughputOrders, "throughput-orders", c.throughputOrders, "complete lifecycles per concurrency (BENCH_THROUGHPUT_ORDERS)")
+	stages := strings.Join(allStages(), ",")
+	if v := getenv("BENCH_STAGES"); v != "" {
+		stages = v
+	}
+	fs.StringVar(&stages, "stages", stages, "parts to measure, comma-separated: "+strings.Join(allStages(), ",")+" (BENCH_STAGES)")
 	fs.StringVar(&c.out, "out", c.out, "Markdown file for the table, - for stdout only (BENCH_OUT)")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +99,13 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		problems = append(problems, fmt.Errorf("open orders %q: %w", open, err))
 	}
 	c.openOrders = counts
+	c.stages = map[string]bool{}
+	for _, st := range strings.Split(stages, ",") {
+		if st = strings.TrimSpace(st); !slices.Contains(allStages(), st) {
+			problems = append(problems, fmt.Errorf("stage %q: want one of %s", st, strings.Join(allStages(), ",")))
+		}
+		c.stages[st] = true
+	}
 	problems = append(problems, c.complete(getenv))
 	return c, errors.Join(problems...)
 }

@@ -72,11 +72,19 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 	}
 	rep = newReport(cfg, time.Now())
 	for _, p := range paths() {
+		if !cfg.stages["paths"] {
+			break
+		}
 		cost, err := b.measurePath(ctx, p)
 		if err != nil {
 			return nil, err
 		}
 		rep.paths = append(rep.paths, cost)
+	}
+	if cfg.stages["latency"] {
+		if rep.latency, err = b.measureLatency(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }

@@ -12,6 +12,7 @@ type report struct {
 	cfg     config
 	started time.Time
 	paths   []pathCost
+	latency []latencyCell
 }
 
 func newReport(cfg config, started time.Time) *report {
@@ -33,7 +34,26 @@ func (r *report) rows() []row {
 	for _, p := range r.paths {
 		out = append(out, row{figure: "History events per order, " + p.name, ours: fmt.Sprintf("%.1f", p.eventsPerOrder)})
 	}
+	for _, c := range r.latency {
+		for _, q := range []struct {
+			name       string
+			ours, bare time.Duration
+		}{{"p50", c.ours.p50, c.bare.p50}, {"p95", c.ours.p95, c.bare.p95}, {"p99", c.ours.p99, c.bare.p99}} {
+			out = append(out, row{figure: fmt.Sprintf("Checkout latency %s at c=%d (n=%d), ms", q.name, c.concurrency, c.n),
+				ours: millis(q.ours), baseline: millis(q.bare), ratio: ratio(q.ours.Seconds(), q.bare.Seconds())})
+		}
+	}
 	return out
+}
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+// ratio is ours / baseline with two decimals, "–" without a baseline.
+func ratio(ours, baseline float64) string {
+	if baseline <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", ours/baseline)
 }
 
 // markdown is the table with a line saying which run it is.
