@@ -86,6 +86,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 			return nil, err
 		}
 	}
+	if cfg.stages["memory"] {
+		if rep.memory, err = b.measureMemory(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

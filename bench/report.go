@@ -13,6 +13,7 @@ type report struct {
 	started time.Time
 	paths   []pathCost
 	latency []latencyCell
+	memory  []memoryPoint
 }
 
 func newReport(cfg config, started time.Time) *report {
@@ -43,8 +44,18 @@ func (r *report) rows() []row {
 				ours: millis(q.ours), baseline: millis(q.bare), ratio: ratio(q.ours.Seconds(), q.bare.Seconds())})
 		}
 	}
+	for _, m := range r.memory {
+		out = append(out, row{figure: fmt.Sprintf("Worker RSS at %d open orders, MiB", m.open), ours: mib(m.rss)})
+		heap := "n/a"
+		if m.heapKnown {
+			heap = mib(m.heap)
+		}
+		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %d open orders, MiB", m.open), ours: heap})
+	}
 	return out
 }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
 
 func millis(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
