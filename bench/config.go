@@ -35,6 +35,8 @@ type config struct {
 	// out is the Markdown file the table is written to ("-": stdout only).
 	out  string
 	keep bool
+	// showShape logs the first order's history of every path, one word per event.
+	showShape bool
 	// repo is the repository root (built from); temporalCLI the dev server binary.
 	repo, temporalCLI string
 }
@@ -87,6 +89,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs.StringVar(&stages, "stages", stages, "parts to measure, comma-separated: "+strings.Join(allStages(), ",")+" (BENCH_STAGES)")
 	fs.StringVar(&c.out, "out", c.out, "Markdown file for the table, - for stdout only (BENCH_OUT)")
+	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("parse flags: %w", err)

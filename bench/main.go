@@ -91,6 +91,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 			return nil, err
 		}
 	}
+	if cfg.stages["throughput"] {
+		if rep.throughput, err = b.measureThroughput(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

@@ -133,6 +133,13 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
+			if i == 0 && b.cfg.showShape {
+				shape, err := historyShape(gctx, sv.client, workflows.WorkflowID(id))
+				if err != nil {
+					return err
+				}
+				b.logger.Info("history", "path", p.name, "events", strings.Join(shape, " "))
+			}
 			mu.Lock()
 			events += n
 			mu.Unlock()

@@ -9,11 +9,12 @@ import (
 
 // report is what a run measured, in the order of the table's rows.
 type report struct {
-	cfg     config
-	started time.Time
-	paths   []pathCost
-	latency []latencyCell
-	memory  []memoryPoint
+	cfg        config
+	started    time.Time
+	paths      []pathCost
+	latency    []latencyCell
+	memory     []memoryPoint
+	throughput []throughputCell
 }
 
 func newReport(cfg config, started time.Time) *report {
@@ -51,6 +52,15 @@ func (r *report) rows() []row {
 			heap = mib(m.heap)
 		}
 		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %d open orders, MiB", m.open), ours: heap})
+	}
+	for _, c := range r.throughput {
+		out = append(out, row{figure: fmt.Sprintf("Completed ship-to-store orders per second at c=%d (n=%d)", c.concurrency, c.orders),
+			ours: fmt.Sprintf("%.1f", c.perSecond())})
+	}
+	for _, c := range r.throughput {
+		for _, part := range cpuParts() {
+			out = append(out, row{figure: fmt.Sprintf("CPU per order at c=%d, %s, ms", c.concurrency, part), ours: millis(c.cpuPerOrder[part])})
+		}
 	}
 	return out
 }
