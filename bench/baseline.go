@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -37,11 +38,13 @@ func BareCheckout(ctx workflow.Context) error {
 	return nil
 }
 
-// startBaselineWorker runs the baseline workflows (and the ceiling's no-op
-// activities) on c's namespace until the returned stop is called.
-func startBaselineWorker(c client.Client) (func(), error) {
+// startBaselineWorker runs the baseline workflows and the ceiling's no-op
+// activity on c's namespace until the returned stop is called.
+func startBaselineWorker(c client.Client, acts *ceilingActivities) (func(), error) {
 	w := worker.New(c, baselineTaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(BareCheckout, workflow.RegisterOptions{Name: bareCheckoutType})
+	w.RegisterWorkflowWithOptions(CeilingOrder, workflow.RegisterOptions{Name: ceilingType})
+	w.RegisterActivityWithOptions(acts.Noop, activity.RegisterOptions{Name: noopName})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start the baseline worker: %w", err)
 	}

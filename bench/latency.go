@@ -33,7 +33,7 @@ func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
 		return nil, err
 	}
 	defer sv.stop(b.logger)
-	stopBaseline, err := startBaselineWorker(sv.client)
+	stopBaseline, err := startBaselineWorker(sv.client, &ceilingActivities{reached: map[string]string{}})
 	if err != nil {
 		return nil, err
 	}

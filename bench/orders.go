@@ -148,10 +148,15 @@ func (s *shop) pickupCode(ctx context.Context, id string) (string, error) {
 	return code, err
 }
 
-// poll calls done every 50 to 200 ms until it reports true or an error, or
-// patience runs out.
+// poll waits for done with the shop's patience.
 func (s *shop) poll(ctx context.Context, done func() (bool, error), failure string) error {
-	deadline := time.Now().Add(s.patience)
+	return pollUntil(ctx, s.patience, done, failure)
+}
+
+// pollUntil calls done every 50 to 200 ms until it reports true or an error, or
+// patience runs out.
+func pollUntil(ctx context.Context, patience time.Duration, done func() (bool, error), failure string) error {
+	deadline := time.Now().Add(patience)
 	wait := 50 * time.Millisecond
 	for time.Now().Before(deadline) {
 		ok, err := done()
@@ -163,7 +168,7 @@ func (s *shop) poll(ctx context.Context, done func() (bool, error), failure stri
 		}
 		wait = min(wait*3/2, 200*time.Millisecond)
 	}
-	return fmt.Errorf("%s within %s", failure, s.patience)
+	return fmt.Errorf("%s within %s", failure, patience)
 }
 
 // daytimeZone is an Etc/GMT zone in which it is about 13:00 now: the default

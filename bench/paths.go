@@ -126,7 +126,7 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 			if err := p.run(gctx, sv.shop, id); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			if err := awaitClosed(gctx, sv.client, id, b.cfg.patience); err != nil {
+			if err := awaitClosed(gctx, sv.client, workflows.WorkflowID(id), b.cfg.patience); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			n, err := historyLength(gctx, sv.client, workflows.WorkflowID(id))

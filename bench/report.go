@@ -14,7 +14,7 @@ type report struct {
 	paths      []pathCost
 	latency    []latencyCell
 	memory     []memoryPoint
-	throughput []throughputCell
+	throughput throughput
 }
 
 func newReport(cfg config, started time.Time) *report {
@@ -53,11 +53,17 @@ func (r *report) rows() []row {
 		}
 		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %d open orders, MiB", m.open), ours: heap})
 	}
-	for _, c := range r.throughput {
-		out = append(out, row{figure: fmt.Sprintf("Completed ship-to-store orders per second at c=%d (n=%d)", c.concurrency, c.orders),
-			ours: fmt.Sprintf("%.1f", c.perSecond())})
+	t := r.throughput
+	if len(t.cells) > 0 {
+		out = append(out, row{figure: "Actions per order of the throughput run (ceiling: the same footprint, no-op activities)",
+			ours: fmt.Sprintf("%.1f", t.actionsOurs), baseline: fmt.Sprintf("%.1f", t.actionsCeiling), ratio: ratio(t.actionsOurs, t.actionsCeiling)})
 	}
-	for _, c := range r.throughput {
+	for _, c := range t.cells {
+		ours, ceiling := perSecond(c.orders, c.ours), perSecond(c.orders, c.ceiling)
+		out = append(out, row{figure: fmt.Sprintf("Completed ship-to-store orders per second at c=%d (n=%d)", c.concurrency, c.orders),
+			ours: fmt.Sprintf("%.1f", ours), baseline: fmt.Sprintf("%.1f", ceiling), ratio: ratio(ours, ceiling)})
+	}
+	for _, c := range t.cells {
 		for _, part := range cpuParts() {
 			out = append(out, row{figure: fmt.Sprintf("CPU per order at c=%d, %s, ms", c.concurrency, part), ours: millis(c.cpuPerOrder[part])})
 		}

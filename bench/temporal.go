@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // actions sums the dev server's `action` counter (billable Actions, as Temporal
@@ -71,12 +70,12 @@ func settledActions(ctx context.Context, hc *http.Client, metricsURL, ns string)
 	return 0, fmt.Errorf("the action count of namespace %s did not settle (last %d)", ns, last)
 }
 
-// awaitClosed waits until the order's workflow has closed.
-func awaitClosed(ctx context.Context, c client.Client, id string, patience time.Duration) error {
+// awaitClosed waits until the workflow has closed.
+func awaitClosed(ctx context.Context, c client.Client, workflowID string, patience time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
-	if err := c.GetWorkflow(ctx, workflows.WorkflowID(id), "").Get(ctx, nil); err != nil {
-		return fmt.Errorf("order %s did not complete: %w", id, err)
+	if err := c.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+		return fmt.Errorf("workflow %s did not complete: %w", workflowID, err)
 	}
 	return nil
 }
