@@ -24,8 +24,8 @@ func TestCeilingOrderRunsTheOrderShape(t *testing.T) {
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "ceiling:T1"})
 	noCallback := func(name string) *testsuite.TestUpdateCallback {
 		return &testsuite.TestUpdateCallback{
-			OnReject:   func(err error) { t.Errorf("%s rejected: %v", name, err) },
-			OnAccept:   func() {},
+			OnReject: func(err error) { t.Errorf("%s rejected: %v", name, err) },
+			OnAccept: func() {},
 			OnComplete: func(_ any, err error) {
 				if err != nil {
 					t.Errorf("%s: %v", name, err)

@@ -86,8 +86,11 @@ func ratio(ours, baseline float64) string {
 // markdown is the table with a line saying which run it is.
 func (r *report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path.\n\n",
-		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.cfg.pathOrders)
+	c := r.cfg
+	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path; %d and %d checkouts at c=1 and c=10 after %d untimed; "+
+		"open orders %v; %d lifecycles per concurrency.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.pathOrders,
+		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders)
 	b.WriteString("| figure | ours | baseline | ours / baseline |\n|---|---:|---:|---:|\n")
 	for _, row := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.figure, row.ours, orDash(row.baseline), orDash(row.ratio))
