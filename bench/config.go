@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -131,18 +130,11 @@ func (c *config) complete(getenv func(string) string) error {
 			break
 		}
 	}
-	repo, err := testbed.FindRepo()
+	repo, cli, err := testbed.Locate(getenv)
 	if err != nil {
 		problems = append(problems, err)
 	}
-	c.repo = repo
-	c.temporalCLI = getenv("TEMPORAL_CLI")
-	if c.temporalCLI == "" && repo != "" {
-		c.temporalCLI = filepath.Join(repo, "bin", "temporal")
-	}
-	if _, err := os.Stat(c.temporalCLI); err != nil {
-		problems = append(problems, fmt.Errorf("the Temporal CLI %s is missing (build it with `make temporal`): %w", c.temporalCLI, err))
-	}
+	c.repo, c.temporalCLI = repo, cli
 	return errors.Join(problems...)
 }
 

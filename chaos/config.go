@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -148,18 +146,11 @@ func (c *config) complete(getenv func(string) string) error {
 	if c.interval <= 0 {
 		problems = append(problems, fmt.Errorf("interval %s: want a positive duration", c.interval))
 	}
-	repo, err := testbed.FindRepo()
+	repo, cli, err := testbed.Locate(getenv)
 	if err != nil {
 		problems = append(problems, err)
 	}
-	c.repo = repo
-	c.temporalCLI = getenv("TEMPORAL_CLI")
-	if c.temporalCLI == "" && repo != "" {
-		c.temporalCLI = filepath.Join(repo, "bin", "temporal")
-	}
-	if _, err := os.Stat(c.temporalCLI); err != nil {
-		problems = append(problems, fmt.Errorf("the Temporal CLI %s is missing (build it with `make temporal`): %w", c.temporalCLI, err))
-	}
+	c.repo, c.temporalCLI = repo, cli
 	return errors.Join(problems...)
 }
 

@@ -1,9 +1,12 @@
 package testbed
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -39,4 +42,36 @@ func WaitTemporal(ctx context.Context, c client.Client, p *Process, timeout time
 		}
 	}
 	return fmt.Errorf("the Temporal dev server was not healthy after %s (log %s):%s", timeout, p.LogPath, TailFile(p.LogPath, 30))
+}
+
+// CountActions sums the dev server's `action` counter (billable Actions, as Temporal
+// Cloud counts them) of one namespace.
+func CountActions(ctx context.Context, hc *http.Client, metricsURL, ns string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return 0, fmt.Errorf("metrics request: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("read metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	total := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "action{") || !strings.Contains(line, `namespace="`+ns+`"`) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metric line %q: %w", line, err)
+		}
+		total += int(v)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read metrics: %w", err)
+	}
+	return total, nil
 }

@@ -96,3 +96,21 @@ func FindRepo() (string, error) {
 	}
 	return "", errors.New("no go.mod above the working directory: run from the repository")
 }
+
+// Locate finds the repository (FindRepo) and the Temporal CLI: TEMPORAL_CLI, else
+// the repository's bin/temporal, which must exist.
+func Locate(getenv func(string) string) (repo, temporalCLI string, err error) {
+	var problems []error
+	repo, err = FindRepo()
+	if err != nil {
+		problems = append(problems, err)
+	}
+	temporalCLI = getenv("TEMPORAL_CLI")
+	if temporalCLI == "" && repo != "" {
+		temporalCLI = filepath.Join(repo, "bin", "temporal")
+	}
+	if _, err := os.Stat(temporalCLI); err != nil {
+		problems = append(problems, fmt.Errorf("the Temporal CLI %s is missing (build it with `make temporal`): %w", temporalCLI, err))
+	}
+	return repo, temporalCLI, errors.Join(problems...)
+}
