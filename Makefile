@@ -22,8 +22,8 @@ run: ## run everything locally (Temporal dev server + UI, PostgreSQL, worker, st
 test: ## go test ./... against a real dev server, PostgreSQL and stripe-mock (TEST_PKGS, GOTESTFLAGS)
 	@deploy/local/test.sh test
 
-bench: ## go test -bench . with the same setup as test (TEST_PKGS, GOTESTFLAGS)
-	@deploy/local/test.sh bench
+bench: ## own stack; Actions, latency, memory, throughput, CPU per order as one table (BENCH_*; docs/performance.md)
+	@deploy/local/bench.sh
 
 chaos: ## own stack, a few hundred orders while parts are killed, invariants checked (CHAOS_ORDERS, CHAOS_SEED)
 	@deploy/local/chaos.sh

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // Lists of a store's work list (GET /v1/stores/{store}/work).
@@ -56,7 +58,7 @@ func (b *board) poll(ctx context.Context, api *apiClient, location, token string
 		} else if ctx.Err() == nil {
 			b.failed.Add(1)
 		}
-		if sleep(ctx, interval) != nil {
+		if testbed.Sleep(ctx, interval) != nil {
 			return
 		}
 	}

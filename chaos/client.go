@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // apiClient calls the starter as the checkout service, store staff and support
@@ -83,7 +85,7 @@ func (c *apiClient) call(ctx context.Context, method, path, token string, body a
 			wait = backoff
 			backoff = min(backoff*3/2, 3*time.Second)
 		}
-		if err := sleep(ctx, min(wait, 5*time.Second)); err != nil {
+		if err := testbed.Sleep(ctx, min(wait, 5*time.Second)); err != nil {
 			return a, fmt.Errorf("%s %s: %w", method, path, err)
 		}
 	}

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // config is one chaos run: its size, its randomness and the shortened policy that
@@ -146,41 +146,15 @@ func (c *config) complete(getenv func(string) string) error {
 	if c.interval <= 0 {
 		problems = append(problems, fmt.Errorf("interval %s: want a positive duration", c.interval))
 	}
-	repo, err := findRepo()
+	repo, cli, err := testbed.Locate(getenv)
 	if err != nil {
 		problems = append(problems, err)
 	}
-	c.repo = repo
-	c.temporalCLI = getenv("TEMPORAL_CLI")
-	if c.temporalCLI == "" && repo != "" {
-		c.temporalCLI = filepath.Join(repo, "bin", "temporal")
-	}
-	if _, err := os.Stat(c.temporalCLI); err != nil {
-		problems = append(problems, fmt.Errorf("the Temporal CLI %s is missing (build it with `make temporal`): %w", c.temporalCLI, err))
-	}
+	c.repo, c.temporalCLI = repo, cli
 	return errors.Join(problems...)
 }
 
 // placement is how long placing every order takes; faults are spread over it.
 func (c config) placement() time.Duration {
 	return time.Duration(c.orders) * c.interval
-}
-
-// findRepo walks up from the working directory to the directory with go.mod.
-func findRepo() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for range 20 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("no go.mod above the working directory: run from the repository")
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // driver plays everyone who touches the orders: it places them at a steady pace
@@ -128,7 +130,7 @@ func (d *driver) run(ctx context.Context) (timings, []faultRecord, error) {
 	active := make(chan struct{}, d.cfg.maxActive)
 	d.logger.Info("placing orders", "orders", len(d.orders), "over", d.cfg.placement().Round(time.Second), "seed", d.cfg.seed)
 	for i, o := range d.orders {
-		if err := sleep(ctx, time.Until(start.Add(time.Duration(i)*d.cfg.interval))); err != nil {
+		if err := testbed.Sleep(ctx, time.Until(start.Add(time.Duration(i)*d.cfg.interval))); err != nil {
 			return t, nil, err
 		}
 		select {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // faultKind is a fault the injector knows how to cause.
@@ -59,7 +61,7 @@ func (in *injector) schedule() []time.Duration {
 func (in *injector) run(ctx context.Context, start time.Time) []faultRecord {
 	var out []faultRecord
 	for i, at := range in.schedule() {
-		if sleep(ctx, time.Until(start.Add(at))) != nil {
+		if testbed.Sleep(ctx, time.Until(start.Add(at))) != nil {
 			return out
 		}
 		kind := in.cfg.faults[i]
@@ -78,19 +80,19 @@ func (in *injector) inject(ctx context.Context, kind faultKind) faultRecord {
 	var err error
 	switch kind {
 	case faultKillWorker:
-		starts := in.st.worker.startCount()
-		if rec.pid, err = in.st.worker.kill(); err == nil {
-			err = in.st.waitWorker(ctx, starts, time.Minute)
+		starts := in.st.worker.StartCount()
+		if rec.pid, err = in.st.worker.Kill(); err == nil {
+			err = in.st.svc.WaitWorker(ctx, starts, time.Minute)
 		}
 	case faultRestartPostgres:
-		err = in.st.pg.restartImmediate(ctx)
+		err = in.st.pg.RestartImmediate(ctx)
 	case faultRestartTemporal:
-		if rec.pid, err = in.st.temporal.kill(); err == nil {
-			err = waitTemporal(ctx, in.st.tc, in.st.temporal, 2*time.Minute)
+		if rec.pid, err = in.st.temporal.Kill(); err == nil {
+			err = testbed.WaitTemporal(ctx, in.st.tc, in.st.temporal, 2*time.Minute)
 		}
 	case faultKillStarter:
-		if rec.pid, err = in.st.starter.kill(); err == nil {
-			err = in.st.waitStarter(ctx, 90*time.Second)
+		if rec.pid, err = in.st.starter.Kill(); err == nil {
+			err = in.st.svc.WaitStarter(ctx, 90*time.Second)
 		}
 	}
 	rec.recovered = time.Since(began)

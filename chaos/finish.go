@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -28,7 +29,7 @@ func awaitClosed(ctx context.Context, st *stack, timeout time.Duration) (int, er
 			open = n
 		}
 		lastErr = err
-		if err := sleep(ctx, 3*time.Second); err != nil {
+		if err := testbed.Sleep(ctx, 3*time.Second); err != nil {
 			return open, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/everywherecommerce/fulfilment/domain"
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -46,7 +47,7 @@ func (d *driver) waitOn(ctx context.Context, o *orderRun, wait func(ctx context.
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
-		if sleep(wctx, 20*time.Second) != nil {
+		if testbed.Sleep(wctx, 20*time.Second) != nil {
 			return
 		}
 		for range maxChecks {
@@ -57,7 +58,7 @@ func (d *driver) waitOn(ctx context.Context, o *orderRun, wait func(ctx context.
 				cancel(fmt.Errorf("%w (%s)", errWorkflowClosed, status))
 				return
 			}
-			if sleep(wctx, 10*time.Second) != nil {
+			if testbed.Sleep(wctx, 10*time.Second) != nil {
 				return
 			}
 		}
@@ -204,7 +205,7 @@ func (d *driver) lookedCancelled(ctx context.Context, o *orderRun, ended bool) c
 				return cancelUnknown
 			}
 		}
-		if sleep(ctx, time.Second) != nil {
+		if testbed.Sleep(ctx, time.Second) != nil {
 			break
 		}
 	}
@@ -289,7 +290,7 @@ func (d *driver) transfer(ctx context.Context, o *orderRun) bool {
 		}
 		o.revise(p.completedInstead(), "the cancellation came too late")
 	case p.StaffArrival && list == listArriving:
-		if err := sleep(ctx, 500*time.Millisecond); err != nil { // staff unpack the parcel
+		if err := testbed.Sleep(ctx, 500*time.Millisecond); err != nil { // staff unpack the parcel
 			return false
 		}
 		path := "/v1/stores/" + p.StoreID + "/orders/" + p.ID + "/arrival"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/domain"
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // outboxMessage is a message of GET /dev/outbox, as a customer reads it.
@@ -54,7 +55,7 @@ func (m *mailbox) poll(ctx context.Context, api *apiClient, interval time.Durati
 		} else if ctx.Err() == nil {
 			m.failed.Add(1)
 		}
-		if sleep(ctx, interval) != nil {
+		if testbed.Sleep(ctx, interval) != nil {
 			return
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // report is a finished run: what was done, what broke, and the invariants.
@@ -18,7 +20,7 @@ type report struct {
 	orders  []*orderRun
 	faults  []faultRecord
 	timings timings
-	exits   map[string][]exitRecord
+	exits   map[string][]testbed.ExitRecord
 	results []result
 	// retries, missed: requests the clients sent again, outbox messages the
 	// customers' poller never saw.
@@ -123,7 +125,7 @@ func (r *report) printFaults(w io.Writer) {
 	_ = tw.Flush() // as above
 	for _, name := range slices.Sorted(maps.Keys(r.exits)) {
 		for _, e := range r.exits[name] {
-			fmt.Fprintf(w, "  %s exited by itself at %s: %s (restarted)\n", name, e.at.Format("15:04:05"), e.err)
+			fmt.Fprintf(w, "  %s exited by itself at %s: %s (restarted)\n", name, e.At.Format("15:04:05"), e.Err)
 		}
 	}
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test` / `make bench`: go test against a real Temporal dev server and PostgreSQL.
+# `make test` (and `test.sh bench`: go test -bench): go test against a real Temporal dev server and PostgreSQL.
+# `make bench` is deploy/local/bench.sh (the bench/ program).
 #
 #   test.sh [test|bench]
 #

@@ -1,12 +1,9 @@
 package api_test
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -202,27 +200,9 @@ func settledActions(t *testing.T, url, ns string) int {
 // countActions sums the dev server's `action` counter for one namespace.
 func countActions(t *testing.T, url, ns string) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	n, err := testbed.CountActions(context.Background(), &http.Client{Timeout: 10 * time.Second}, url, ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	total := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "action{") || !strings.Contains(line, `namespace="`+ns+`"`) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
-		if err != nil {
-			t.Fatalf("metric line %q: %v", line, err)
-		}
-		total += int(v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return total
+	return n
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"expvar"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/pprof"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestBenchTiny runs the whole bench with tiny counts (2 orders per path, 10
+// checkouts per cell, 20 open orders, 10 lifecycles per concurrency) against a
+// testbed of its own and checks that the table has every row, each with a
+// figure that is a positive number (the live heap may be n/a while the worker
+// has no admin address). It needs the Temporal CLI (TEMPORAL_CLI, exported by
+// make test, or bin/temporal) and PostgreSQL's server binaries.
+func TestBenchTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the bench starts a system of its own")
+	}
+	cfg := defaultConfig()
+	cfg.pathOrders, cfg.checkouts1, cfg.checkouts10, cfg.warmup = 2, 10, 10, 2
+	cfg.openOrders, cfg.throughputOrders, cfg.out = []int{20}, 10, "-"
+	if err := cfg.complete(os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rep, err := run(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.markdown())
+	want := map[string]int{"Actions per order, ": 6, "History events per order, ": 6, "Checkout latency ": 6,
+		"Worker RSS at ": 2, "Worker live heap at ": 2, "Completed ship-to-store orders per second": 2, "CPU per order ": 8, "Actions per order of the throughput run": 1}
+	got := map[string]int{}
+	for _, r := range rep.rows() {
+		for prefix := range want {
+			if strings.HasPrefix(r.figure, prefix) {
+				got[prefix]++
+			}
+		}
+		if strings.HasPrefix(r.figure, "Worker live heap") && r.ours == "n/a" {
+			continue
+		}
+		if v, err := strconv.ParseFloat(r.ours, 64); err != nil || v <= 0 {
+			t.Errorf("%s: %q, want a positive number", r.figure, r.ours)
+		}
+		if strings.HasPrefix(r.figure, "Checkout latency") || strings.HasPrefix(r.figure, "Completed ship-to-store") {
+			if v, err := strconv.ParseFloat(r.baseline, 64); err != nil || v <= 0 {
+				t.Errorf("%s: baseline %q, want a positive number", r.figure, r.baseline)
+			}
+		}
+	}
+	for prefix, n := range want {
+		if got[prefix] != n {
+			t.Errorf("rows %q…: %d, want %d", prefix, got[prefix], n)
+		}
+	}
+	// The ceiling copies an order's footprint: the same Actions, give or take the
+	// timer a fast handover saves (started and cancelled in one workflow task).
+	if d := rep.throughput.actionsOurs - rep.throughput.actionsCeiling; d < -1.5 || d > 1.5 {
+		t.Errorf("Actions per order %.1f, ceiling %.1f: the footprints differ", rep.throughput.actionsOurs, rep.throughput.actionsCeiling)
+	}
+	// A happy path costs more than a cancellation, and every path has Actions.
+	costs := map[string]float64{}
+	for _, p := range rep.paths {
+		costs[p.name] = p.actionsPerOrder
+	}
+	if costs["in-store pick"] <= costs["cancel while picking"] {
+		t.Errorf("in-store pick %.1f Actions, cancel %.1f: a full lifecycle must cost more", costs["in-store pick"], costs["cancel while picking"])
+	}
+}
+
+// TestLiveHeapReadsExpvarAfterGC: with an admin address serving pprof and
+// expvar, the live heap is memstats.HeapAlloc; without one it is unknown.
+func TestLiveHeapReadsExpvarAfterGC(t *testing.T) {
+	mux := http.NewServeMux()
+	var gcs atomic.Int32
+	mux.HandleFunc("/debug/pprof/heap", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") == "1" {
+			gcs.Add(1)
+		}
+		pprof.Handler("heap").ServeHTTP(w, r)
+	})
+	mux.Handle("/debug/vars", expvar.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	heap, ok := liveHeap(context.Background(), srv.Client(), strings.TrimPrefix(srv.URL, "http://"))
+	if !ok || heap <= 0 || gcs.Load() != 1 {
+		t.Errorf("liveHeap = %d, %v after %d forced GCs; want a positive heap after one", heap, ok, gcs.Load())
+	}
+	if _, ok := liveHeap(context.Background(), srv.Client(), "127.0.0.1:1"); ok {
+		t.Error("liveHeap of an address nobody serves: want not ok")
+	}
+}
+
+// TestOwnProcessFigures: RSS and CPU time of this test process are positive.
+func TestOwnProcessFigures(t *testing.T) {
+	rss, err := rssBytes(os.Getpid())
+	if err != nil || rss <= 0 {
+		t.Errorf("rssBytes = %d, %v", rss, err)
+	}
+	for start := time.Now(); time.Since(start) < 30*time.Millisecond; { // burn a little CPU
+	}
+	cpu, err := cpuTime(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Errorf("cpuTime = %s, %v", cpu, err)
+	}
+}
+
+func TestPercentilesAndDaytime(t *testing.T) {
+	var sample []time.Duration
+	for i := 100; i >= 1; i-- {
+		sample = append(sample, time.Duration(i)*time.Millisecond)
+	}
+	if p := percentilesOf(sample); p.p50 != 50*time.Millisecond || p.p95 != 95*time.Millisecond || p.p99 != 99*time.Millisecond {
+		t.Errorf("percentiles of 1..100 ms = %+v", p)
+	}
+	for h := range 24 {
+		now := time.Date(2026, 12, 1, h, 30, 0, 0, time.UTC)
+		loc, err := time.LoadLocation(daytimeZone(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if local := now.In(loc).Hour(); local != 13 {
+			t.Errorf("%02d:30 UTC in %s is %02d h, want 13", h, daytimeZone(now), local)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/everywherecommerce/fulfilment/domain"
+)
+
+// latencyCell is one concurrency's checkout latencies, ours and the bare
+// Update-with-Start's.
+type latencyCell struct {
+	concurrency int
+	n           int
+	ours, bare  percentiles
+}
+
+// percentiles of a sample of durations.
+type percentiles struct{ p50, p95, p99 time.Duration }
+
+// measureLatency times checkouts (POST /v1/orders to the real starter, which
+// does Update-with-Start of OrderFulfilment and answers once the payment is
+// captured) and bare Update-with-Starts on the same server, at concurrency 1
+// and 10, each after an untimed warm-up.
+func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
+	sv, err := b.services(ctx, "checkout")
+	if err != nil {
+		return nil, err
+	}
+	defer sv.stop(b.logger)
+	stopBaseline, err := startBaselineWorker(sv.client, &ceilingActivities{reached: map[string]string{}})
+	if err != nil {
+		return nil, err
+	}
+	defer stopBaseline()
+	var cells []latencyCell
+	for _, cell := range []struct{ c, n int }{{1, b.cfg.checkouts1}, {10, b.cfg.checkouts10}} {
+		ours, err := timeCalls(ctx, cell.c, b.cfg.warmup, cell.n, func(ctx context.Context, i int) error {
+			return sv.shop.place(ctx, fmt.Sprintf("LAT-C%d-%d", cell.c, i), domain.MethodShipToStore)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("checkouts at c=%d: %w", cell.c, err)
+		}
+		bare, err := timeCalls(ctx, cell.c, b.cfg.warmup, cell.n, func(ctx context.Context, i int) error {
+			return bareCheckout(ctx, sv.client, fmt.Sprintf("C%d-%d", cell.c, i))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bare checkouts at c=%d: %w", cell.c, err)
+		}
+		cells = append(cells, latencyCell{concurrency: cell.c, n: cell.n, ours: ours, bare: bare})
+		b.logger.Info("checkout latency", "concurrency", cell.c, "n", cell.n, "ours_p50", ours.p50, "bare_p50", bare.p50)
+	}
+	return cells, nil
+}
+
+// timeCalls runs warmup untimed calls and then n timed ones, c at a time, and
+// returns the timed calls' percentiles. Calls are numbered 0..warmup+n-1.
+func timeCalls(ctx context.Context, c, warmup, n int, call func(context.Context, int) error) (percentiles, error) {
+	if _, err := runCalls(ctx, c, 0, warmup, call); err != nil {
+		return percentiles{}, fmt.Errorf("warm-up: %w", err)
+	}
+	took, err := runCalls(ctx, c, warmup, n, call)
+	if err != nil {
+		return percentiles{}, err
+	}
+	return percentilesOf(took), nil
+}
+
+// runCalls makes calls first..first+n-1, c at a time, and returns each one's time.
+func runCalls(ctx context.Context, c, first, n int, call func(context.Context, int) error) ([]time.Duration, error) {
+	next := make(chan int)
+	var mu sync.Mutex
+	took := make([]time.Duration, 0, n)
+	g, gctx := errgroup.WithContext(ctx)
+	for range c {
+		g.Go(func() error {
+			for i := range next {
+				start := time.Now()
+				if err := call(gctx, i); err != nil {
+					return err
+				}
+				d := time.Since(start)
+				mu.Lock()
+				took = append(took, d)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(next)
+		for i := first; i < first+n; i++ {
+			select {
+			case next <- i:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("calls: %w", err)
+	}
+	return took, nil
+}
+
+// percentilesOf returns the nearest-rank percentiles of a sample.
+func percentilesOf(sample []time.Duration) percentiles {
+	if len(sample) == 0 {
+		return percentiles{}
+	}
+	s := slices.Clone(sample)
+	slices.Sort(s)
+	at := func(p float64) time.Duration {
+		i := int(p*float64(len(s))+0.999999) - 1 // nearest rank
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return percentiles{p50: at(0.50), p95: at(0.95), p99: at(0.99)}
+}

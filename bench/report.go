@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report is what a run measured, in the order of the table's rows.
+type report struct {
+	cfg        config
+	started    time.Time
+	paths      []pathCost
+	latency    []latencyCell
+	memory     []memoryPoint
+	throughput throughput
+}
+
+func newReport(cfg config, started time.Time) *report {
+	return &report{cfg: cfg, started: started}
+}
+
+// row is one line of the table: a figure, ours, the engine's baseline where
+// there is one, and ours divided by the baseline.
+type row struct {
+	figure, ours, baseline, ratio string
+}
+
+// rows are the table's lines.
+func (r *report) rows() []row {
+	var out []row
+	for _, p := range r.paths {
+		out = append(out, row{figure: "Actions per order, " + p.name, ours: fmt.Sprintf("%.1f", p.actionsPerOrder)})
+	}
+	for _, p := range r.paths {
+		out = append(out, row{figure: "History events per order, " + p.name, ours: fmt.Sprintf("%.1f", p.eventsPerOrder)})
+	}
+	for _, c := range r.latency {
+		for _, q := range []struct {
+			name       string
+			ours, bare time.Duration
+		}{{"p50", c.ours.p50, c.bare.p50}, {"p95", c.ours.p95, c.bare.p95}, {"p99", c.ours.p99, c.bare.p99}} {
+			out = append(out, row{figure: fmt.Sprintf("Checkout latency %s at c=%d (n=%d), ms", q.name, c.concurrency, c.n),
+				ours: millis(q.ours), baseline: millis(q.bare), ratio: ratio(q.ours.Seconds(), q.bare.Seconds())})
+		}
+	}
+	for _, m := range r.memory {
+		out = append(out, row{figure: fmt.Sprintf("Worker RSS at %d open orders, MiB", m.open), ours: mib(m.rss)})
+		heap := "n/a"
+		if m.heapKnown {
+			heap = mib(m.heap)
+		}
+		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %d open orders, MiB", m.open), ours: heap})
+	}
+	t := r.throughput
+	if len(t.cells) > 0 {
+		out = append(out, row{figure: "Actions per order of the throughput run (ceiling: the same footprint, no-op activities)",
+			ours: fmt.Sprintf("%.1f", t.actionsOurs), baseline: fmt.Sprintf("%.1f", t.actionsCeiling), ratio: ratio(t.actionsOurs, t.actionsCeiling)})
+	}
+	for _, c := range t.cells {
+		ours, ceiling := perSecond(c.orders, c.ours), perSecond(c.orders, c.ceiling)
+		out = append(out, row{figure: fmt.Sprintf("Completed ship-to-store orders per second at c=%d (n=%d)", c.concurrency, c.orders),
+			ours: fmt.Sprintf("%.1f", ours), baseline: fmt.Sprintf("%.1f", ceiling), ratio: ratio(ours, ceiling)})
+	}
+	for _, c := range t.cells {
+		for _, part := range cpuParts() {
+			out = append(out, row{figure: fmt.Sprintf("CPU per order at c=%d, %s, ms", c.concurrency, part), ours: millis(c.cpuPerOrder[part])})
+		}
+	}
+	return out
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+// ratio is ours / baseline with two decimals, "–" without a baseline.
+func ratio(ours, baseline float64) string {
+	if baseline <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", ours/baseline)
+}
+
+// markdown is the table with a line saying which run it is.
+func (r *report) markdown() string {
+	var b strings.Builder
+	c := r.cfg
+	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path; %d and %d checkouts at c=1 and c=10 after %d untimed; "+
+		"open orders %v; %d lifecycles per concurrency.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.pathOrders,
+		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders)
+	b.WriteString("| figure | ours | baseline | ours / baseline |\n|---|---:|---:|---:|\n")
+	for _, row := range r.rows() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.figure, row.ours, orDash(row.baseline), orDash(row.ratio))
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/everywherecommerce/fulfilment/workflows"
+)
+
+// throughputCell is one concurrency's complete lifecycles, ours and the
+// ceiling's, and the CPU each part of the system spent per order of ours.
+type throughputCell struct {
+	concurrency, orders int
+	ours, ceiling       time.Duration            // first checkout to last closed workflow
+	cpuPerOrder         map[string]time.Duration // by part: worker, starter, dev server, PostgreSQL
+}
+
+// throughput is the stage's result: the cells, and the Actions per order of
+// ours and of the ceiling over all of them (they must be equal).
+type throughput struct {
+	cells                       []throughputCell
+	actionsOurs, actionsCeiling float64
+}
+
+// cpuParts are the parts whose CPU the table shows, in its order.
+func cpuParts() []string { return []string{"worker", "starter", "dev server", "PostgreSQL"} }
+
+// perSecond is completed orders per second in d.
+func perSecond(orders int, d time.Duration) float64 { return float64(orders) / d.Seconds() }
+
+// measureThroughput runs cfg.throughputOrders full ship-to-store lifecycles
+// (checkout, pick at the store, handover, review request a second later, the
+// workflow closed) with 10 and then 20 customers and staff at a time, and as
+// many CeilingOrder lifecycles driven with the same client calls, each in a
+// namespace of its own; orders per second is the orders divided by the time
+// from the first checkout to the last closed workflow.
+func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
+	var res throughput
+	sv, err := b.services(ctx, "throughput")
+	if err != nil {
+		return res, err
+	}
+	defer sv.stop(b.logger)
+	if err := b.tb.RegisterNamespace(ctx, "ceiling"); err != nil {
+		return res, err
+	}
+	cc, err := b.tb.Dial("ceiling")
+	if err != nil {
+		return res, err
+	}
+	defer cc.Close()
+	acts := &ceilingActivities{reached: map[string]string{}}
+	stopCeiling, err := startBaselineWorker(cc, acts)
+	if err != nil {
+		return res, err
+	}
+	defer stopCeiling()
+	n := b.cfg.throughputOrders
+	for _, c := range []int{10, 20} {
+		cell := throughputCell{concurrency: c, orders: n, cpuPerOrder: map[string]time.Duration{}}
+		before, err := b.cpu(sv)
+		if err != nil {
+			return res, err
+		}
+		if cell.ours, err = b.lifecycles(ctx, c, sv.client, func(ctx context.Context, i int) (string, error) {
+			id := fmt.Sprintf("TP-C%d-%d", c, i)
+			return workflows.WorkflowID(id), shipToStore(ctx, sv.shop, id)
+		}); err != nil {
+			return res, fmt.Errorf("lifecycles at c=%d: %w", c, err)
+		}
+		after, err := b.cpu(sv)
+		if err != nil {
+			return res, err
+		}
+		for _, part := range cpuParts() {
+			cell.cpuPerOrder[part] = (after[part] - before[part]) / time.Duration(n)
+		}
+		if cell.ceiling, err = b.lifecycles(ctx, c, cc, func(ctx context.Context, i int) (string, error) {
+			id := fmt.Sprintf("C%d-%d", c, i)
+			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience)
+		}); err != nil {
+			return res, fmt.Errorf("ceiling lifecycles at c=%d: %w", c, err)
+		}
+		b.logger.Info("throughput", "concurrency", c, "orders", n, "ours_per_second", perSecond(n, cell.ours),
+			"ceiling_per_second", perSecond(n, cell.ceiling), "cpu_per_order", cell.cpuPerOrder)
+		res.cells = append(res.cells, cell)
+	}
+	for ns, dst := range map[string]*float64{"throughput": &res.actionsOurs, "ceiling": &res.actionsCeiling} {
+		a, err := settledActions(ctx, b.metrics, b.tb.MetricsURL, ns)
+		if err != nil {
+			return res, err
+		}
+		*dst = float64(a) / float64(2*n)
+	}
+	if res.actionsOurs != res.actionsCeiling {
+		b.logger.Warn("the ceiling's footprint differs from an order's", "actions_ours", res.actionsOurs, "actions_ceiling", res.actionsCeiling)
+	}
+	return res, nil
+}
+
+// lifecycles runs cfg.throughputOrders calls of drive, c at a time; each returns
+// its workflow's ID once the client's part is done, and a waiter per workflow
+// notes when it closes. It returns the time from the first call to the last close.
+func (b *bench) lifecycles(ctx context.Context, c int, cl client.Client, drive func(context.Context, int) (string, error)) (time.Duration, error) {
+	start := time.Now()
+	closed, gctx := errgroup.WithContext(ctx)
+	_, err := runCalls(ctx, c, 0, b.cfg.throughputOrders, func(ctx context.Context, i int) error {
+		wid, err := drive(ctx, i)
+		if err != nil {
+			return err
+		}
+		closed.Go(func() error { return awaitClosed(gctx, cl, wid, b.cfg.patience) })
+		return nil
+	})
+	if werr := closed.Wait(); err == nil {
+		err = werr
+	}
+	return time.Since(start), err
+}
+
+// cpu is the CPU time each part has used so far (PostgreSQL: the postmaster and
+// every server process, including the connections' backends).
+func (b *bench) cpu(sv *stagedServices) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	pg, err := b.tb.PG.PIDs()
+	if err != nil {
+		return nil, err
+	}
+	for part, pids := range map[string][]int{"worker": {sv.Worker.Pid()}, "starter": {sv.Starter.Pid()},
+		"dev server": {b.tb.Temporal.Pid()}, "PostgreSQL": pg} {
+		for _, pid := range pids {
+			t, err := cpuTime(pid)
+			if err != nil && part != "PostgreSQL" { // a backend may end between listing and reading
+				return nil, err
+			}
+			out[part] += t
+		}
+	}
+	return out, nil
+}
