@@ -22,7 +22,8 @@ const (
 )
 
 // CeilingOrder has a ship-to-store order's Temporal footprint and does nothing
-// else: the checkout update runs an activity (the capture); the stage is upserted
+// else: the checkout update records a version marker and runs a local activity (the
+// capture); the stage is upserted
 // and an activity (the journey's Advance) records it; the picking SLA timer waits
 // for the pick update and is cancelled; a side effect and a version marker (the
 // pickup code's nonce and the patch, with its TemporalChangeVersion upsert) come
@@ -44,7 +45,11 @@ func CeilingOrder(ctx workflow.Context, reviewDelay time.Duration) error {
 		fn   func(ctx workflow.Context, arg string) error
 	}{
 		{workflows.UpdateCheckout, func(ctx workflow.Context, _ string) error {
-			err := noop(ctx, "CheckOut", "")
+			// The order's checkout: the local-checkout patch's version marker (with
+			// its TemporalChangeVersion upsert) and the capture as a local activity.
+			workflow.GetVersion(ctx, "bench-local-checkout", workflow.DefaultVersion, 1)
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+			err := workflow.ExecuteLocalActivity(lctx, noopName, "CheckOut", id, "").Get(ctx, nil)
 			captured = err == nil
 			return err
 		}},
