@@ -11,28 +11,9 @@ import (
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
-// settledActions reads the count until it stops changing for two seconds: the
-// dev server's metrics reporter flushes on an interval, so the last Actions show
-// up late.
+// settledActions is testbed.SettledActions with the bench's patience.
 func settledActions(ctx context.Context, hc *http.Client, metricsURL, ns string) (int, error) {
-	last, stable := -1, 0
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-		n, err := testbed.CountActions(ctx, hc, metricsURL, ns)
-		if err != nil {
-			return 0, err
-		}
-		if n == last && n > 0 {
-			if stable++; stable == 2 {
-				return n, nil
-			}
-		} else {
-			last, stable = n, 0
-		}
-		if err := testbed.Sleep(ctx, time.Second); err != nil {
-			return 0, fmt.Errorf("actions of %s: %w", ns, err)
-		}
-	}
-	return 0, fmt.Errorf("the action count of namespace %s did not settle (last %d)", ns, last)
+	return testbed.SettledActions(ctx, hc, metricsURL, ns, 60*time.Second)
 }
 
 // awaitClosed waits until the workflow has closed.

@@ -151,12 +151,19 @@ func (s *Services) WaitWorker(ctx context.Context, after int, timeout time.Durat
 }
 
 // RegisterNamespace registers a namespace with the order search attributes
-// (workflows.SearchAttributes) and waits until it serves requests. A name of
-// letters and digits only keeps its label in the dev server's metrics intact.
+// (workflows.SearchAttributes) on the testbed's dev server (see RegisterNamespace).
 func (tb *Testbed) RegisterNamespace(ctx context.Context, ns string) error {
+	return RegisterNamespace(ctx, tb.TemporalAddr, ns)
+}
+
+// RegisterNamespace registers a namespace on the Temporal server at hostPort with
+// the order search attributes (workflows.SearchAttributes) and waits until it
+// serves requests. A name of letters and digits only keeps its label in the dev
+// server's metrics intact.
+func RegisterNamespace(ctx context.Context, hostPort, ns string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: tb.TemporalAddr})
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: hostPort})
 	if err != nil {
 		return fmt.Errorf("namespace client: %w", err)
 	}
@@ -165,12 +172,17 @@ func (tb *Testbed) RegisterNamespace(ctx context.Context, ns string) error {
 	if err != nil {
 		return fmt.Errorf("register namespace %s: %w", ns, err)
 	}
+	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: ns})
+	if err != nil {
+		return fmt.Errorf("dial namespace %s: %w", ns, err)
+	}
+	defer c.Close()
 	attrs := map[string]enums.IndexedValueType{}
 	for _, sa := range workflows.SearchAttributes() {
 		attrs[sa.Name] = sa.Type
 	}
 	for i := 0; i < maxChecks; i++ {
-		_, err = tb.Client.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{SearchAttributes: attrs, Namespace: ns})
+		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{SearchAttributes: attrs, Namespace: ns})
 		if err == nil {
 			return nil
 		}
@@ -179,4 +191,28 @@ func (tb *Testbed) RegisterNamespace(ctx context.Context, ns string) error {
 		}
 	}
 	return fmt.Errorf("namespace %s not ready: %w", ns, err)
+}
+
+// SettledActions reads a namespace's Actions (CountActions) until the count stops
+// changing for two readings a second apart: the dev server's metrics reporter
+// flushes on an interval, so the last Actions show up late.
+func SettledActions(ctx context.Context, hc *http.Client, metricsURL, ns string, patience time.Duration) (int, error) {
+	last, stable := -1, 0
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); {
+		n, err := CountActions(ctx, hc, metricsURL, ns)
+		if err != nil {
+			return 0, err
+		}
+		if n == last && n > 0 {
+			if stable++; stable == 2 {
+				return n, nil
+			}
+		} else {
+			last, stable = n, 0
+		}
+		if err := Sleep(ctx, time.Second); err != nil {
+			return 0, fmt.Errorf("actions of %s: %w", ns, err)
+		}
+	}
+	return 0, fmt.Errorf("the action count of namespace %s did not settle (last %d)", ns, last)
 }

@@ -7,12 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
-	"google.golang.org/protobuf/types/known/durationpb"
-
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -144,60 +138,25 @@ func TestActionsPerOrder(t *testing.T) {
 // waits until it serves requests.
 func newNamespace(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	ns := "actions" + randomHex(t, 4) // letters and digits only: the metric label would not keep a "-"
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS")})
-	if err != nil {
+	if err := testbed.RegisterNamespace(context.Background(), os.Getenv("TEMPORAL_ADDRESS"), ns); err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(client.Options{HostPort: os.Getenv("TEMPORAL_ADDRESS"), Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	attrs := map[string]enums.IndexedValueType{}
-	for _, sa := range workflows.SearchAttributes() {
-		attrs[sa.Name] = sa.Type
-	}
-	for {
-		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{SearchAttributes: attrs, Namespace: ns})
-		if err == nil {
-			return ns
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("namespace %s not ready: %v", ns, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return ns
 }
 
-// settledActions reads the count until it stops changing: the dev server's
-// metrics reporter flushes on an interval, so the last Actions show up late.
+// settledActions reads the namespace's Actions once the dev server's metrics
+// have caught up (testbed.SettledActions).
 func settledActions(t *testing.T, url, ns string) int {
 	t.Helper()
-	last, stable := -1, 0
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		n := countActions(t, url, ns)
-		if n == last && n > 0 {
-			if stable++; stable == 2 {
-				return n
-			}
-		} else {
-			last, stable = n, 0
-		}
-		time.Sleep(time.Second)
+	n, err := testbed.SettledActions(context.Background(), &http.Client{Timeout: 10 * time.Second}, url, ns, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("the action count of namespace %s did not settle (last %d)", ns, last)
-	return 0
+	return n
 }
 
-// countActions sums the dev server's `action` counter for one namespace.
+// countActions sums the dev server's `action` counter for one namespace, now.
 func countActions(t *testing.T, url, ns string) int {
 	t.Helper()
 	n, err := testbed.CountActions(context.Background(), &http.Client{Timeout: 10 * time.Second}, url, ns)
