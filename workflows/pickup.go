@@ -175,14 +175,26 @@ func (f *fulfilment) pickupFacts() *activities.PickupFacts {
 	return &activities.PickupFacts{Deadline: f.pickup.deadline, WrongCodes: f.pickup.wrongCodes}
 }
 
-func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
+// notWaitingForPickup refuses support's change to the pickup of an order that is
+// not waiting in the store (any more).
+func (f *fulfilment) notWaitingForPickup() error {
 	switch {
-	case f.cancellation.req != nil:
-		return wrongStage(beingCancelled)
 	case f.pickup.pickedUp != "":
 		return wrongStage("The order was already handed over.")
 	case f.stage != domain.StageReadyForPickup:
 		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
+	}
+	return nil
+}
+
+func (f *fulfilment) validateExtendPickup(req ExtendPickupRequest) error {
+	if f.cancellation.req != nil {
+		return wrongStage(beingCancelled)
+	}
+	if err := f.notWaitingForPickup(); err != nil {
+		return err
+	}
+	switch {
 	case !req.Until.After(f.pickup.deadline):
 		return domain.FieldError{Field: "until", Message: "must be after the current deadline " + f.pickup.deadline.UTC().Format(time.RFC3339)}
 	case req.Until.Sub(f.pickup.deadline) > MaxPickupExtension:
@@ -211,15 +223,10 @@ func (f *fulfilment) handleExtendPickup(ctx workflow.Context, req ExtendPickupRe
 }
 
 func (f *fulfilment) validateLockPickup(LockPickupRequest) error {
-	switch {
-	case f.pickup.locked:
+	if f.pickup.locked {
 		return wrongStage("The handover is already locked.")
-	case f.pickup.pickedUp != "":
-		return wrongStage("The order was already handed over.")
-	case f.stage != domain.StageReadyForPickup:
-		return wrongStage("The order is not waiting for pickup (stage %s).", f.stage)
 	}
-	return nil
+	return f.notWaitingForPickup()
 }
 
 // handleLockPickup locks the handover by hand. Before the workflow counted wrong
