@@ -83,6 +83,10 @@ type StageEntry struct {
 type Progress struct {
 	Order  OrderSummary `json:"order"`
 	Stages []StageEntry `json:"stages"`
+	// Label, when set, is bought first (Shipping.BuyLabel: one label per order and
+	// purpose) and the view's shipment filled in from it, so that a transfer's label
+	// and its in-transit stage cost one activity.
+	Label *BuyLabelRequest `json:"label,omitempty"`
 	// PickTask, when set, is put on the location's pick list.
 	PickTask *PickTask `json:"pick_task,omitempty"`
 	// Pick, when set, closes the pick task with what staff confirmed.
@@ -106,6 +110,7 @@ type Progress struct {
 
 // AdvanceResult reports the messages and the planned time.
 type AdvanceResult struct {
+	Label    *Label         `json:"label,omitempty"`
 	Notified []NotifyResult `json:"notified,omitempty"`
 	PlanAt   time.Time      `json:"plan_at,omitempty"`
 }
@@ -118,6 +123,13 @@ type Journey struct {
 	Tasks         PickStore
 	Stock         StockStore
 	Notifications *Notifications
+	// Labels buys a Progress's label (the Shipping activities).
+	Labels LabelBuyer
+}
+
+// LabelBuyer buys an order's shipping label, once per order and purpose.
+type LabelBuyer interface {
+	BuyLabel(ctx context.Context, req BuyLabelRequest) (Label, error)
 }
 
 // Advance records one transition of the order and tells the customer about it.
@@ -129,6 +141,22 @@ type Journey struct {
 // once its message was sent, or recorded as failed or skipped).
 func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error) {
 	id := p.Order.OrderID
+	var res AdvanceResult
+	if p.Label != nil {
+		if a.Labels == nil {
+			return AdvanceResult{}, classify(fmt.Errorf("buy label for order %s: no label buyer configured", id))
+		}
+		label, err := a.Labels.BuyLabel(ctx, *p.Label)
+		if err != nil {
+			return AdvanceResult{}, err // already classified
+		}
+		res.Label = &label
+		if p.Order.View != nil {
+			v := *p.Order.View // the workflow's snapshot was taken before the label
+			v.Shipment = &ShipmentView{Carrier: label.Carrier, Service: label.Service, TrackingCode: label.TrackingCode, TrackingURL: label.TrackingURL}
+			p.Order.View = &v
+		}
+	}
 	if p.PickTask != nil {
 		if err := a.Tasks.CreatePickTask(ctx, *p.PickTask); err != nil {
 			return AdvanceResult{}, classify(fmt.Errorf("create pick task for order %s: %w", id, err))
@@ -154,7 +182,6 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 			return AdvanceResult{}, classify(fmt.Errorf("cancel pick task of order %s: %w", id, err))
 		}
 	}
-	var res AdvanceResult
 	for _, n := range p.Notify {
 		n.QuietHours = p.QuietHours
 		r, err := a.Notifications.NotifyCustomer(ctx, n)

@@ -21,16 +21,15 @@ const (
 	noopName    = "BenchNoop"
 )
 
-// CeilingOrder has a ship-to-store order's Temporal footprint and does nothing
-// else: the checkout update records a version marker and runs a local activity (the
-// capture); the stage is upserted
-// and an activity (the journey's Advance) records it; the picking SLA timer waits
-// for the pick update and is cancelled; a side effect and a version marker (the
-// pickup code's nonce and the patch, with its TemporalChangeVersion upsert) come
-// with the pick; the pickup window's timer waits for the pickup update, whose
-// handler runs an activity (the code check); after the review delay's timer, an
-// activity (the review request) and the last upsert. Its activities return at
-// once, so the orders per second it reaches are the engine's ceiling for our shape.
+// CeilingOrder has a ship-to-store order's Temporal footprint (an
+// OrderFulfilmentV2 order: no version markers, no side effect, no upsert at the
+// end) and does nothing else: the checkout update runs a local activity (the
+// capture); the stage is upserted and an activity (the journey's Advance) records
+// it; the picking SLA timer waits for the pick update and is cancelled; the pickup
+// window's timer waits for the pickup update, whose handler runs an activity (the
+// code check); after the review delay's timer, an activity (the review request).
+// Its activities return at once, so the orders per second it reaches are the
+// engine's ceiling for our shape.
 func CeilingOrder(ctx workflow.Context, reviewDelay time.Duration) error {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	captured := false
@@ -45,9 +44,7 @@ func CeilingOrder(ctx workflow.Context, reviewDelay time.Duration) error {
 		fn   func(ctx workflow.Context, arg string) error
 	}{
 		{workflows.UpdateCheckout, func(ctx workflow.Context, _ string) error {
-			// The order's checkout: the local-checkout patch's version marker (with
-			// its TemporalChangeVersion upsert) and the capture as a local activity.
-			workflow.GetVersion(ctx, "bench-local-checkout", workflow.DefaultVersion, 1)
+			// The order's checkout: the capture as a local activity.
 			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 			err := workflow.ExecuteLocalActivity(lctx, noopName, "CheckOut", id, "").Get(ctx, nil)
 			captured = err == nil
@@ -79,11 +76,6 @@ func CeilingOrder(ctx workflow.Context, reviewDelay time.Duration) error {
 	if err := waitOrTimeout(ctx, picked, 24*time.Hour); err != nil {
 		return err
 	}
-	var nonce int64
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return int64(1) }).Get(&nonce); err != nil {
-		return fmt.Errorf("side effect: %w", err)
-	}
-	workflow.GetVersion(ctx, "bench-ceiling", workflow.DefaultVersion, 1)
 	if err := enter(ctx, noop, "ready_for_pickup"); err != nil {
 		return err
 	}
@@ -97,9 +89,6 @@ func CeilingOrder(ctx workflow.Context, reviewDelay time.Duration) error {
 		return fmt.Errorf("review delay: %w", err)
 	}
 	if err := noop(ctx, "RequestReview", ""); err != nil {
-		return err
-	}
-	if err := upsertStage(ctx, "completed"); err != nil {
 		return err
 	}
 	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })

@@ -24,7 +24,7 @@ type latencyCell struct {
 type percentiles struct{ p50, p95, p99 time.Duration }
 
 // measureLatency times checkouts (POST /v1/orders to the real starter, which
-// does Update-with-Start of OrderFulfilment and answers once the payment is
+// does Update-with-Start of OrderFulfilmentV2 and answers once the payment is
 // captured) and bare Update-with-Starts on the same server, at concurrency 1
 // and 10, each after an untimed warm-up.
 func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {

@@ -12,7 +12,7 @@ import (
 )
 
 // runningQuery finds the order workflows that have not closed.
-const runningQuery = "WorkflowType = '" + workflows.WorkflowType + "' AND ExecutionStatus = 'Running'"
+const runningQuery = "(WorkflowType = '" + workflows.WorkflowType + "' OR WorkflowType = '" + workflows.WorkflowTypeV1 + "') AND ExecutionStatus = 'Running'"
 
 // awaitClosed waits until no order workflow runs any more, or timeout; it returns
 // how many still ran at the end (the invariants name them).

@@ -38,7 +38,7 @@ func (f *fulfilment) handleCarrierEvent(ctx workflow.Context, ev CarrierEvent) {
 			workflow.GetLogger(ctx).Error("flag carrier exception", "order_id", f.in.Order.OrderID, "error", err)
 		}
 		if f.in.Order.Method == domain.MethodHomeDelivery &&
-			workflow.GetVersion(ctx, versionDeliveryProblemNotice, workflow.DefaultVersion, 1) >= 1 {
+			(f.v2 || workflow.GetVersion(ctx, versionDeliveryProblemNotice, workflow.DefaultVersion, 1) >= 1) {
 			f.tellDeliveryProblem(ctx, ev)
 		}
 	case CarrierDelivered:

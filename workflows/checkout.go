@@ -64,7 +64,7 @@ func (f *fulfilment) checkoutSteps(ctx workflow.Context) (CheckoutResult, error)
 	}
 	var out activities.CheckoutOutcome
 	unknownStore := false
-	local := workflow.GetVersion(ctx, versionLocalCheckout, workflow.DefaultVersion, 1) >= 1
+	local := f.v2 || workflow.GetVersion(ctx, versionLocalCheckout, workflow.DefaultVersion, 1) >= 1
 	// A checkout that keeps failing flags the order and goes on retrying (the
 	// checkout service's retry with the same update ID waits for the same answer);
 	// one refused for good waits for support to retry it.
@@ -166,7 +166,7 @@ func (f *fulfilment) reject(ctx workflow.Context, reason string, short []activit
 	if _, err := f.advance(ctx, "journey: rejected", activities.Progress{}); err != nil {
 		return CheckoutResult{}, err
 	}
-	if workflow.GetVersion(ctx, versionVoidOnReject, workflow.DefaultVersion, 1) >= 1 {
+	if f.v2 || workflow.GetVersion(ctx, versionVoidOnReject, workflow.DefaultVersion, 1) >= 1 {
 		f.voidAuthorization(ctx)
 	}
 	return CheckoutResult{Outcome: OutcomeRejected, Reason: reason, Short: short}, nil

@@ -249,7 +249,7 @@ func (h *harness) presented(storeID, code, by string) workflows.CompletePickupRe
 
 func (h *harness) run() workflows.Result {
 	h.t.Helper()
-	h.env.ExecuteWorkflow(workflows.OrderFulfilment, h.in)
+	h.env.ExecuteWorkflow(workflows.WorkflowType, h.in)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}

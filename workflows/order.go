@@ -11,9 +11,16 @@ import (
 // orders on (FULFILMENT_TASK_QUEUE overrides it in both).
 const TaskQueue = "fulfilment"
 
-// WorkflowType is the registered name of OrderFulfilment: part of every history,
-// so it never changes.
-const WorkflowType = "OrderFulfilment"
+// WorkflowType is the name new orders start OrderFulfilment under: part of every
+// history, so it never changes. Orders started before it run as WorkflowTypeV1
+// and keep their version markers; a WorkflowType order takes every patch's new
+// branch without asking GetVersion, so it pays no marker and no
+// TemporalChangeVersion upsert (docs/versioning.md, "Generations").
+const WorkflowType = "OrderFulfilmentV2"
+
+// WorkflowTypeV1 is the name orders were started under before WorkflowType. The
+// worker registers OrderFulfilment under both names until no V1 order is open.
+const WorkflowTypeV1 = "OrderFulfilment"
 
 // WorkflowID is the order's workflow ID: a function of the business key, so the
 // same order can never run twice at once.

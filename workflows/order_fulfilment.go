@@ -22,6 +22,7 @@ import (
 // cancelled when no longer needed, which keeps a happy-path order under 20 Actions.
 func OrderFulfilment(ctx workflow.Context, in Input) (Result, error) {
 	f := &fulfilment{
+		v2:       workflow.GetInfo(ctx).WorkflowType.Name != WorkflowTypeV1,
 		in:       in,
 		stage:    domain.StageAccepted,
 		changed:  workflow.NewBufferedChannel(ctx, 1),
@@ -57,6 +58,10 @@ type transition struct {
 // fulfilment is the order's state: what the run and the handlers share, in one
 // group per concern. Handlers mutate it and call wake; run reads it.
 type fulfilment struct {
+	// v2: the order runs as WorkflowType, not WorkflowTypeV1: every patch's new
+	// branch without a version marker, the pickup code's nonce without a side
+	// effect, no search-attribute upsert at completion (docs/versioning.md).
+	v2         bool
 	in         Input
 	stage      domain.Stage
 	since      time.Time // when the order entered stage

@@ -24,17 +24,30 @@ import (
 // (each token is throttled as well, by the starter).
 const MaxWrongPickupCodes = 5
 
-// issuePickupCode draws the nonce the order's code is derived from, in a side
-// effect (recorded once, so replay never draws again). The ready-for-pickup
-// message carries the nonce; the notification activity renders the code.
+// issuePickupCode fixes the nonce the order's code is derived from: the order's
+// first run ID. The ready-for-pickup message carries the nonce; the notification
+// activity renders the code.
 //
-// Orders that reached the store before codes were derived drew the code itself in
+// V1 orders (WorkflowTypeV1) draw a random nonce in a side effect (recorded once,
+// so replay never draws again). Orders that reached the store before codes were derived drew the code itself in
 // the same side effect: replay returns what was recorded, and such an order keeps
 // its code (in its history and in the ready notice's facts), checked by the same
 // proofs. The recorded value decides the branch, so the change issues the same
 // command as before and needs no GetVersion marker (which would cost every order
 // a marker and a search-attribute upsert).
 func (f *fulfilment) issuePickupCode(ctx workflow.Context, ready *activities.NotifyRequest) error {
+	if f.v2 {
+		// The nonce need not be secret or drawn (the key is the secret), only the
+		// order's own and fixed: its first run ID, kept through resets, costs no
+		// side-effect marker.
+		info := workflow.GetInfo(ctx)
+		f.pickup.codeNonce = info.FirstRunID
+		if f.pickup.codeNonce == "" {
+			f.pickup.codeNonce = info.WorkflowExecution.RunID
+		}
+		ready.PickupNonce = f.pickup.codeNonce
+		return nil
+	}
 	var code activities.PickupCode
 	//workflowcheck:ignore the side effect's result is recorded, so replay never draws again
 	enc := workflow.SideEffect(ctx, func(workflow.Context) any {

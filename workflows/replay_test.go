@@ -22,9 +22,10 @@ import (
 )
 
 // minHistories is how many recorded histories testdata/ holds at least: the 14
-// recorded before the GetVersion patches (old branches) and the 20 v2-* paths
-// recorded with them (starter/api TestRecordPaths). Raise it when recording a path.
-const minHistories = 54
+// recorded before the GetVersion patches (old branches), the 20 v2-* and 20 v3-*
+// paths recorded with them (OrderFulfilment, V1) and the 20 v4-* paths of
+// OrderFulfilmentV2 (starter/api TestRecordPaths). Raise it when recording a path.
+const minHistories = 74
 
 // TestReplayRecordedHistories replays every history in testdata/ — recorded from
 // the dev server, one per path of the lifecycle — with today's code. A change that
@@ -42,6 +43,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 				t.Fatal(err)
 			}
 			replayer.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
+			replayer.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowTypeV1})
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
 				t.Fatal(err)
 			}

@@ -40,5 +40,11 @@ func (f *fulfilment) requestReview(ctx workflow.Context) error {
 	}
 	f.stage = domain.StageCompleted
 	f.journey = append(f.journey, JourneyItem{Kind: activities.EntryStage, Stage: domain.StageCompleted, Note: note, At: now})
+	if f.v2 {
+		// The run ends now: a closed order's OrderStage is the last stage it was
+		// open in (picked_up, delivered); the projection says completed. Saves
+		// every completed order an upsert.
+		return nil
+	}
 	return workflow.UpsertTypedSearchAttributes(ctx, stageAttribute(domain.StageCompleted))
 }

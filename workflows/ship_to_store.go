@@ -102,7 +102,7 @@ const versionQuietReminders = "quiet-hours-reminders"
 // quietReminder moves a reminder out of the customer's quiet hours, but never past
 // the pickup deadline; the reminder's timer is the durable deferral.
 func (f *fulfilment) quietReminder(ctx workflow.Context, at time.Time) time.Time {
-	if workflow.GetVersion(ctx, versionQuietReminders, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !f.v2 && workflow.GetVersion(ctx, versionQuietReminders, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return at
 	}
 	later := activities.OutsideQuietHours(at, f.in.Order.Customer.TimeZone, f.in.Policy.QuietHours)
@@ -125,17 +125,24 @@ func (f *fulfilment) remind(ctx workflow.Context) error {
 // waits for staff (or the carrier's delivered event) to confirm the arrival.
 func (f *fulfilment) transfer(ctx workflow.Context) error {
 	o := f.in.Order
-	label, err := f.buyLabel(ctx, activities.BuyLabelRequest{
+	req := activities.BuyLabelRequest{
 		OrderID: o.OrderID, Purpose: activities.PurposeStoreTransfer,
 		FromLocationID: f.locationID, ToLocationID: o.StoreID, Items: o.Items(),
-	})
-	if err != nil {
-		return err
 	}
-	f.track(ctx, label)
-	f.enter(ctx, domain.StageInTransitToStore, "", "")
-	if _, err := f.advance(ctx, "journey: in transit to store", activities.Progress{}); err != nil {
-		return err
+	if f.v2 {
+		if err := f.shipTransfer(ctx, req); err != nil {
+			return err
+		}
+	} else {
+		label, err := f.buyLabel(ctx, req)
+		if err != nil {
+			return err
+		}
+		f.track(ctx, label)
+		f.enter(ctx, domain.StageInTransitToStore, "", "")
+		if _, err := f.advance(ctx, "journey: in transit to store", activities.Progress{}); err != nil {
+			return err
+		}
 	}
 	arrived := func() bool { return f.shipping.arrived != "" }
 	late, err := f.waitFor(ctx, f.in.Policy.TransferTimeout, "store transfer timeout", arrived)
@@ -154,6 +161,51 @@ func (f *fulfilment) transfer(ctx workflow.Context) error {
 		return f.cancelRequested(ctx)
 	}
 	return nil
+}
+
+// shipTransfer buys the transfer's label and records the order in transit (with
+// the pick carried over) in one Journey.Advance activity, one Action where a V1
+// order spends two. The order enters in_transit_to_store (state, search attribute)
+// only once the label is bought: a refused label leaves it picked, flagged, while
+// support retries or cancels, as buyLabel does.
+func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelRequest) error {
+	now := workflow.Now(ctx)
+	stage := f.stage
+	f.stage = domain.StageInTransitToStore // the view the activity writes
+	order := f.summary()
+	f.stage = stage
+	p := activities.Progress{
+		Order: order, Label: &req, Customer: f.in.Order.Customer, QuietHours: f.in.Policy.QuietHours,
+		Stages: append(append([]activities.StageEntry(nil), f.next.stages...), activities.StageEntry{Stage: domain.StageInTransitToStore, At: now}),
+		Pick:   f.next.pick, Release: f.next.release, Notify: f.next.notify,
+	}
+	var j *activities.Journey
+	var res activities.AdvanceResult
+	_, err := f.attempt(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}}, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(f.options(ctx, "buy label: "+req.Purpose+"; in transit"), j.Advance, p).Get(ctx, &res)
+	})
+	if err != nil {
+		return fmt.Errorf("buy %s label: %w", req.Purpose, err)
+	}
+	if res.Label == nil {
+		return fmt.Errorf("buy %s label: the journey activity returned no label", req.Purpose)
+	}
+	for _, n := range p.Notify {
+		f.messages.notices[n.Touchpoint] = n
+	}
+	for _, n := range res.Notified {
+		if n.Skipped != "" {
+			f.journey = append(f.journey, JourneyItem{Kind: activities.EntryNotification, Note: n.Key + " skipped: " + n.Skipped, At: now})
+		}
+	}
+	attrs := f.next.attrs
+	f.next = transition{}
+	f.track(ctx, *res.Label)
+	f.enter(ctx, domain.StageInTransitToStore, "", "")
+	f.since, f.journey[len(f.journey)-1].At = now, now
+	f.next.stages = nil // recorded by the activity
+	f.next.attrs = append(attrs, f.next.attrs...)
+	return f.upsertStage(ctx)
 }
 
 func (f *fulfilment) buyLabel(ctx workflow.Context, req activities.BuyLabelRequest) (activities.Label, error) {

@@ -11,13 +11,21 @@ import (
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
-// actionBudget is what a happy-path order may cost in Temporal Cloud Actions.
+// actionBudget is what an order may cost in Temporal Cloud Actions, on every path
+// a customer, staff or support drive it along once.
 const actionBudget = 20
 
+// lockedBudget: five wrong codes cost three Actions each (the update, the code
+// check, the journey entry), the lock's flag two, support's unlock and extension
+// one or two each, on top of a handover.
+const lockedBudget = 40
+
 // TestActionsPerOrder runs one order per path in a namespace of its own and counts
-// the billable Actions the dev server's `action` metric records for it. The happy
-// paths of both methods must stay within actionBudget; every path's count is
-// logged (`make test GOTESTFLAGS='-run ActionsPerOrder -v'`) for the README.
+// the billable Actions the dev server's `action` metric records for it. Every path
+// must stay within its budget: actionBudget, except where two parties report the
+// same transfer's arrival (staff, then the carrier's own delivered event: one
+// signal more) and the locked path's repeated wrong codes (lockedBudget). Every
+// path's count is logged (`make test GOTESTFLAGS='-run ActionsPerOrder -v'`).
 func TestActionsPerOrder(t *testing.T) {
 	t.Parallel()
 	metrics := os.Getenv("TEMPORAL_METRICS_URL")
@@ -39,7 +47,7 @@ func TestActionsPerOrder(t *testing.T) {
 			s.place(id, "home_delivery")
 			s.pickAll(id, "dc-erfurt", "dc")
 		}},
-		{"ship to store by transfer", 0, nil, func(s *system, id string) {
+		{"ship to store by transfer", actionBudget + 1, nil, func(s *system, id string) {
 			s.setStock("berlin-mitte", "WATCH-001", 0)
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "dc-erfurt", "dc")
@@ -47,49 +55,49 @@ func TestActionsPerOrder(t *testing.T) {
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/arrival", s.tokens["berlin"], map[string]any{})
 			s.handOver(id)
 		}},
-		{"transfer arrival reported by the carrier", 0, nil, func(s *system, id string) {
+		{"transfer arrival reported by the carrier", actionBudget, nil, func(s *system, id string) {
 			s.setStock("berlin-mitte", "WATCH-001", 0)
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "dc-erfurt", "dc")
 			s.handOver(id) // the sandbox carrier's delivered event makes it ready
 		}},
-		{"picking SLA passed", 0, func(p *workflows.Policy) { p.PickingSLA = time.Second }, func(s *system, id string) {
+		{"picking SLA passed", actionBudget, func(p *workflows.Policy) { p.PickingSLA = time.Second }, func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.waitAttention(id)
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.handOver(id)
 		}},
-		{"payment captured elsewhere", 0, nil, func(s *system, id string) {
+		{"payment captured elsewhere", actionBudget, nil, func(s *system, id string) {
 			body := s.orderBody(id, "ship_to_store")
 			body["payment_intent_id"] = "pi_captured_" + id
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{"card declined", 0, nil, func(s *system, id string) {
+		{"card declined", actionBudget, nil, func(s *system, id string) {
 			body := s.orderBody(id, "ship_to_store")
 			body["payment_intent_id"] = "pi_decline_" + id
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{"stock short", 0, nil, func(s *system, id string) {
+		{"stock short", actionBudget, nil, func(s *system, id string) {
 			s.setStock("dc-erfurt", "UNSTOCKED-1", 0) // a known article, out of stock everywhere
 			body := s.orderBody(id, "ship_to_store")
 			body["lines"] = []map[string]any{{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900}}
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{"short pick", 0, nil, func(s *system, id string) {
+		{"short pick", actionBudget, nil, func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/pick", s.tokens["berlin"],
 				map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 1}, {"sku": "STRAP-LEA-20", "quantity": 1}}})
 			s.handOver(id)
 		}},
-		{"nothing picked", 0, nil, func(s *system, id string) {
+		{"nothing picked", actionBudget, nil, func(s *system, id string) {
 			s.place(id, "home_delivery")
 			s.waitStage(id, "picking")
 			s.post("/v1/stores/dc-erfurt/orders/"+id+"/pick", s.tokens["dc"],
 				map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 0}, {"sku": "STRAP-LEA-20", "quantity": 0}}})
 		}},
-		{"pickup locked unlocked and extended", 0, nil, func(s *system, id string) {
+		{"pickup locked unlocked and extended", lockedBudget, nil, func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.waitStage(id, "ready_for_pickup")
@@ -100,12 +108,12 @@ func TestActionsPerOrder(t *testing.T) {
 			s.post("/v1/orders/"+id+"/extend-pickup", s.tokens["support"], map[string]any{"until": time.Now().Add(8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
 			s.handOver(id)
 		}},
-		{"cancelled while picking", 0, nil, func(s *system, id string) {
+		{"cancelled while picking", actionBudget, nil, func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.post("/v1/orders/"+id+"/cancel", s.tokens["support"], map[string]any{"reason": "customer asked"})
 		}},
-		{"pickup window expired", 0, func(p *workflows.Policy) {
+		{"pickup window expired", actionBudget, func(p *workflows.Policy) {
 			p.PickupWindow, p.PickupReminders = 3*time.Second, []time.Duration{time.Second, 2 * time.Second}
 		}, func(s *system, id string) {
 			s.place(id, "ship_to_store")
@@ -127,7 +135,7 @@ func TestActionsPerOrder(t *testing.T) {
 			s.checkHistory(id, path.name)
 			n := settledActions(t, metrics, ns)
 			t.Logf("%s: %d actions", path.name, n)
-			if path.budget > 0 && n > path.budget {
+			if n > path.budget {
 				t.Errorf("%s cost %d actions, budget %d", path.name, n, path.budget)
 			}
 		})

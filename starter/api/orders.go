@@ -177,7 +177,7 @@ func (s *Server) checkout(r *http.Request, order domain.Order, hash, storeName s
 		TypedSearchAttributes:    workflows.StartSearchAttributes(order),
 		StaticSummary:            workflows.Summary(order, storeName),
 		StaticDetails:            workflows.StaticDetails(order),
-	}, workflows.OrderFulfilment, workflows.Input{Order: order, Policy: s.cfg.Policy, RequestHash: hash,
+	}, workflows.WorkflowType, workflows.Input{Order: order, Policy: s.cfg.Policy, RequestHash: hash,
 		PlacedBy: principalFrom(r.Context()).Subject})
 	update := client.UpdateWorkflowOptions{
 		WorkflowID:   id,

@@ -93,14 +93,15 @@ func TestEndToEndShipToStore(t *testing.T) {
 		again["replay"] != true || again["stage"] != "payment_captured" || again["current_stage"] != "completed" {
 		t.Errorf("checkout of a completed order: %d %v", st, again)
 	}
-	// Support finds the order in the Web UI by its search attributes.
+	// Support finds the order in the Web UI by its search attributes; a closed
+	// order keeps the last stage it was open in (its ExecutionStatus says it closed).
 	desc, err := s.client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(id), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	attrs := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
 	for name, want := range map[string]string{
-		workflows.AttrOrderStage: `"completed"`, workflows.AttrStoreID: `"berlin-mitte"`, workflows.AttrFulfilmentMethod: `"ship_to_store"`,
+		workflows.AttrOrderStage: `"picked_up"`, workflows.AttrStoreID: `"berlin-mitte"`, workflows.AttrFulfilmentMethod: `"ship_to_store"`,
 		workflows.AttrCustomerID: `"C-` + id + `"`, workflows.AttrNeedsAttention: "false", workflows.AttrOrderTotal: "327",
 	} {
 		if got := string(attrs[name].GetData()); got != want {

@@ -45,6 +45,7 @@ func (s *system) checkHistory(id, name string) {
 		s.t.Fatal(err)
 	}
 	replayer.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	replayer.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowTypeV1})
 	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		s.t.Fatalf("replay of %s: %v", name, err)
 	}

@@ -53,12 +53,12 @@ func TestRecordPaths(t *testing.T) {
 
 func recordedPaths() []recordedPath {
 	return []recordedPath{
-		{name: "v3-ship-to-store-from-store-stock", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-ship-to-store-from-store-stock", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.handOver(id)
 		}},
-		{name: "v3-ship-to-store-by-transfer", stage: domain.StageCompleted, opts: []systemOption{withIdleCarrier()}, run: func(s *system, id string) {
+		{name: "v4-ship-to-store-by-transfer", stage: domain.StageCompleted, opts: []systemOption{withIdleCarrier()}, run: func(s *system, id string) {
 			s.setStock("berlin-mitte", "WATCH-001", 0)
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "dc-erfurt", "dc")
@@ -66,20 +66,20 @@ func recordedPaths() []recordedPath {
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/arrival", s.tokens["berlin"], map[string]any{})
 			s.handOver(id)
 		}},
-		{name: "v3-transfer-arrival-reported-by-the-carrier", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-transfer-arrival-reported-by-the-carrier", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.setStock("berlin-mitte", "WATCH-001", 0)
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "dc-erfurt", "dc")
 			s.handOver(id) // the sandbox carrier's delivered event makes it ready
 		}},
-		{name: "v3-home-delivery", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-home-delivery", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "home_delivery")
 			s.pickAll(id, "dc-erfurt", "dc")
 		}},
-		{name: "v3-carrier-exception-on-home-delivery", stage: domain.StageCompleted, run: carrierException,
+		{name: "v4-carrier-exception-on-home-delivery", stage: domain.StageCompleted, run: carrierException,
 			opts: []systemOption{func(st *systemSettings) { st.carrierStep = 3 * time.Second }}},
 		quietReminderPath(),
-		{name: "v3-short-pick", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-short-pick", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/pick", s.tokens["berlin"],
@@ -89,24 +89,24 @@ func recordedPaths() []recordedPath {
 				s.t.Errorf("refunded %d, want the missing strap (3900)", res.Refunded)
 			}
 		}},
-		{name: "v3-nothing-picked", stage: domain.StageCancelled, run: func(s *system, id string) {
+		{name: "v4-nothing-picked", stage: domain.StageCancelled, run: func(s *system, id string) {
 			s.place(id, "home_delivery")
 			s.waitStage(id, "picking")
 			s.post("/v1/stores/dc-erfurt/orders/"+id+"/pick", s.tokens["dc"],
 				map[string]any{"lines": []map[string]any{{"sku": "WATCH-001", "quantity": 0}, {"sku": "STRAP-LEA-20", "quantity": 0}}})
 		}},
-		{name: "v3-cancelled-while-picking", stage: domain.StageCancelled, run: func(s *system, id string) {
+		{name: "v4-cancelled-while-picking", stage: domain.StageCancelled, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.post("/v1/orders/"+id+"/cancel", s.tokens["support"], map[string]any{"reason": "customer asked"})
 		}},
-		{name: "v3-pickup-window-expired", stage: domain.StageCancelled, policy: func(p *workflows.Policy) {
+		{name: "v4-pickup-window-expired", stage: domain.StageCancelled, policy: func(p *workflows.Policy) {
 			p.PickupWindow, p.PickupReminders = 3*time.Second, []time.Duration{time.Second, 2 * time.Second}
 		}, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 		}},
-		{name: "v3-pickup-locked-unlocked-and-extended", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-pickup-locked-unlocked-and-extended", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.waitStage(id, "ready_for_pickup")
@@ -127,30 +127,30 @@ func recordedPaths() []recordedPath {
 			s.post("/v1/orders/"+id+"/extend-pickup", s.tokens["support"], map[string]any{"until": time.Now().Add(8 * 24 * time.Hour).UTC().Format(time.RFC3339)})
 			s.handOver(id)
 		}},
-		{name: "v3-card-declined", stage: domain.StagePaymentFailed, run: func(s *system, id string) {
+		{name: "v4-card-declined", stage: domain.StagePaymentFailed, run: func(s *system, id string) {
 			body := s.orderBody(id, "ship_to_store")
 			body["payment_intent_id"] = "pi_decline_" + id
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{name: "v3-payment-captured-elsewhere", stage: domain.StagePaymentFailed, run: func(s *system, id string) {
+		{name: "v4-payment-captured-elsewhere", stage: domain.StagePaymentFailed, run: func(s *system, id string) {
 			body := s.orderBody(id, "ship_to_store")
 			body["payment_intent_id"] = "pi_captured_" + id
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{name: "v3-stock-short", stage: domain.StageRejected, run: func(s *system, id string) {
+		{name: "v4-stock-short", stage: domain.StageRejected, run: func(s *system, id string) {
 			s.setStock("dc-erfurt", "UNSTOCKED-1", 0) // a known article, out of stock everywhere
 			body := s.orderBody(id, "ship_to_store")
 			body["lines"] = []map[string]any{{"sku": "UNSTOCKED-1", "name": "Rare strap", "quantity": 1, "unit_price": 5900}}
 			s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body)
 		}},
-		{name: "v3-picking-SLA-passed", stage: domain.StageCompleted, policy: func(p *workflows.Policy) { p.PickingSLA = time.Second }, run: func(s *system, id string) {
+		{name: "v4-picking-SLA-passed", stage: domain.StageCompleted, policy: func(p *workflows.Policy) { p.PickingSLA = time.Second }, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.waitAttention(id)
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.handOver(id)
 		}},
-		{name: "v3-pick-started-in-store", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-pick-started-in-store", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.waitStage(id, "picking")
 			s.post("/v1/stores/berlin-mitte/orders/"+id+"/start-pick", s.tokens["berlin"], map[string]any{})
@@ -160,7 +160,7 @@ func recordedPaths() []recordedPath {
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.handOver(id)
 		}},
-		{name: "v3-ready-notice-resent", stage: domain.StageCompleted, run: func(s *system, id string) {
+		{name: "v4-ready-notice-resent", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "ship_to_store")
 			s.pickAll(id, "berlin-mitte", "berlin")
 			s.waitStage(id, "ready_for_pickup")
@@ -181,9 +181,9 @@ func recordedPaths() []recordedPath {
 			}
 			s.handOver(id)
 		}},
-		{name: "v3-transfer-label-refused-and-retried-by-support", stage: domain.StageCompleted, run: refusedLabelRetried},
-		{name: "v3-refund-refused-and-skipped-by-support", stage: domain.StageCompleted, run: refusedRefundSkipped},
-		{name: "v3-outage-flagged-while-retrying-and-cleared", stage: domain.StageCompleted,
+		{name: "v4-transfer-label-refused-and-retried-by-support", stage: domain.StageCompleted, run: refusedLabelRetried},
+		{name: "v4-refund-refused-and-skipped-by-support", stage: domain.StageCompleted, run: refusedRefundSkipped},
+		{name: "v4-outage-flagged-while-retrying-and-cleared", stage: domain.StageCompleted,
 			policy: func(p *workflows.Policy) { p.StuckAfter = 800 * time.Millisecond }, // the first retry comes after 1 s
 			run: func(s *system, id string) {
 				body := s.orderBody(id, "home_delivery")
@@ -286,7 +286,7 @@ func quietReminderPath() recordedPath {
 		}
 		s.handOver(id)
 	}
-	return recordedPath{name: "v3-pickup-reminder-moved-out-of-quiet-hours", stage: domain.StageCompleted, policy: policy, run: run}
+	return recordedPath{name: "v4-pickup-reminder-moved-out-of-quiet-hours", stage: domain.StageCompleted, policy: policy, run: run}
 }
 
 // refusedLabelRetried: the pickup store's address is broken (the carrier refuses

@@ -65,13 +65,16 @@ func Register(r Registrar, store Store, p Providers) error {
 		return err
 	}
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	// Orders started before WorkflowType, until none is open (docs/versioning.md).
+	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowTypeV1})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
 		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links,
 		Codes: p.PickupCodes}
 	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store, Journey: store})
 	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
-	r.RegisterActivity(&activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store})
-	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications})
+	shipping := &activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store}
+	r.RegisterActivity(shipping)
+	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications, Labels: shipping})
 	r.RegisterActivity(&activities.Pickups{Codes: p.PickupCodes})
 	return nil
 }
