@@ -94,3 +94,19 @@ func formatAmount(minor int64) string {
 	}
 	return fmt.Sprintf("%s%d,%02d", sign, minor/100, minor%100)
 }
+
+// ClosedStageAttribute is the OrderStage search attribute an OrderFulfilmentV2
+// order of method shows once it has reached stage: the stage itself, except
+// completed, which is never upserted (the run ends at once, and the upsert would
+// cost every order an Action): a completed order keeps the stage of its handover
+// (picked_up) or delivery (delivered), and its ExecutionStatus says it closed.
+// WorkflowTypeV1 orders upserted completed.
+func ClosedStageAttribute(method domain.Method, stage domain.Stage) domain.Stage {
+	if stage != domain.StageCompleted {
+		return stage
+	}
+	if method == domain.MethodHomeDelivery {
+		return domain.StageDelivered
+	}
+	return domain.StagePickedUp
+}
