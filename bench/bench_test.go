@@ -27,7 +27,7 @@ func TestBenchTiny(t *testing.T) {
 	}
 	cfg := defaultConfig()
 	cfg.pathOrders, cfg.checkouts1, cfg.checkouts10, cfg.warmup = 2, 10, 10, 2
-	cfg.openOrders, cfg.throughputOrders, cfg.out = []int{20}, 10, "-"
+	cfg.openOrders, cfg.throughputOrders, cfg.out, cfg.readme = []int{20}, 10, "-", "-"
 	if err := cfg.complete(os.Getenv); err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,11 @@ type config struct {
 	// stages are the parts of the table measured (all by default).
 	stages map[string]bool
 	// out is the Markdown file the table is written to ("-": stdout only).
-	out  string
-	keep bool
+	out string
+	// readme is the file whose cost table (between costTableBegin and
+	// costTableEnd) the paths stage rewrites ("-": none).
+	readme string
+	keep   bool
 	// showShape logs the first order's history of every path, one word per event.
 	showShape bool
 	// repo is the repository root (built from); temporalCLI the dev server binary.
@@ -43,7 +46,7 @@ type config struct {
 // defaultConfig is `make bench`.
 func defaultConfig() config {
 	return config{stages: map[string]bool{"paths": true, "latency": true, "memory": true, "throughput": true}, pathOrders: 5, checkouts1: 200, checkouts10: 400, warmup: 20, openOrders: []int{1000, 5000},
-		throughputOrders: 300, patience: 2 * time.Minute, out: filepath.Join("bench", "last-run.md")}
+		throughputOrders: 300, patience: 2 * time.Minute, out: filepath.Join("bench", "last-run.md"), readme: "README.md"}
 }
 
 // allStages are the parts of the table, in the order they are measured.
@@ -74,6 +77,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if v := getenv("BENCH_OUT"); v != "" {
 		c.out = v
 	}
+	if v := getenv("BENCH_README"); v != "" {
+		c.readme = v
+	}
 	c.keep = getenv("BENCH_KEEP") == "1"
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&c.pathOrders, "path-orders", c.pathOrders, "orders per path for Actions and events (BENCH_PATH_ORDERS)")
@@ -88,6 +94,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs.StringVar(&stages, "stages", stages, "parts to measure, comma-separated: "+strings.Join(allStages(), ",")+" (BENCH_STAGES)")
 	fs.StringVar(&c.out, "out", c.out, "Markdown file for the table, - for stdout only (BENCH_OUT)")
+	fs.StringVar(&c.readme, "readme", c.readme, "file whose cost table the paths stage rewrites, - for none (BENCH_README)")
 	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {

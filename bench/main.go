@@ -41,6 +41,10 @@ func main() {
 		logger.Error("bench failed", "error", err)
 		os.Exit(1)
 	}
+	if err := rep.updateCostTable(cfg.readme); err != nil {
+		logger.Error("bench: write the cost table", "error", err)
+		os.Exit(1)
+	}
 	if err := rep.publish(os.Stdout, cfg.out); err != nil {
 		logger.Error("bench: write the table", "error", err)
 		os.Exit(1)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -103,4 +105,57 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// The README's cost table lies between these lines; make bench rewrites it.
+const (
+	costTableBegin = "<!-- cost table: written by make bench (bench/report.go), do not edit -->"
+	costTableEnd   = "<!-- end of cost table -->"
+)
+
+// costTable is the Actions and history events per order of every path measured.
+func (r *report) costTable() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| path | Actions per order | history events per order |\n|---|---:|---:|\n")
+	for _, p := range r.paths {
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f |\n", p.name, p.actionsPerOrder, p.eventsPerOrder)
+	}
+	fmt.Fprintf(&b, "\nMeasured by `make bench` on %s (%d orders per path, dev server `action` metric).\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), r.cfg.pathOrders)
+	return b.String()
+}
+
+// updateCostTable rewrites the cost table of path (the README) when the paths were
+// measured; a file without the two marker lines is an error, so the table cannot
+// silently go stale.
+func (r *report) updateCostTable(path string) error {
+	if path == "" || path == "-" || len(r.paths) == 0 {
+		return nil
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s for its cost table: %w", path, err)
+	}
+	updated, err := replaceBetween(old, costTableBegin, costTableEnd, r.costTable())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.WriteFile(path, updated, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceBetween replaces what lies between the lines begin and end of doc.
+func replaceBetween(doc []byte, begin, end, with string) ([]byte, error) {
+	i := bytes.Index(doc, []byte(begin+"\n"))
+	j := bytes.Index(doc, []byte(end))
+	if i < 0 || j < i {
+		return nil, fmt.Errorf("no cost table: want a line %q and, after it, a line %q", begin, end)
+	}
+	var out bytes.Buffer
+	out.Write(doc[:i+len(begin)+1])
+	out.WriteString(with)
+	out.Write(doc[j:])
+	return out.Bytes(), nil
 }
