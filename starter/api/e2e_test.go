@@ -50,6 +50,8 @@ type system struct {
 	providers registry.Providers
 	// patience is how long waitStage and pickupCode wait.
 	patience time.Duration
+	// taskQueue is the one this system's worker polls and its starter starts on.
+	taskQueue string
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -146,7 +148,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	t.Cleanup(srv.Close)
 
 	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, db: db, client: c,
-		tokens: map[string]string{}, suffix: randomHex(t, 4), providers: providers, patience: 30 * time.Second}
+		tokens: map[string]string{}, suffix: randomHex(t, 4), providers: providers, patience: 30 * time.Second, taskQueue: tq}
 	if settings.faultRate > 0 {
 		s.patience = 4 * time.Minute // retries back off up to a minute each
 	}
