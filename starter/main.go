@@ -222,6 +222,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}, c, postgres.NewStore(pool), codec, logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listen(gctx, cfg.addr, srv.Handler(), logger) })
+	g.Go(func() error { return srv.ListenForRevocations(gctx) })
 	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
 	return g.Wait()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
@@ -68,12 +69,80 @@ func (s *Store) Authenticate(ctx context.Context, token string) (records.Princip
 }
 
 // RevokeToken revokes every live token of subject and returns how many there were.
+// Each revoked token's hash is announced on TokenRevocationChannel in the same
+// transaction (PostgreSQL delivers it on commit), so starters drop it from their
+// token caches at once (ListenTokenRevocations).
 func (s *Store) RevokeToken(ctx context.Context, subject string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `update api_tokens set revoked_at = now() where subject = $1 and revoked_at is null`, subject)
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `update api_tokens set revoked_at = now() where subject = $1 and revoked_at is null returning token_hash`, subject)
+		if err != nil {
+			return err
+		}
+		hashes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if _, err := tx.Exec(ctx, `select pg_notify($1, $2)`, TokenRevocationChannel, h); err != nil {
+				return err
+			}
+		}
+		n = int64(len(hashes))
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke tokens of %s: %w", subject, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
+}
+
+// TokenRevocationChannel is the PostgreSQL notification channel on which
+// RevokeToken announces the hash of each token it revoked.
+const TokenRevocationChannel = "fulfilment_token_revoked"
+
+// ListenTokenRevocations calls revoked with the hash of every token revoked from
+// now on, until ctx ends (then it returns nil). It holds one connection of the
+// pool for LISTEN. When that connection fails, notifications may have been
+// missed: it calls missed with the error (forget every cached token) and listens
+// again after a pause (0.5 s, doubling up to 10 s).
+func (s *Store) ListenTokenRevocations(ctx context.Context, revoked func(hash string), missed func(error)) error {
+	pause := 500 * time.Millisecond
+	for {
+		err := s.listenRevocations(ctx, revoked, &pause)
+		if ctx.Err() != nil {
+			return nil
+		}
+		missed(err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
+}
+
+func (s *Store) listenRevocations(ctx context.Context, revoked func(hash string), pause *time.Duration) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire a connection: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "listen "+TokenRevocationChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	*pause = 500 * time.Millisecond
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				conn.Conn().PgConn().Close(context.Background()) //nolint:errcheck // broken: never back into the pool
+			}
+			return fmt.Errorf("wait for a notification: %w", err)
+		}
+		revoked(n.Payload)
+	}
 }
 
 // HasTokens reports whether any live token exists, so the starter can tell a fresh

@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
@@ -69,6 +71,48 @@ func TestTokens(t *testing.T) {
 	for _, tt := range invalid {
 		if _, err := st.CreateToken(ctx, "x", tt.role, tt.store); !errorsIs(err, tt.want) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestRevocationsAreAnnounced: a listener hears the hash of every token revoked,
+// once the revoking transaction commits.
+func TestRevocationsAreAnnounced(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	heard := make(chan string, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- st.ListenTokenRevocations(ctx, func(h string) { heard <- h }, func(err error) { t.Errorf("listener failed: %v", err) })
+	}()
+	token, err := st.CreateToken(ctx, "nina", records.RoleSupport, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The listener may not be listening yet: revoke until it hears (a revoke of
+	// an already revoked subject announces nothing, so make a new token each time).
+	deadline := time.After(10 * time.Second)
+	for {
+		if n, err := st.RevokeToken(ctx, "nina"); err != nil || n != 1 {
+			t.Fatalf("revoke: %d, %v", n, err)
+		}
+		select {
+		case h := <-heard:
+			if h != records.HashToken(token) {
+				t.Fatalf("heard %q, want the revoked token's hash %q", h, records.HashToken(token))
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("listener ended with %v", err)
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no revocation announced within 10 s")
+		}
+		if token, err = st.CreateToken(ctx, "nina", records.RoleSupport, ""); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -144,7 +144,13 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 
 	cfg := settings.api
 	cfg.TaskQueue, cfg.Policy, cfg.Sandbox, cfg.Links, cfg.PickupCodes = tq, policy, true, providers.Links, providers.PickupCodes
-	srv := httptest.NewServer(api.New(cfg, c, store, codec, logger).Handler())
+	server := api.New(cfg, c, store, codec, logger)
+	// As the starter does; stopped before the pool closes (cleanups run last first).
+	lctx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() { _ = server.ListenForRevocations(lctx); close(listening) }()
+	t.Cleanup(func() { stopListening(); <-listening })
+	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
 
 	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, db: db, client: c,

@@ -109,9 +109,10 @@ type Config struct {
 	// timeout. A request as a whole may take ReadTimeout + UpdateTimeout.
 	UpdateTimeout time.Duration
 	// TokenCacheTTL is how long an admitted API token is remembered, so that a
-	// caller's requests do not each look it up in PostgreSQL; it is the revocation
-	// delay (a revoked token is refused at most this long after). 5 s unless set;
-	// negative turns the cache off.
+	// caller's requests do not each look it up in PostgreSQL. A revocation the
+	// store announces is applied at once (ListenForRevocations); the TTL bounds
+	// the delay when an announcement is lost. 5 s unless set; negative turns the
+	// cache off.
 	TokenCacheTTL time.Duration
 }
 
@@ -153,8 +154,32 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 		tokens: newTokenCache(cfg.TokenCacheTTL, cfg.Now)}
 }
 
-// DefaultTokenCacheTTL is the token cache's TTL, and so the revocation delay,
-// unless configured: a few seconds saves nearly every lookup of a busy caller.
+// tokenRevocations is a Store that announces revoked tokens (PostgreSQL's
+// LISTEN/NOTIFY in the postgres adapter).
+type tokenRevocations interface {
+	ListenTokenRevocations(ctx context.Context, revoked func(hash string), missed func(error)) error
+}
+
+// ListenForRevocations drops a revoked token from the token cache as soon as the
+// store announces its revocation, on every starter, until ctx ends. When the
+// announcements may have been missed (the listening connection failed) it
+// forgets every cached token. A store that cannot announce leaves the TTL as the
+// revocation delay; then it waits for ctx and returns nil.
+func (s *Server) ListenForRevocations(ctx context.Context) error {
+	l, ok := s.store.(tokenRevocations)
+	if !ok {
+		<-ctx.Done()
+		return nil
+	}
+	return l.ListenTokenRevocations(ctx, s.tokens.forget, func(err error) {
+		s.tokens.reset()
+		s.logger.Warn("token revocations: listening again; every cached token forgotten", "error", err)
+	})
+}
+
+// DefaultTokenCacheTTL is the token cache's TTL, and so the revocation delay when
+// an announcement is lost, unless configured: a few seconds saves nearly every
+// lookup of a busy caller.
 const DefaultTokenCacheTTL = 5 * time.Second
 
 // maxBody caps request bodies: an order of 50 lines is a few kilobytes.

@@ -18,9 +18,10 @@ const maxCachedTokens = 4096
 // admitted tokens are cached (an unknown token is looked up every time, so a new
 // token works at once); entries are keyed by the token's hash, never the token.
 //
-// The TTL is the revocation delay: a token revoked in PostgreSQL (starter token
-// revoke) is still admitted by a starter that looked it up less than TTL ago,
-// and refused from then on.
+// A token revoked in PostgreSQL (starter token revoke) is forgotten at once when
+// the store announces it (Server.ListenForRevocations); the TTL bounds the
+// revocation delay when an announcement is lost: such a token is still admitted
+// by a starter that looked it up less than TTL ago, and refused from then on.
 type tokenCache struct {
 	ttl time.Duration
 	now func() time.Time
@@ -74,4 +75,18 @@ func (c *tokenCache) authenticate(ctx context.Context, token string, lookup func
 	}
 	c.m[key] = cachedToken{p: p, expires: now.Add(c.ttl)}
 	return p, nil
+}
+
+// forget drops the token with this hash (records.HashToken): it was revoked.
+func (c *tokenCache) forget(hash string) {
+	c.mu.Lock()
+	delete(c.m, hash)
+	c.mu.Unlock()
+}
+
+// reset drops every token: revocations may have been missed.
+func (c *tokenCache) reset() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
 }

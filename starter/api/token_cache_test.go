@@ -61,6 +61,27 @@ func TestTokenCache(t *testing.T) {
 			t.Fatalf("after revocation: %v, want ErrNotFound", err)
 		}
 	})
+	t.Run("an announced revocation takes effect at once", func(t *testing.T) {
+		c, tt, _ := setup(ttl)
+		if err := auth(t, c, tt, "ef_a"); err != nil {
+			t.Fatal(err)
+		}
+		delete(tt.live, "ef_a")
+		c.forget(records.HashToken("ef_a"))
+		if err := auth(t, c, tt, "ef_a"); !errors.Is(err, activities.ErrNotFound) {
+			t.Fatalf("after forget: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("a reset forgets every token", func(t *testing.T) {
+		c, tt, _ := setup(ttl)
+		if err := auth(t, c, tt, "ef_a"); err != nil {
+			t.Fatal(err)
+		}
+		c.reset()
+		if err := auth(t, c, tt, "ef_a"); err != nil || tt.lookups != 2 {
+			t.Fatalf("after reset: %v, %d lookups, want a second lookup", err, tt.lookups)
+		}
+	})
 	t.Run("one lookup per TTL for a busy caller", func(t *testing.T) {
 		c, tt, now := setup(ttl)
 		for range 100 {
