@@ -101,7 +101,7 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 		}
 		if cell.ceiling, err = b.lifecycles(ctx, c, cc, func(ctx context.Context, i int) (string, error) {
 			id := fmt.Sprintf("C%d-%d", c, i)
-			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience)
+			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience, b.tb.Store, fmt.Sprintf("TP-C%d-%d", c, i))
 		}); err != nil {
 			return res, fmt.Errorf("ceiling lifecycles at c=%d: %w", c, err)
 		}
