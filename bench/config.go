@@ -37,6 +37,9 @@ type config struct {
 	// costTableEnd) the paths stage rewrites ("-": none).
 	readme string
 	keep   bool
+	// profileDir, when set, gets CPU profiles of the worker and the starter and
+	// PostgreSQL's statements per order during each throughput cell of ours.
+	profileDir string
 	// showShape logs the first order's history of every path, one word per event.
 	showShape bool
 	// repo is the repository root (built from); temporalCLI the dev server binary.
@@ -81,6 +84,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		c.readme = v
 	}
 	c.keep = getenv("BENCH_KEEP") == "1"
+	c.profileDir = getenv("BENCH_PROFILE_DIR")
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&c.pathOrders, "path-orders", c.pathOrders, "orders per path for Actions and events (BENCH_PATH_ORDERS)")
 	fs.IntVar(&c.checkouts1, "checkouts-c1", c.checkouts1, "timed checkouts at concurrency 1 (BENCH_CHECKOUTS_C1)")
@@ -96,6 +100,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.out, "out", c.out, "Markdown file for the table, - for stdout only (BENCH_OUT)")
 	fs.StringVar(&c.readme, "readme", c.readme, "file whose cost table the paths stage rewrites, - for none (BENCH_README)")
 	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
+	fs.StringVar(&c.profileDir, "profile-dir", c.profileDir, "save CPU profiles of worker and starter and PostgreSQL's statements of each throughput cell here (BENCH_PROFILE_DIR)")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("parse flags: %w", err)

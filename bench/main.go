@@ -54,7 +54,11 @@ func main() {
 // run starts the testbed, measures every stage in turn and returns the report.
 // The testbed is stopped before it returns.
 func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err error) {
-	tb, err := testbed.Start(ctx, testbed.Options{Repo: cfg.repo, TemporalCLI: cfg.temporalCLI, Name: "bench", Logger: logger})
+	opts := testbed.Options{Repo: cfg.repo, TemporalCLI: cfg.temporalCLI, Name: "bench", Logger: logger}
+	if cfg.profileDir != "" {
+		opts.PGSettings = pgProfileSettings()
+	}
+	tb, err := testbed.Start(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("start the testbed: %w", err)
 	}

@@ -40,7 +40,16 @@ func perSecond(orders int, d time.Duration) float64 { return float64(orders) / d
 // from the first checkout to the last closed workflow.
 func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 	var res throughput
-	sv, err := b.services(ctx, "throughput")
+	var extra []string
+	var admin adminAddrs
+	if b.cfg.profileDir != "" {
+		var err error
+		if admin, err = newAdminAddrs(); err != nil {
+			return res, err
+		}
+		extra = admin.env()
+	}
+	sv, err := b.services(ctx, "throughput", extra...)
 	if err != nil {
 		return res, err
 	}
@@ -62,6 +71,12 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 	n := b.cfg.throughputOrders
 	for _, c := range []int{10, 20} {
 		cell := throughputCell{concurrency: c, orders: n, cpuPerOrder: map[string]time.Duration{}}
+		var prof *cellProfile
+		if b.cfg.profileDir != "" {
+			if prof, err = b.startProfile(ctx, admin, fmt.Sprintf("c%d", c)); err != nil {
+				return res, err
+			}
+		}
 		before, err := b.cpu(sv)
 		if err != nil {
 			return res, err
@@ -79,11 +94,21 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 		for _, part := range cpuParts() {
 			cell.cpuPerOrder[part] = (after[part] - before[part]) / time.Duration(n)
 		}
+		if prof != nil {
+			if err := prof.statements(ctx, n); err != nil {
+				return res, err
+			}
+		}
 		if cell.ceiling, err = b.lifecycles(ctx, c, cc, func(ctx context.Context, i int) (string, error) {
 			id := fmt.Sprintf("C%d-%d", c, i)
-			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience)
+			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience, b.tb.Store, fmt.Sprintf("TP-C%d-%d", c, i))
 		}); err != nil {
 			return res, fmt.Errorf("ceiling lifecycles at c=%d: %w", c, err)
+		}
+		if prof != nil {
+			if err := prof.wait(); err != nil {
+				return res, err
+			}
 		}
 		b.logger.Info("throughput", "concurrency", c, "orders", n, "ours_per_second", perSecond(n, cell.ours),
 			"ceiling_per_second", perSecond(n, cell.ceiling), "cpu_per_order", cell.cpuPerOrder)

@@ -23,8 +23,10 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 	if o.OrderID == "" || c.Stage == "" {
 		return fmt.Errorf("record stage %q of order %q: %w", c.Stage, o.OrderID, activities.ErrInvalidRequest)
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+	// One round trip: the statements go as a batch, which PostgreSQL runs as one
+	// implicit transaction (all of them or none).
+	b := &pgx.Batch{}
+	b.Queue(`
 			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at,
 				customer_name, promised_ready_at, pickup_deadline, needs_attention, attention_reason)
 			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -43,29 +45,20 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 				promised_ready_at = coalesce(excluded.promised_ready_at, orders.promised_ready_at),
 				pickup_deadline   = case when excluded.updated_at >= orders.updated_at and excluded.pickup_deadline is not null
 					then excluded.pickup_deadline else orders.pickup_deadline end`,
-			o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, string(c.Stage), o.Total, o.Currency, o.PlacedAt, c.At,
-			o.CustomerName, o.PromisedReadyAt, o.PickupDeadline, o.NeedsAttention, o.AttentionReason,
-		); err != nil {
-			return fmt.Errorf("upsert order: %w", err)
-		}
-		if v := o.View; v != nil {
-			if err := recordStageView(ctx, tx, o.OrderID, c.At, *v); err != nil {
-				return err
-			}
-			if err := recordLiveView(ctx, tx, o.OrderID, *v); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `
+		o.OrderID, o.CustomerID, string(o.Method), o.StoreID, o.LocationID, string(c.Stage), o.Total, o.Currency, o.PlacedAt, c.At,
+		o.CustomerName, o.PromisedReadyAt, o.PickupDeadline, o.NeedsAttention, o.AttentionReason,
+	)
+	if v := o.View; v != nil {
+		queueStageView(b, o.OrderID, c.At, *v)
+		queueLiveView(b, o.OrderID, *v)
+	}
+	b.Queue(`
 			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
 			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
-			o.OrderID, activities.EntryStage, "stage:"+string(c.Stage), string(c.Stage), c.Note, c.Actor, c.At,
-		); err != nil {
-			return fmt.Errorf("insert journey entry: %w", err)
-		}
-		return nil
-	})
+		o.OrderID, activities.EntryStage, "stage:"+string(c.Stage), string(c.Stage), c.Note, c.Actor, c.At,
+	)
+	err := s.pool.SendBatch(ctx, b).Close()
 	if err != nil {
 		return fmt.Errorf("record stage %s of order %s: %w", c.Stage, o.OrderID, err)
 	}
@@ -82,34 +75,27 @@ func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) erro
 	if e.OrderID == "" || e.Key == "" || e.Kind == "" {
 		return fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+	// One round trip: a batch runs as one implicit transaction.
+	b := &pgx.Batch{}
+	b.Queue(`
 			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
 			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
-			e.OrderID, e.Kind, e.Key, string(e.Stage), e.Detail, e.Actor, e.At); err != nil {
-			return fmt.Errorf("insert journey entry: %w", err)
-		}
-		if e.Pickup != nil {
-			if err := recordPickupFacts(ctx, tx, e.OrderID, *e.Pickup); err != nil {
-				return err
-			}
-		}
-		if e.View != nil {
-			return recordLiveView(ctx, tx, e.OrderID, *e.View)
-		}
-		if e.Kind != activities.EntryAttention && e.Kind != activities.EntryAttentionResolved {
-			return nil
-		}
+		e.OrderID, e.Kind, e.Key, string(e.Stage), e.Detail, e.Actor, e.At)
+	if e.Pickup != nil {
+		queuePickupFacts(b, e.OrderID, *e.Pickup)
+	}
+	switch {
+	case e.View != nil:
+		queueLiveView(b, e.OrderID, *e.View)
+	case e.Kind == activities.EntryAttention || e.Kind == activities.EntryAttentionResolved:
 		needs, reason := e.Kind == activities.EntryAttention, ""
 		if needs {
 			reason = e.Detail
 		}
-		if _, err := tx.Exec(ctx, `update orders set needs_attention = $2, attention_reason = $3 where order_id = $1`, e.OrderID, needs, reason); err != nil {
-			return fmt.Errorf("flag order: %w", err)
-		}
-		return nil
-	})
+		b.Queue(`update orders set needs_attention = $2, attention_reason = $3 where order_id = $1`, e.OrderID, needs, reason)
+	}
+	err := s.pool.SendBatch(ctx, b).Close()
 	if err != nil {
 		return fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err)
 	}

@@ -17,20 +17,38 @@ func (s *Store) Begin(ctx context.Context, rec activities.NotificationRecord) (a
 	if rec.Key == "" || rec.OrderID == "" {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %q: %w", rec.Key, activities.ErrInvalidRequest)
 	}
-	// A failed row (the provider refused it for now) is armed again: this attempt sends.
-	tag, err := s.pool.Exec(ctx, `
-		insert into notifications (key, order_id, touchpoint, channel, status)
-		values ($1, $2, $3, $4, $5)
-		on conflict (key) do update set status = 'sending' where notifications.status = 'failed'`,
-		rec.Key, rec.OrderID, string(rec.Touchpoint), string(rec.Channel), activities.NotificationSending)
+	// A failed row (the provider refused it for now) is armed again: this attempt
+	// sends. One round trip: the row written (fresh) or, when the key was there and
+	// not failed, the row as it was.
+	var got activities.NotificationRecord
+	var touchpoint string
+	var fresh bool
+	err := s.pool.QueryRow(ctx, `
+		with ins as (
+			insert into notifications (key, order_id, touchpoint, channel, status)
+			values ($1, $2, $3, $4, $5)
+			on conflict (key) do update set status = 'sending' where notifications.status = 'failed'
+			returning key, order_id, touchpoint, channel, status, provider_message_id)
+		select key, order_id, touchpoint, channel, status, provider_message_id, true from ins
+		union all
+		select key, order_id, touchpoint, channel, status, provider_message_id, false
+		from notifications where key = $1 and not exists (select from ins)`,
+		rec.Key, rec.OrderID, string(rec.Touchpoint), string(rec.Channel), activities.NotificationSending,
+	).Scan(&got.Key, &got.OrderID, &touchpoint, &got.Channel, &got.Status, &got.ProviderMessageID, &fresh)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// The key was written by a concurrent attempt that committed after this
+		// statement's snapshot: read it now.
+		got, err = s.notification(ctx, rec.Key)
+		if err != nil {
+			return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
+		}
+		return got, false, nil
+	}
 	if err != nil {
 		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
 	}
-	got, err := s.notification(ctx, rec.Key)
-	if err != nil {
-		return activities.NotificationRecord{}, false, fmt.Errorf("begin notification %s: %w", rec.Key, err)
-	}
-	return got, tag.RowsAffected() == 1, nil
+	got.Touchpoint = domain.Touchpoint(touchpoint)
+	return got, fresh, nil
 }
 
 // notification reads one row of the notifications table.
@@ -56,31 +74,25 @@ func (s *Store) notification(ctx context.Context, key string) (activities.Notifi
 // "<touchpoint> via <channel>") in one transaction. Completing a row already sent
 // keeps the first message ID; an unknown key is an error wrapping ErrNotFound.
 func (s *Store) Complete(ctx context.Context, key, providerMessageID string) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var orderID, touchpoint, channel string
-		err := tx.QueryRow(ctx, `
+	// One statement, so one round trip and one transaction.
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		with sent as (
 			update notifications set
 				provider_message_id = case when status = 'sent' then provider_message_id else $2 end,
 				sent_at = coalesce(sent_at, now()),
 				status = 'sent'
 			where key = $1
-			returning order_id, touchpoint, channel`, key, providerMessageID,
-		).Scan(&orderID, &touchpoint, &channel)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("notification %s: %w", key, activities.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("mark sent: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `
+			returning order_id, touchpoint, channel),
+		entry as (
 			insert into order_journey (order_id, kind, entry_key, detail, at)
-			values ($1, $2, $3, $4, now())
-			on conflict (order_id, entry_key) do nothing`,
-			orderID, activities.EntryNotification, key, touchpoint+" via "+channel); err != nil {
-			return fmt.Errorf("insert journey entry: %w", err)
-		}
-		return nil
-	})
+			select order_id, $3, $1, touchpoint || ' via ' || channel, now() from sent
+			on conflict (order_id, entry_key) do nothing)
+		select count(*) from sent`, key, providerMessageID, activities.EntryNotification,
+	).Scan(&n)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("notification %s: %w", key, activities.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("complete notification %s: %w", key, err)
 	}

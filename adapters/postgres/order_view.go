@@ -17,11 +17,11 @@ import (
 // shows, written by the order's own activities with each stage and journey entry,
 // so that reading an order costs no Temporal Action.
 
-// recordStageView writes the view's fields that go with a stage (money, lines,
-// the parcel's label, the pickup code sent) when the stage change at is the row's
-// latest. It runs after the upsert of RecordStage, which moved updated_at to at
+// queueStageView queues the update of the view's fields that go with a stage
+// (money, lines, the parcel's label, the pickup code sent) when the stage change
+// at is the row's latest. It runs after the upsert of RecordStage, which moved updated_at to at
 // unless the change is older than the row (a stale retry): then nothing changes.
-func recordStageView(ctx context.Context, tx pgx.Tx, orderID string, at time.Time, v activities.OrderView) error {
+func queueStageView(b *pgx.Batch, orderID string, at time.Time, v activities.OrderView) {
 	lines := v.Lines
 	if lines == nil {
 		lines = []activities.LineView{} // never null: null means "no view yet"
@@ -30,20 +30,16 @@ func recordStageView(ctx context.Context, tx pgx.Tx, orderID string, at time.Tim
 	if v.Shipment != nil {
 		sh = *v.Shipment
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		update orders set captured = $3, refunded = $4, lines = $5, shipment_carrier = $6, shipment_service = $7,
 			shipment_tracking_code = $8, shipment_tracking_url = $9, pickup_code_issued = $10
 		where order_id = $1 and updated_at <= $2`,
 		orderID, at, v.Captured, v.Refunded, lines, sh.Carrier, sh.Service, sh.TrackingCode, sh.TrackingURL, v.PickupCodeIssued)
-	if err != nil {
-		return fmt.Errorf("record view of the stage: %w", err)
-	}
-	return nil
 }
 
-// recordLiveView writes the view's live fields (attention, problem, handover lock,
-// carrier status) unless the row holds a newer snapshot (a higher view_seq).
-func recordLiveView(ctx context.Context, tx pgx.Tx, orderID string, v activities.OrderView) error {
+// queueLiveView queues the update of the view's live fields (attention, problem,
+// handover lock, carrier status) unless the row holds a newer snapshot (a higher view_seq).
+func queueLiveView(b *pgx.Batch, orderID string, v activities.OrderView) {
 	var problem any // SQL null while no step gave up
 	if v.Problem != nil {
 		problem = v.Problem
@@ -52,15 +48,11 @@ func recordLiveView(ctx context.Context, tx pgx.Tx, orderID string, v activities
 	if v.Shipment != nil {
 		status = v.Shipment.Status
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		update orders set needs_attention = $3, attention_reason = $4, problem = $5, pickup_locked = $6,
 			shipment_status = $7, view_seq = $2
 		where order_id = $1 and view_seq <= $2`,
 		orderID, v.Seq, v.NeedsAttention, v.AttentionReason, problem, v.PickupLocked, status)
-	if err != nil {
-		return fmt.Errorf("record live view: %w", err)
-	}
-	return nil
 }
 
 // OrderDetail returns everything the projection holds about an order, read in one

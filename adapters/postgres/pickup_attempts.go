@@ -9,24 +9,19 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 )
 
-// recordPickupFacts keeps the projection's view of a handover in step with the
+// queuePickupFacts queues what keeps the projection's view of a handover in step with the
 // workflow, their one owner: the (extended) deadline and the count of wrong codes
 // the work list turns into attempts left and a lock. A deadline only moves later,
 // so an entry retried after a later extension cannot move it back.
-func recordPickupFacts(ctx context.Context, tx pgx.Tx, orderID string, p activities.PickupFacts) error {
+func queuePickupFacts(b *pgx.Batch, orderID string, p activities.PickupFacts) {
 	if !p.Deadline.IsZero() {
-		if _, err := tx.Exec(ctx, `
+		b.Queue(`
 			update orders set pickup_deadline = $2
-			where order_id = $1 and (pickup_deadline is null or pickup_deadline < $2)`, orderID, p.Deadline); err != nil {
-			return fmt.Errorf("record pickup deadline: %w", err)
-		}
+			where order_id = $1 and (pickup_deadline is null or pickup_deadline < $2)`, orderID, p.Deadline)
 	}
-	if _, err := tx.Exec(ctx, `
+	b.Queue(`
 		insert into pickup_attempts (order_id, failed) values ($1, $2)
-		on conflict (order_id) do update set failed = excluded.failed, updated_at = now()`, orderID, p.WrongCodes); err != nil {
-		return fmt.Errorf("record wrong pickup codes: %w", err)
-	}
-	return nil
+		on conflict (order_id) do update set failed = excluded.failed, updated_at = now()`, orderID, p.WrongCodes)
 }
 
 // FailedPickups returns the number of wrong codes the order's workflow has

@@ -19,33 +19,37 @@ import (
 func (s *Store) ClaimPickupAttempt(ctx context.Context, tokenHash, orderID string, limit int, window time.Duration) (int64, time.Duration, error) {
 	var id int64
 	var wait time.Duration
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		micros := window.Microseconds()
-		if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock(hashtextextended('pickup-token:' || $1, 0))`, tokenHash); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `
-			delete from pickup_token_attempts
-			where token_hash = $1 and at <= clock_timestamp() - $2::bigint * interval '1 microsecond'`,
-			tokenHash, micros); err != nil {
-			return fmt.Errorf("forget old attempts: %w", err)
-		}
-		var n int
-		var oldest float64 // seconds until the oldest claim leaves the window
-		if err := tx.QueryRow(ctx, `
-			select count(*), coalesce(extract(epoch from min(at) + $2::bigint * interval '1 microsecond' - clock_timestamp()), 0)
-			from pickup_token_attempts where token_hash = $1`,
-			tokenHash, micros).Scan(&n, &oldest); err != nil {
-			return fmt.Errorf("count attempts: %w", err)
-		}
-		if n >= limit {
+	// One round trip: the batch runs as one implicit transaction, which holds the
+	// advisory lock until it ends; the statements see each other's effects in turn.
+	micros := window.Microseconds()
+	var n int
+	var oldest float64 // seconds until the oldest claim leaves the window
+	var claimed *int64
+	b := &pgx.Batch{}
+	b.Queue(`select pg_advisory_xact_lock(hashtextextended('pickup-token:' || $1, 0))`, tokenHash)
+	b.Queue(`
+		delete from pickup_token_attempts
+		where token_hash = $1 and at <= clock_timestamp() - $2::bigint * interval '1 microsecond'`,
+		tokenHash, micros)
+	b.Queue(`
+		with held as (
+			select count(*) as n, coalesce(extract(epoch from min(at) + $2::bigint * interval '1 microsecond' - clock_timestamp()), 0) as oldest
+			from pickup_token_attempts where token_hash = $1),
+		claim as (
+			insert into pickup_token_attempts (token_hash, order_id, at)
+			select $1, $3, clock_timestamp() from held where held.n < $4
+			returning id)
+		select held.n, held.oldest, (select id from claim) from held`,
+		tokenHash, micros, orderID, limit).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&n, &oldest, &claimed) })
+	err := s.pool.SendBatch(ctx, b).Close()
+	if err == nil {
+		if claimed != nil {
+			id = *claimed
+		} else {
 			wait = time.Duration(math.Max(oldest, 0) * float64(time.Second))
-			return nil
 		}
-		return tx.QueryRow(ctx, `
-			insert into pickup_token_attempts (token_hash, order_id, at) values ($1, $2, clock_timestamp())
-			returning id`, tokenHash, orderID).Scan(&id)
-	})
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim pickup attempt on order %s: %w", orderID, err)
 	}

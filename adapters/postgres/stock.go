@@ -32,20 +32,25 @@ func (s *Store) Reserve(ctx context.Context, req activities.ReserveRequest) (act
 		return activities.Reservation{}, err
 	}
 	var res activities.Reservation
+	// Five round trips (begin; the order's lock with what is known; the stock rows
+	// locked; the stock taken with the reservation; commit), two of them while
+	// the stock rows, which every order of the same articles wants, are locked.
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock(hashtextextended('reserve:' || $1, 0))`, req.OrderID); err != nil {
-			return fmt.Errorf("lock order: %w", err)
+		b := &pgx.Batch{}
+		b.Queue(`select pg_advisory_xact_lock(hashtextextended('reserve:' || $1, 0))`, req.OrderID)
+		var existing *string
+		var known []string
+		b.Queue(`select (select location_id from reservations where order_id = $1 limit 1),
+				array(select id from stores where id = any($2))`, req.OrderID, req.Locations).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&existing, &known) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("lock order and read reservation: %w", err)
 		}
-		var existing string
-		err := tx.QueryRow(ctx, `select location_id from reservations where order_id = $1 limit 1`, req.OrderID).Scan(&existing)
-		if err == nil {
-			res = activities.Reservation{LocationID: existing}
+		if existing != nil {
+			res = activities.Reservation{LocationID: *existing}
 			return nil
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read reservation: %w", err)
-		}
-		if err := checkLocations(ctx, tx, req.Locations); err != nil {
+		if err := checkLocations(known, req.Locations); err != nil {
 			return err
 		}
 		have, err := lockStock(ctx, tx, req.Locations, skus)
@@ -61,17 +66,17 @@ func (s *Store) Reserve(ctx context.Context, req activities.ReserveRequest) (act
 		for i, sku := range skus {
 			qty[i] = int32(want[sku])
 		}
-		if _, err := tx.Exec(ctx, `
+		b = &pgx.Batch{}
+		b.Queue(`
 			update stock set quantity = stock.quantity - r.qty
 			from unnest($2::text[], $3::int[]) as r(sku, qty)
-			where stock.location_id = $1 and stock.sku = r.sku`, loc, skus, qty); err != nil {
-			return fmt.Errorf("take stock at %s: %w", loc, err)
-		}
-		if _, err := tx.Exec(ctx, `
+			where stock.location_id = $1 and stock.sku = r.sku`, loc, skus, qty)
+		b.Queue(`
 			insert into reservations (order_id, location_id, sku, quantity)
 			select $1, $2, r.sku, r.qty from unnest($3::text[], $4::int[]) as r(sku, qty)`,
-			req.OrderID, loc, skus, qty); err != nil {
-			return fmt.Errorf("insert reservations: %w", err)
+			req.OrderID, loc, skus, qty)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("take stock at %s: %w", loc, err)
 		}
 		res = activities.Reservation{LocationID: loc}
 		return nil
@@ -103,16 +108,8 @@ func reserveWants(req activities.ReserveRequest) ([]string, map[string]int, erro
 }
 
 // checkLocations returns an error wrapping ErrUnknownLocation naming the first
-// candidate that is not in stores.
-func checkLocations(ctx context.Context, tx pgx.Tx, ids []string) error {
-	rows, err := tx.Query(ctx, `select id from stores where id = any($1)`, ids)
-	if err != nil {
-		return fmt.Errorf("read locations: %w", err)
-	}
-	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("read locations: %w", err)
-	}
+// candidate of ids that is not among known (the ones in stores).
+func checkLocations(known, ids []string) error {
 	seen := map[string]bool{}
 	for _, id := range known {
 		seen[id] = true

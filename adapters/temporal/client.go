@@ -13,8 +13,15 @@ import (
 
 // ClientOptions completes base (from envconfig: address, namespace, API key, TLS)
 // with the encrypting data converter, a failure converter that encrypts error
-// messages and stack traces too, and the slog logger.
+// messages and stack traces too, and the slog logger. gRPC requests go
+// uncompressed unless base asks for compression: every payload is AES-GCM
+// ciphertext, which gzip cannot shrink, and gzip was a tenth of the worker's CPU
+// (docs/performance.md, What limits it); the server, which answers a gzipped
+// request gzipped, is spared the same work.
 func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) client.Options {
+	if base.ConnectionOptions.GrpcCompression == nil {
+		base.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	dc := DataConverter(codec)
 	base.DataConverter = dc
 	base.FailureConverter = sdktemporal.NewDefaultFailureConverter(sdktemporal.DefaultFailureConverterOptions{

@@ -22,10 +22,12 @@ import (
 // listening on 127.0.0.1 only, and run as the postgres user when the run is
 // root's (PostgreSQL refuses to run as root).
 type PGCluster struct {
-	Bin    string // directory holding initdb and pg_ctl
-	Dir    string
-	Port   int
-	Logger *slog.Logger
+	Bin  string // directory holding initdb and pg_ctl
+	Dir  string
+	Port int
+	// Settings are extra server settings, "name=value", each passed as -c.
+	Settings []string
+	Logger   *slog.Logger
 }
 
 // PGDatabase and PGRole are the database and role the services use, as in make run.
@@ -107,6 +109,9 @@ func (c *PGCluster) Start(ctx context.Context) error {
 		sock = ""
 	}
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k '%s'", c.Port, sock)
+	for _, kv := range c.Settings {
+		opts += fmt.Sprintf(" -c '%s'", kv)
+	}
 	out, err := c.asOwner(ctx, "pg_ctl", "-D", c.Dir, "-w", "-t", "120", "-l", filepath.Join(c.Dir, "server.log"),
 		"-o", opts, "start").CombinedOutput()
 	if err != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	// Name prefixes the temporary directory and the payload key's ID ("chaos").
 	Name   string
 	Logger *slog.Logger
+	// PGSettings are extra server settings of PostgreSQL ("name=value", passed
+	// as -c at start), such as the bench's pg_stat_statements.
+	PGSettings []string
 }
 
 // Testbed is a started system without its services: PostgreSQL with the
@@ -91,7 +94,7 @@ func Start(ctx context.Context, opts Options) (tb *Testbed, err error) {
 	if err != nil {
 		return tb, err
 	}
-	if err := tb.startPostgres(ctx, ports[0]); err != nil {
+	if err := tb.startPostgres(ctx, ports[0], opts.PGSettings); err != nil {
 		return tb, err
 	}
 	return tb, tb.startTemporal(ctx, opts, ports[1], ports[2])
@@ -115,12 +118,12 @@ func (tb *Testbed) build(ctx context.Context, repo string) error {
 	return nil
 }
 
-func (tb *Testbed) startPostgres(ctx context.Context, port int) error {
+func (tb *Testbed) startPostgres(ctx context.Context, port int, settings []string) error {
 	bin, err := FindPGBin()
 	if err != nil {
 		return err
 	}
-	tb.PG = &PGCluster{Bin: bin, Dir: filepath.Join(tb.Dir, "pg"), Port: port, Logger: tb.Logger}
+	tb.PG = &PGCluster{Bin: bin, Dir: filepath.Join(tb.Dir, "pg"), Port: port, Settings: settings, Logger: tb.Logger}
 	if err := tb.PG.Create(ctx); err != nil {
 		return err
 	}

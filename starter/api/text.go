@@ -70,12 +70,38 @@ func validationProblem(title string, errs []domain.FieldError) *Problem {
 // (\ud800) into U+FFFD. ok is false when the body is not a JSON object or names
 // a member t does not have: decoding refuses it as malformed, which says more.
 func checkJSONText(body []byte, t reflect.Type) ([]domain.FieldError, bool) {
+	if plainText(body) {
+		return nil, true
+	}
 	w := &textWalk{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	if tok, _, ok := w.next(); !ok || tok != json.Delim('{') {
 		return nil, false
 	}
 	w.object(t, "")
 	return w.errs, !w.broken
+}
+
+// plainText reports whether no string of body can hold what checkJSONText looks
+// for, so that the walk (7% of the starter's CPU in a bench profile) can be skipped:
+// body is valid UTF-8 without a backslash (no escape, so no escaped control
+// character, surrogate or U+FFFD), DEL or C1 control character. A raw C0 byte
+// is white space between tokens or makes the body malformed JSON, which
+// decoding refuses; the walk reports neither.
+func plainText(body []byte) bool {
+	if !utf8.Valid(body) || bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, 0x7f) >= 0 {
+		return false
+	}
+	for i := bytes.IndexByte(body, 0xc2); i >= 0; {
+		if i+1 < len(body) && body[i+1] >= 0x80 && body[i+1] <= 0x9f { // U+0080-U+009F
+			return false
+		}
+		next := bytes.IndexByte(body[i+1:], 0xc2)
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return true
 }
 
 type textWalk struct {

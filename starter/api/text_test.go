@@ -62,6 +62,42 @@ func TestDecodeRefusesBadText(t *testing.T) {
 	}
 }
 
+// TestPlainTextSkipsOnlyCleanBodies: the walk is skipped (plainText) only for
+// a body in which it finds nothing, and never for one with an escape, a raw DEL
+// or C1 control character, or invalid UTF-8.
+func TestPlainTextSkipsOnlyCleanBodies(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		body  string
+		plain bool
+	}{
+		{`{"order_id":"A-1","customer":{"name":"Mia Schmidt \ufffd ü"}}`, false}, // an escape
+		{"{\"order_id\":\"A-1\",\"customer\":{\"name\":\"Mia Schmidt \uFFFD ü Çé\"}}", true},
+		{"{\n\t\"order_id\": \"A-1\"\r\n}", true},
+		{"{\"currency\":\"EU\x7f\"}", false},
+		{"{\"currency\":\"EU\u0085\"}", false},
+		{"{\"currency\":\"EU\u009f\"}", false},
+		{"{\"currency\":\"EU\u00a0\u00c2\"}", true},
+		{"{\"currency\":\"EU\xc2\"}", false},
+		{"{\"currency\":\"EU\xff\"}", false},
+		{"{\"currency\":\"EU\tR\"}", true}, // malformed JSON: decoding refuses it
+	} {
+		if got := plainText([]byte(c.body)); got != c.plain {
+			t.Errorf("plainText(%q) = %v, want %v", c.body, got, c.plain)
+		}
+		if !c.plain {
+			continue
+		}
+		w := &textWalk{dec: json.NewDecoder(bytes.NewReader([]byte(c.body))), body: []byte(c.body)}
+		if tok, _, ok := w.next(); ok && tok == json.Delim('{') {
+			w.object(reflect.TypeFor[orderRequest](), "")
+		}
+		if len(w.errs) > 0 {
+			t.Errorf("plainText(%q) is true, but the walk finds %v", c.body, w.errs)
+		}
+	}
+}
+
 // TestDecodeReportsMalformedBeforeText: a body that is not a JSON object of the
 // route's fields is malformed, whatever text it holds.
 func TestDecodeReportsMalformedBeforeText(t *testing.T) {
