@@ -136,6 +136,11 @@ func (b *bench) measureMemory(ctx context.Context, dir string) (memoryStage, err
 			which string
 			first int
 		}{{"newest", placed - n}, {"oldest", 0}} {
+			// Let the work the previous picks started (messages, stage writes)
+			// finish, so that it does not slow the next set.
+			if err := testbed.Sleep(ctx, 5*time.Second); err != nil {
+				return res, fmt.Errorf("picks: %w", err)
+			}
 			start := time.Now()
 			if _, err := runCalls(ctx, memoryConcurrency, set.first, n, func(ctx context.Context, i int) error {
 				return sv.shop.pickAll(ctx, id(i), "berlin-mitte", "STAFF_TOKEN_BERLIN_MITTE")
