@@ -41,7 +41,7 @@ func benchEnv() []string {
 }
 
 // services registers namespace ns and starts a worker and a starter on it with
-// benchEnv and extra. Stages run one after another and stop their services
+// benchEnv, extra and cfg.serviceEnv (the run's own settings win). Stages run one after another and stop their services
 // before the next starts, so that each measures its own processes alone.
 func (b *bench) services(ctx context.Context, ns string, extra ...string) (*stagedServices, error) {
 	if err := b.tb.RegisterNamespace(ctx, ns); err != nil {
@@ -51,7 +51,7 @@ func (b *bench) services(ctx context.Context, ns string, extra ...string) (*stag
 	if err != nil {
 		return nil, err
 	}
-	env := append(append(b.tb.ServiceEnv(ns, ports[0]), benchEnv()...), extra...)
+	env := append(append(append(b.tb.ServiceEnv(ns, ports[0]), benchEnv()...), extra...), b.cfg.serviceEnv...)
 	svc, err := b.tb.StartServices(ctx, ns, ports[0], env)
 	if err != nil {
 		return nil, fmt.Errorf("services of %s: %w", ns, err)

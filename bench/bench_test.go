@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,10 +17,11 @@ import (
 )
 
 // TestBenchTiny runs the whole bench with tiny counts (2 orders per path, 10
-// checkouts per cell, 20 open orders, 10 lifecycles per concurrency) against a
-// testbed of its own and checks that the table has every row, each with a
-// figure that is a positive number (the live heap may be n/a while the worker
-// has no admin address). It needs the Temporal CLI (TEMPORAL_CLI, exported by
+// checkouts per cell, 20 open orders with 10 of them picked, 10 lifecycles per
+// concurrency) against a testbed of its own and checks that the table has every
+// row, each with a figure that is a positive number (the worker's heap, stacks
+// and goroutines may be n/a while it has no admin address), and that the memory
+// stage saved a heap profile per count. It needs the Temporal CLI (TEMPORAL_CLI, exported by
 // make test, or bin/temporal) and PostgreSQL's server binaries.
 func TestBenchTiny(t *testing.T) {
 	if testing.Short() {
@@ -27,7 +29,7 @@ func TestBenchTiny(t *testing.T) {
 	}
 	cfg := defaultConfig()
 	cfg.pathOrders, cfg.checkouts1, cfg.checkouts10, cfg.warmup = 2, 10, 10, 2
-	cfg.openOrders, cfg.throughputOrders, cfg.out, cfg.readme = []int{20}, 10, "-", "-"
+	cfg.openOrders, cfg.throughputOrders, cfg.out, cfg.readme, cfg.memoryDir = []int{20}, 10, "-", "-", t.TempDir()
 	if err := cfg.complete(os.Getenv); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,8 @@ func TestBenchTiny(t *testing.T) {
 	}
 	t.Log("\n" + rep.markdown())
 	want := map[string]int{"Actions per order, ": 6, "History events per order, ": 6, "Checkout latency ": 6,
-		"Worker RSS at ": 2, "Worker live heap at ": 2, "Completed ship-to-store orders per second": 2, "CPU per order ": 8, "Actions per order of the throughput run": 1}
+		"Worker RSS at ": 3, "Worker live heap at ": 3, "Worker stack in use at ": 3, "Worker goroutines at ": 3,
+		"Worker peak RSS": 1, "Picks per second of the 10 ": 2, "Completed ship-to-store orders per second": 2, "CPU per order ": 8, "Actions per order of the throughput run": 1}
 	got := map[string]int{}
 	for _, r := range rep.rows() {
 		for prefix := range want {
@@ -47,7 +50,8 @@ func TestBenchTiny(t *testing.T) {
 				got[prefix]++
 			}
 		}
-		if strings.HasPrefix(r.figure, "Worker live heap") && r.ours == "n/a" {
+		if r.ours == "n/a" && (strings.HasPrefix(r.figure, "Worker live heap") || strings.HasPrefix(r.figure, "Worker stack") ||
+			strings.HasPrefix(r.figure, "Worker goroutines")) {
 			continue
 		}
 		if v, err := strconv.ParseFloat(r.ours, 64); err != nil || v <= 0 {
@@ -62,6 +66,11 @@ func TestBenchTiny(t *testing.T) {
 	for prefix, n := range want {
 		if got[prefix] != n {
 			t.Errorf("rows %q…: %d, want %d", prefix, got[prefix], n)
+		}
+	}
+	for _, name := range []string{"heap-0.top", "heap-20.top", "heap-20-after-20-picks.top"} {
+		if data, err := os.ReadFile(filepath.Join(cfg.memoryDir, name)); err != nil || !strings.Contains(string(data), "flat%") {
+			t.Errorf("%s: %v, want `go tool pprof -top` text", name, err)
 		}
 	}
 	// The ceiling copies an order's footprint: the same Actions, give or take the
@@ -79,9 +88,11 @@ func TestBenchTiny(t *testing.T) {
 	}
 }
 
-// TestLiveHeapReadsExpvarAfterGC: with an admin address serving pprof and
-// expvar, the live heap is memstats.HeapAlloc; without one it is unknown.
-func TestLiveHeapReadsExpvarAfterGC(t *testing.T) {
+// TestWorkerMemoryReadsExpvarAfterGC: with an admin address serving pprof and
+// expvar, the live heap is memstats.HeapAlloc after one forced collection, the
+// stacks memstats.StackInuse, the goroutines the goroutine profile's total, and
+// the heap profile is saved; without one nothing is known.
+func TestWorkerMemoryReadsExpvarAfterGC(t *testing.T) {
 	mux := http.NewServeMux()
 	var gcs atomic.Int32
 	mux.HandleFunc("/debug/pprof/heap", func(w http.ResponseWriter, r *http.Request) {
@@ -90,15 +101,20 @@ func TestLiveHeapReadsExpvarAfterGC(t *testing.T) {
 		}
 		pprof.Handler("heap").ServeHTTP(w, r)
 	})
+	mux.Handle("/debug/pprof/goroutine", pprof.Handler("goroutine"))
 	mux.Handle("/debug/vars", expvar.Handler())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	heap, ok := liveHeap(context.Background(), srv.Client(), strings.TrimPrefix(srv.URL, "http://"))
-	if !ok || heap <= 0 || gcs.Load() != 1 {
-		t.Errorf("liveHeap = %d, %v after %d forced GCs; want a positive heap after one", heap, ok, gcs.Load())
+	profile := filepath.Join(t.TempDir(), "heap.pb.gz")
+	m, ok := readWorkerMemory(context.Background(), srv.Client(), strings.TrimPrefix(srv.URL, "http://"), profile)
+	if !ok || m.heapAlloc <= 0 || m.stackInuse <= 0 || m.goroutines <= 0 || gcs.Load() != 1 {
+		t.Errorf("readWorkerMemory = %+v, %v after %d forced GCs; want positive figures after one", m, ok, gcs.Load())
 	}
-	if _, ok := liveHeap(context.Background(), srv.Client(), "127.0.0.1:1"); ok {
-		t.Error("liveHeap of an address nobody serves: want not ok")
+	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
+		t.Errorf("heap profile: %v, %v", fi, err)
+	}
+	if _, ok := readWorkerMemory(context.Background(), srv.Client(), "127.0.0.1:1", ""); ok {
+		t.Error("readWorkerMemory of an address nobody serves: want not ok")
 	}
 }
 

@@ -25,6 +25,15 @@ type config struct {
 	// openOrders are the open-order counts (besides 0) at which the worker's
 	// memory is read, ascending.
 	openOrders []int
+	// memoryPicks is how many of the newest, and as many of the oldest, open
+	// orders staff pick (timed) after the last count (at most half of them each).
+	memoryPicks int
+	// memoryDir receives the memory stage's heap profiles; "" is memory/ in the
+	// testbed's directory (kept with keep).
+	memoryDir string
+	// serviceEnv is extra environment (KEY=VALUE) for every stage's worker and
+	// starter, such as FULFILMENT_WORKFLOW_CACHE=500.
+	serviceEnv []string
 	// throughputOrders is the number of complete lifecycles per concurrency.
 	throughputOrders int
 	// patience bounds every wait for an order (a stage, a closed workflow).
@@ -49,7 +58,7 @@ type config struct {
 // defaultConfig is `make bench`.
 func defaultConfig() config {
 	return config{stages: map[string]bool{"paths": true, "latency": true, "memory": true, "throughput": true}, pathOrders: 5, checkouts1: 200, checkouts10: 400, warmup: 20, openOrders: []int{1000, 5000},
-		throughputOrders: 300, patience: 2 * time.Minute, out: filepath.Join("bench", "last-run.md"), readme: "README.md"}
+		memoryPicks: 200, memoryDir: filepath.Join("bench", "last-run-memory"), throughputOrders: 300, patience: 2 * time.Minute, out: filepath.Join("bench", "last-run.md"), readme: "README.md"}
 }
 
 // allStages are the parts of the table, in the order they are measured.
@@ -73,6 +82,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	intEnv("BENCH_CHECKOUTS_C10", &c.checkouts10)
 	intEnv("BENCH_WARMUP", &c.warmup)
 	intEnv("BENCH_THROUGHPUT_ORDERS", &c.throughputOrders)
+	intEnv("BENCH_MEMORY_PICKS", &c.memoryPicks)
+	serviceEnv := getenv("BENCH_SERVICE_ENV")
+	if v := getenv("BENCH_MEMORY_DIR"); v != "" {
+		c.memoryDir = v
+	}
 	open := joinInts(c.openOrders)
 	if v := getenv("BENCH_OPEN_ORDERS"); v != "" {
 		open = v
@@ -91,6 +105,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.checkouts10, "checkouts-c10", c.checkouts10, "timed checkouts at concurrency 10 (BENCH_CHECKOUTS_C10)")
 	fs.IntVar(&c.warmup, "warmup", c.warmup, "untimed checkouts before each cell (BENCH_WARMUP)")
 	fs.StringVar(&open, "open-orders", open, "open-order counts for the worker's memory, comma-separated (BENCH_OPEN_ORDERS)")
+	fs.IntVar(&c.memoryPicks, "memory-picks", c.memoryPicks, "newest and then oldest open orders picked after the last count (BENCH_MEMORY_PICKS)")
+	fs.StringVar(&c.memoryDir, "memory-dir", c.memoryDir, "directory for the memory stage's heap profiles, - for the testbed's (BENCH_MEMORY_DIR)")
+	fs.StringVar(&serviceEnv, "service-env", serviceEnv, "extra KEY=VALUE settings, space-separated, for every worker and starter (BENCH_SERVICE_ENV)")
 	fs.IntVar(&c.throughputOrders, "throughput-orders", c.throughputOrders, "complete lifecycles per concurrency (BENCH_THROUGHPUT_ORDERS)")
 	stages := strings.Join(allStages(), ",")
 	if v := getenv("BENCH_STAGES"); v != "" {
@@ -113,6 +130,16 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		problems = append(problems, fmt.Errorf("open orders %q: %w", open, err))
 	}
 	c.openOrders = counts
+	for _, kv := range strings.Fields(serviceEnv) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			problems = append(problems, fmt.Errorf("service environment %q: want KEY=VALUE", kv))
+			continue
+		}
+		c.serviceEnv = append(c.serviceEnv, kv)
+	}
+	if c.memoryDir == "-" {
+		c.memoryDir = ""
+	}
 	c.stages = map[string]bool{}
 	for _, st := range strings.Split(stages, ",") {
 		if st = strings.TrimSpace(st); !slices.Contains(allStages(), st) {
@@ -133,8 +160,8 @@ func (c *config) complete(getenv func(string) string) error {
 			problems = append(problems, fmt.Errorf("%s = %d: want 1 to 100000", name, n))
 		}
 	}
-	if c.warmup < 0 {
-		problems = append(problems, fmt.Errorf("warm-up %d: want 0 or more", c.warmup))
+	if c.warmup < 0 || c.memoryPicks < 0 {
+		problems = append(problems, fmt.Errorf("warm-up %d, memory picks %d: want 0 or more", c.warmup, c.memoryPicks))
 	}
 	for i, n := range c.openOrders {
 		if n < 1 || (i > 0 && n <= c.openOrders[i-1]) {

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -95,7 +96,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 		}
 	}
 	if cfg.stages["memory"] {
-		if rep.memory, err = b.measureMemory(ctx); err != nil {
+		dir := cfg.memoryDir
+		if dir == "" {
+			dir = filepath.Join(tb.Dir, "memory")
+		}
+		if rep.memory, err = b.measureMemory(ctx, dir); err != nil {
 			return nil, err
 		}
 	}

@@ -15,7 +15,7 @@ type report struct {
 	started    time.Time
 	paths      []pathCost
 	latency    []latencyCell
-	memory     []memoryPoint
+	memory     memoryStage
 	throughput throughput
 }
 
@@ -47,13 +47,22 @@ func (r *report) rows() []row {
 				ours: millis(q.ours), baseline: millis(q.bare), ratio: ratio(q.ours.Seconds(), q.bare.Seconds())})
 		}
 	}
-	for _, m := range r.memory {
-		out = append(out, row{figure: fmt.Sprintf("Worker RSS at %d open orders, MiB", m.open), ours: mib(m.rss)})
-		heap := "n/a"
-		if m.heapKnown {
-			heap = mib(m.heap)
+	for _, m := range r.memory.points {
+		out = append(out, row{figure: fmt.Sprintf("Worker RSS at %s, MiB", m.what()), ours: mib(m.rss)})
+		heap, stack, goroutines := "n/a", "n/a", "n/a"
+		if m.known {
+			heap, stack, goroutines = mib(m.admin.heapAlloc), mib(m.admin.stackInuse), fmt.Sprint(m.admin.goroutines)
 		}
-		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %d open orders, MiB", m.open), ours: heap})
+		out = append(out, row{figure: fmt.Sprintf("Worker live heap at %s, MiB", m.what()), ours: heap},
+			row{figure: fmt.Sprintf("Worker stack in use at %s, MiB", m.what()), ours: stack},
+			row{figure: fmt.Sprintf("Worker goroutines at %s", m.what()), ours: goroutines})
+	}
+	if r.memory.peakRSS > 0 {
+		out = append(out, row{figure: "Worker peak RSS (VmHWM) over the memory stage, MiB", ours: mib(r.memory.peakRSS)})
+	}
+	for _, p := range r.memory.picks {
+		out = append(out, row{figure: fmt.Sprintf("Picks per second of the %d %s of %d open orders at c=%d", p.n, p.which, p.placedFirst, p.c),
+			ours: fmt.Sprintf("%.1f", perSecond(p.n, p.took))})
 	}
 	t := r.throughput
 	if len(t.cells) > 0 {
@@ -90,9 +99,9 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	c := r.cfg
 	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path; %d and %d checkouts at c=1 and c=10 after %d untimed; "+
-		"open orders %v; %d lifecycles per concurrency.\n\n",
+		"open orders %v; %d lifecycles per concurrency%s.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.pathOrders,
-		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders)
+		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders, serviceEnvNote(c.serviceEnv))
 	b.WriteString("| figure | ours | baseline | ours / baseline |\n|---|---:|---:|---:|\n")
 	for _, row := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.figure, row.ours, orDash(row.baseline), orDash(row.ratio))
@@ -158,4 +167,12 @@ func replaceBetween(doc []byte, begin, end, with string) ([]byte, error) {
 	out.WriteString(with)
 	out.Write(doc[j:])
 	return out.Bytes(), nil
+}
+
+// serviceEnvNote names the run's own service settings, if any.
+func serviceEnvNote(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return "; services with " + strings.Join(env, " ")
 }

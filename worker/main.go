@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,13 +49,28 @@ func main() {
 }
 
 // defaultWorkflowCache is how many workflows the worker keeps in memory between
-// their tasks (Temporal's sticky cache; the SDK's own default is 10,000). An open
-// order waiting for staff costs about 85 KB in the cache (docs/performance.md,
-// "Worker memory"); an order evicted from it replays its history on its next
-// task, which costs milliseconds of CPU. Orders are busy for seconds and then
-// wait for hours, so a cache far smaller than the open orders keeps the busy ones
-// and bounds memory.
-const defaultWorkflowCache = 1000
+// their tasks (Temporal's sticky cache; the SDK's own default is 10,000). A
+// cached open order costs the worker about 46 KB of live memory (its heap and
+// the stacks of its two goroutines) and the collector's headroom on top
+// (docs/performance.md, "Worker memory"); an order evicted from it replays its
+// history on its next task, which costs milliseconds of CPU. Orders are busy
+// for seconds and then wait for hours or days (for staff, a parcel, the
+// customer), so a cache far smaller than the open orders keeps the busy ones
+// and bounds memory: 500 is many times the orders busy at once at ~15 orders/s.
+const defaultWorkflowCache = 500
+
+// The worker's soft memory limit (debug.SetMemoryLimit) when neither
+// FULFILMENT_MEMORY_LIMIT nor GOMEMLIMIT sets one: memoryLimitBase plus
+// memoryLimitPerWorkflow for every workflow the cache may hold (about 95 MiB at
+// the default cache). It bounds the memory the Go runtime keeps (heap, stacks, and
+// what it has not yet returned to the OS): near it, the collector runs more
+// often instead of growing the heap. It is set well above what the cache keeps
+// alive (about 46 KB a workflow), so that the collector does not run
+// continuously, and it grows with FULFILMENT_WORKFLOW_CACHE for the same reason.
+const (
+	memoryLimitBase        = 64 << 20
+	memoryLimitPerWorkflow = 64 << 10
+)
 
 // config is the worker's configuration, read once from the environment.
 type config struct {
@@ -68,6 +85,8 @@ type config struct {
 	taskQueue       string
 	adminAddr       string // profiles and expvar; "" = off
 	workflowCache   int    // workflows kept in memory between their tasks (sticky cache)
+	memoryLimit     int64  // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
+	memoryLimitFrom string // where memoryLimit comes from, for the log
 	live            registry.LiveConfig
 	temporal        client.Options
 }
@@ -93,6 +112,9 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 			problems = append(problems, fmt.Errorf("FULFILMENT_WORKFLOW_CACHE=%q: want a positive number of workflows such as %d", v, defaultWorkflowCache))
 		}
 		c.workflowCache = n
+	}
+	if err := c.loadMemoryLimit(getenv); err != nil {
+		problems = append(problems, err)
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
@@ -168,6 +190,52 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 	return c, errors.Join(problems...)
 }
 
+// loadMemoryLimit reads FULFILMENT_MEMORY_LIMIT: a size in GOMEMLIMIT's syntax
+// (such as 96MiB or 1GiB), "off" for none, or unset for the default
+// (memoryLimitBase + memoryLimitPerWorkflow per cached workflow). GOMEMLIMIT,
+// which the Go runtime reads itself, wins over the default but not over
+// FULFILMENT_MEMORY_LIMIT.
+func (c *config) loadMemoryLimit(getenv func(string) string) error {
+	v := strings.TrimSpace(getenv("FULFILMENT_MEMORY_LIMIT"))
+	switch {
+	case v == "off":
+		c.memoryLimit, c.memoryLimitFrom = 0, "FULFILMENT_MEMORY_LIMIT=off"
+	case v != "":
+		n, err := parseSize(v)
+		if err != nil || n < 16<<20 {
+			return fmt.Errorf("FULFILMENT_MEMORY_LIMIT=%q: want a size of at least 16MiB such as 96MiB or 1GiB, or off", v)
+		}
+		c.memoryLimit, c.memoryLimitFrom = n, "FULFILMENT_MEMORY_LIMIT"
+	case getenv("GOMEMLIMIT") != "":
+		c.memoryLimit, c.memoryLimitFrom = 0, "GOMEMLIMIT"
+	default:
+		c.memoryLimit = memoryLimitBase + memoryLimitPerWorkflow*int64(max(c.workflowCache, 0))
+		c.memoryLimitFrom = "default for the workflow cache"
+	}
+	return nil
+}
+
+// parseSize reads a byte count in GOMEMLIMIT's syntax: a whole number with an
+// optional unit B, KiB, MiB, GiB or TiB.
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	shift := uint(0)
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, shift = num, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("size %q: want a whole number with B, KiB, MiB, GiB or TiB", v)
+	}
+	return n << shift, nil
+}
+
 func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
 	if len(args) > 0 && args[0] == "migrate" {
 		cfg, err := loadConfig(getenv, false)
@@ -183,6 +251,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
+	if cfg.memoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.memoryLimit)
+	}
+	limit := "none"
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		limit = fmt.Sprintf("%dMiB", l>>20)
+	}
+	logger.Info("worker memory", "workflow_cache", cfg.workflowCache, "memory_limit", limit, "memory_limit_from", cfg.memoryLimitFrom)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -33,6 +33,8 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 		{"bad fault rate", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_FAULT_RATE": "2"}, []string{"FULFILMENT_SANDBOX_FAULT_RATE"}},
 		{"unknown providers", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_PROVIDERS": "fake"}, []string{`FULFILMENT_PROVIDERS="fake"`}},
 		{"bad workflow cache", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_WORKFLOW_CACHE": "0"}, []string{"FULFILMENT_WORKFLOW_CACHE"}},
+		{"bad memory limit", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_MEMORY_LIMIT": "100MB"}, []string{"FULFILMENT_MEMORY_LIMIT"}},
+		{"memory limit too small", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_MEMORY_LIMIT": "1MiB"}, []string{"FULFILMENT_MEMORY_LIMIT"}},
 		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
 	}
 	for _, tt := range tests {
@@ -54,6 +56,34 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "sk_live_secret") || strings.Contains(err.Error(), "tw_secret") {
 				t.Error("the error shows a secret")
+			}
+		})
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		want     int64
+		wantFrom string
+	}{
+		{"default follows the cache", map[string]string{}, memoryLimitBase + defaultWorkflowCache*memoryLimitPerWorkflow, "default for the workflow cache"},
+		{"a bigger cache raises the default", map[string]string{"FULFILMENT_WORKFLOW_CACHE": "2000"}, 64<<20 + 2000*64<<10, "default for the workflow cache"},
+		{"GOMEMLIMIT is left to the runtime", map[string]string{"GOMEMLIMIT": "300MiB"}, 0, "GOMEMLIMIT"},
+		{"FULFILMENT_MEMORY_LIMIT wins", map[string]string{"GOMEMLIMIT": "300MiB", "FULFILMENT_MEMORY_LIMIT": "1GiB"}, 1 << 30, "FULFILMENT_MEMORY_LIMIT"},
+		{"in bytes", map[string]string{"FULFILMENT_MEMORY_LIMIT": "104857600"}, 100 << 20, "FULFILMENT_MEMORY_LIMIT"},
+		{"off", map[string]string{"FULFILMENT_MEMORY_LIMIT": "off"}, 0, "FULFILMENT_MEMORY_LIMIT=off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["DATABASE_URL"] = "postgres://x"
+			c, err := loadConfig(func(k string) string { return tt.env[k] }, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.memoryLimit != tt.want || c.memoryLimitFrom != tt.wantFrom {
+				t.Errorf("memory limit %d from %q, want %d from %q", c.memoryLimit, c.memoryLimitFrom, tt.want, tt.wantFrom)
 			}
 		})
 	}

@@ -10,6 +10,10 @@
 #   BENCH_CHECKOUTS_C10      timed checkouts at concurrency 10 (default 400)
 #   BENCH_WARMUP             untimed checkouts before each latency cell (default 20)
 #   BENCH_OPEN_ORDERS        open-order counts for the worker's memory (default 1000,5000)
+#   BENCH_MEMORY_PICKS       newest, then oldest open orders picked after the last count (default 200)
+#   BENCH_MEMORY_DIR         heap profiles of the memory stage (default bench/last-run-memory)
+#   BENCH_SERVICE_ENV        extra KEY=VALUE settings for every worker and starter, space-separated
+#   BENCH_STAGES             parts to measure (default paths,latency,memory,throughput)
 #   BENCH_THROUGHPUT_ORDERS  complete lifecycles per concurrency (default 300)
 #   BENCH_OUT                Markdown file for the table (default bench/last-run.md; - for none)
 #   BENCH_KEEP=1             keep the temporary directory (logs, data)
