@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -240,6 +241,41 @@ func TestTransferFromDistributionCentre(t *testing.T) {
 	}
 	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "DC stock taken", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
+}
+
+// TestTransferDeliveredBeforeTheLabelIsTracked: the carrier reports the transfer
+// delivered before the workflow has taken in its label (the label was bought and
+// the event sent while the activity was still recording, or its worker died):
+// the early event still counts as the arrival once the order is in transit, and
+// the order becomes ready without staff confirming it.
+func TestTransferDeliveredBeforeTheLabelIsTracked(t *testing.T) {
+	h := newHarness(t, domain.MethodShipToStore)
+	h.setStock("berlin-mitte", "WATCH-001", 0)
+	// The sandbox carrier gives the same label for the same idempotency key: learn
+	// the tracking code the transfer will have.
+	label, err := h.carrier.BuyLabel(context.Background(), activities.LabelRequest{
+		OrderID: "A-10001", Purpose: activities.PurposeStoreTransfer, Items: 3,
+		From:           domain.Address{Line1: "Am Logistikpark 1", PostalCode: "99091", City: "Erfurt", Country: "DE"},
+		To:             domain.Address{Line1: "Rosenthaler Str. 40", PostalCode: "10178", City: "Berlin", Country: "DE"},
+		IdempotencyKey: "A-10001:label:" + activities.PurposeStoreTransfer,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.checkout()
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{
+			EventID: label.TrackingCode + ":delivered", TrackingCode: label.TrackingCode, Status: workflows.CarrierDelivered, At: h.env.Now(),
+		})
+	}, 30*time.Minute)
+	h.pickAll(time.Hour)
+	h.collect(3 * time.Hour)
+
+	final := h.run()
+
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
 		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
 }

@@ -200,11 +200,15 @@ func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelR
 	}
 	attrs := f.next.attrs
 	f.next = transition{}
-	f.track(ctx, *res.Label)
 	f.enter(ctx, domain.StageInTransitToStore, "", "")
 	f.since, f.journey[len(f.journey)-1].At = now, now
 	f.next.stages = nil // recorded by the activity
 	f.next.attrs = append(attrs, f.next.attrs...)
+	// In transit before the label's early events are applied: the carrier may
+	// report the parcel delivered while the activity was still recording (a
+	// worker restart in between makes that likely), and a delivered event only
+	// counts as the arrival of an order in transit.
+	f.track(ctx, *res.Label)
 	return f.upsertStage(ctx)
 }
 
