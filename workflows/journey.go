@@ -62,7 +62,24 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 			return activities.AdvanceResult{}, err
 		}
 	}
-	p.Order, p.Stages, p.Customer, p.QuietHours = f.summary(), f.next.stages, f.in.Order.Customer, f.in.Policy.QuietHours
+	res, err := f.journeyAdvance(ctx, journeyStep(summary), summary, p)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", summary, err)
+	}
+	return res, nil
+}
+
+// journeyAdvance completes p with what the transition carries (f.next: its
+// stages before p's own, a pick result, a stock release, messages), runs one
+// Journey.Advance as step s, and takes its result in: the messages sent, those
+// skipped in the journey, and a fresh transition (keeping attributes not yet
+// upserted). p.Order is the order's summary unless the caller set it.
+func (f *fulfilment) journeyAdvance(ctx workflow.Context, s step, summary string, p activities.Progress) (activities.AdvanceResult, error) {
+	if p.Order.OrderID == "" {
+		p.Order = f.summary()
+	}
+	p.Stages = append(append([]activities.StageEntry(nil), f.next.stages...), p.Stages...)
+	p.Customer, p.QuietHours = f.in.Order.Customer, f.in.Policy.QuietHours
 	if p.Pick == nil {
 		p.Pick = f.next.pick
 	}
@@ -72,13 +89,13 @@ func (f *fulfilment) advance(ctx workflow.Context, summary string, p activities.
 	p.Notify = append(append([]activities.NotifyRequest(nil), f.next.notify...), p.Notify...)
 	var j *activities.Journey
 	var res activities.AdvanceResult
-	_, err := f.attempt(ctx, journeyStep(summary), func(ctx workflow.Context) error {
+	_, err := f.attempt(ctx, s, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(f.options(ctx, summary), j.Advance, p).Get(ctx, &res)
 	})
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", summary, err)
+		return res, err
 	}
-	f.next = transition{}
+	f.next = transition{attrs: f.next.attrs}
 	for _, n := range p.Notify {
 		f.messages.notices[n.Touchpoint] = n
 	}

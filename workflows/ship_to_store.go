@@ -174,36 +174,19 @@ func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelR
 	f.stage = domain.StageInTransitToStore // the view the activity writes
 	order := f.summary()
 	f.stage = stage
-	p := activities.Progress{
-		Order: order, Label: &req, Customer: f.in.Order.Customer, QuietHours: f.in.Policy.QuietHours,
-		Stages: append(append([]activities.StageEntry(nil), f.next.stages...), activities.StageEntry{Stage: domain.StageInTransitToStore, At: now}),
-		Pick:   f.next.pick, Release: f.next.release, Notify: f.next.notify,
-	}
-	var j *activities.Journey
-	var res activities.AdvanceResult
-	_, err := f.attempt(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}}, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(f.options(ctx, "buy label: "+req.Purpose+"; in transit"), j.Advance, p).Get(ctx, &res)
-	})
+	res, err := f.journeyAdvance(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}},
+		"buy label: "+req.Purpose+"; in transit", activities.Progress{
+			Order: order, Label: &req, Stages: []activities.StageEntry{{Stage: domain.StageInTransitToStore, At: now}},
+		})
 	if err != nil {
 		return fmt.Errorf("buy %s label: %w", req.Purpose, err)
 	}
 	if res.Label == nil {
 		return fmt.Errorf("buy %s label: the journey activity returned no label", req.Purpose)
 	}
-	for _, n := range p.Notify {
-		f.messages.notices[n.Touchpoint] = n
-	}
-	for _, n := range res.Notified {
-		if n.Skipped != "" {
-			f.journey = append(f.journey, JourneyItem{Kind: activities.EntryNotification, Note: n.Key + " skipped: " + n.Skipped, At: now})
-		}
-	}
-	attrs := f.next.attrs
-	f.next = transition{}
 	f.enter(ctx, domain.StageInTransitToStore, "", "")
 	f.since, f.journey[len(f.journey)-1].At = now, now
 	f.next.stages = nil // recorded by the activity
-	f.next.attrs = append(attrs, f.next.attrs...)
 	// In transit before the label's early events are applied: the carrier may
 	// report the parcel delivered while the activity was still recording (a
 	// worker restart in between makes that likely), and a delivered event only
