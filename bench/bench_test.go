@@ -40,7 +40,8 @@ func TestBenchTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + rep.markdown())
-	want := map[string]int{"Actions per order, ": 6, "History events per order, ": 6, "Checkout latency ": 6,
+	want := map[string]int{"Actions per order, ": 6, "History events per order, ": 6, "History KiB per order, ": 6,
+		"PostgreSQL rows per order, ": 6, "PostgreSQL row KiB per order, ": 6, "Checkout latency ": 6,
 		"Worker RSS at ": 3, "Worker live heap at ": 3, "Worker stack in use at ": 3, "Worker goroutines at ": 3,
 		"Worker peak RSS": 1, "Picks per second of the 10 ": 2, "Completed ship-to-store orders per second": 2, "CPU per order ": 8, "Actions per order of the throughput run": 1}
 	got := map[string]int{}

@@ -95,6 +95,8 @@ type pathCost struct {
 	orders          int
 	actionsPerOrder float64
 	eventsPerOrder  float64
+	historyBytes    float64 // per order, the server's HistorySizeBytes
+	pgRows, pgBytes float64 // per order, in the application's tables (orderRows)
 }
 
 // measurePath runs cfg.pathOrders orders of the path at once on services of its
@@ -118,10 +120,12 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 	}
 	defer sv.stop(b.logger)
 	var mu sync.Mutex
-	var events int64
+	var events, historyBytes int64
+	ids := make([]string, b.cfg.pathOrders)
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range b.cfg.pathOrders {
 		id := fmt.Sprintf("%s-%d", strings.ToUpper(p.ns), i+1)
+		ids[i] = id
 		g.Go(func() error {
 			if err := p.run(gctx, sv.shop, id); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
@@ -129,7 +133,7 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 			if err := awaitClosed(gctx, sv.client, workflows.WorkflowID(id), b.cfg.patience); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			n, err := historyLength(gctx, sv.client, workflows.WorkflowID(id))
+			n, size, err := historyLength(gctx, sv.client, workflows.WorkflowID(id))
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -142,6 +146,7 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 			}
 			mu.Lock()
 			events += n
+			historyBytes += size
 			mu.Unlock()
 			return nil
 		})
@@ -153,8 +158,17 @@ func (b *bench) measurePath(ctx context.Context, p path) (pathCost, error) {
 	if err != nil {
 		return cost, fmt.Errorf("%s: %w", p.name, err)
 	}
-	cost.actionsPerOrder = float64(n) / float64(b.cfg.pathOrders)
-	cost.eventsPerOrder = float64(events) / float64(b.cfg.pathOrders)
-	b.logger.Info("path measured", "path", p.name, "orders", cost.orders, "actions_per_order", cost.actionsPerOrder, "events_per_order", cost.eventsPerOrder)
+	rows, bytes, err := orderRows(ctx, b.tb.Pool, ids)
+	if err != nil {
+		return cost, fmt.Errorf("%s: %w", p.name, err)
+	}
+	orders := float64(b.cfg.pathOrders)
+	cost.actionsPerOrder = float64(n) / orders
+	cost.eventsPerOrder = float64(events) / orders
+	cost.historyBytes = float64(historyBytes) / orders
+	cost.pgRows, cost.pgBytes = float64(rows)/orders, float64(bytes)/orders
+	b.logger.Info("path measured", "path", p.name, "orders", cost.orders, "actions_per_order", cost.actionsPerOrder,
+		"events_per_order", cost.eventsPerOrder, "history_bytes_per_order", cost.historyBytes,
+		"pg_rows_per_order", cost.pgRows, "pg_bytes_per_order", cost.pgBytes)
 	return cost, nil
 }

@@ -38,6 +38,13 @@ func (r *report) rows() []row {
 	for _, p := range r.paths {
 		out = append(out, row{figure: "History events per order, " + p.name, ours: fmt.Sprintf("%.1f", p.eventsPerOrder)})
 	}
+	for _, p := range r.paths {
+		out = append(out, row{figure: "History KiB per order, " + p.name, ours: fmt.Sprintf("%.1f", p.historyBytes/1024)})
+	}
+	for _, p := range r.paths {
+		out = append(out, row{figure: "PostgreSQL rows per order, " + p.name, ours: fmt.Sprintf("%.1f", p.pgRows)},
+			row{figure: "PostgreSQL row KiB per order, " + p.name, ours: fmt.Sprintf("%.1f", p.pgBytes/1024)})
+	}
 	for _, c := range r.latency {
 		for _, q := range []struct {
 			name       string
@@ -122,12 +129,13 @@ const (
 	costTableEnd   = "<!-- end of cost table -->"
 )
 
-// costTable is the Actions and history events per order of every path measured.
+// costTable is the Actions, history events and bytes, and PostgreSQL rows per
+// order of every path measured.
 func (r *report) costTable() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| path | Actions per order | history events per order |\n|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| path | Actions per order | history events per order | history KiB per order | PostgreSQL rows per order |\n|---|---:|---:|---:|---:|\n")
 	for _, p := range r.paths {
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f |\n", p.name, p.actionsPerOrder, p.eventsPerOrder)
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f |\n", p.name, p.actionsPerOrder, p.eventsPerOrder, p.historyBytes/1024, p.pgRows)
 	}
 	fmt.Fprintf(&b, "\nMeasured by `make bench` on %s (%d orders per path, dev server `action` metric).\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), r.cfg.pathOrders)

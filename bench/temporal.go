@@ -27,10 +27,11 @@ func awaitClosed(ctx context.Context, c client.Client, workflowID string, patien
 }
 
 // historyLength is the number of events in a workflow's history.
-func historyLength(ctx context.Context, c client.Client, workflowID string) (int64, error) {
+func historyLength(ctx context.Context, c client.Client, workflowID string) (events, bytes int64, err error) {
 	d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
 	if err != nil {
-		return 0, fmt.Errorf("describe %s: %w", workflowID, err)
+		return 0, 0, fmt.Errorf("describe %s: %w", workflowID, err)
 	}
-	return d.GetWorkflowExecutionInfo().GetHistoryLength(), nil
+	info := d.GetWorkflowExecutionInfo()
+	return info.GetHistoryLength(), info.GetHistorySizeBytes(), nil
 }
