@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Helm, built from the Go module proxy (pinned), for validating deploy/helm/fulfilment.
+#
+#   helm.sh ensure    build bin/helm unless it already is the pinned version
+#
+# Sourced (test.sh): helm_ensure. HELM_BIN overrides where the binary goes.
+# helm template and helm lint work offline on a local chart: no cluster is needed.
+# shellcheck source-path=SCRIPTDIR
+# HELM_BIN etc. are read by the scripts that source this file.
+# shellcheck disable=SC2034
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+HELM_MODULE="helm.sh/helm/v3/cmd/helm"
+HELM_VERSION="v3.22.0"
+HELM_BIN="${HELM_BIN:-$REPO/bin/helm}"
+
+# helm_built_version: prints the module version $HELM_BIN was built from (go version
+# -m; `helm version` of a go-installed helm says only "v3.22", the release build sets
+# the full version with -ldflags).
+helm_built_version() {
+  go version -m "$HELM_BIN" 2>/dev/null | awk '$1 == "mod" { print $3; exit }'
+}
+
+# helm_ensure: builds $HELM_BIN (pinned version) unless it exists and was built from
+# that version; an older or foreign binary there is replaced.
+helm_ensure() {
+  local have=""
+  if [[ -x "$HELM_BIN" ]]; then
+    have="$(helm_built_version)"
+    if [[ "$have" == "$HELM_VERSION" ]]; then
+      return 0
+    fi
+    log "$HELM_BIN is version '${have:-unknown}', not $HELM_VERSION; rebuilding it"
+    rm -f "$HELM_BIN"
+  fi
+  go_install_pinned "$HELM_BIN" "$HELM_MODULE" "$HELM_VERSION" Helm \
+    "~7 min on a quiet machine, longer on a busy one"
+  have="$(helm_built_version)"
+  [[ "$have" == "$HELM_VERSION" ]] ||
+    die "$HELM_BIN reports version '${have:-unknown}' after building $HELM_VERSION"
+}
+
+helm_main() {
+  case "${1:-}" in
+    ensure)
+      helm_ensure
+      ;;
+    *)
+      die "usage: $0 ensure"
+      ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  helm_main "$@"
+fi
