@@ -2,6 +2,9 @@
 # Helm, built from the Go module proxy (pinned), for validating deploy/helm/fulfilment.
 #
 #   helm.sh ensure    build bin/helm unless it already is the pinned version
+#   helm.sh check     (make helm-check) ensure, then helm lint --strict and helm template
+#                     of deploy/helm/fulfilment with every values file, then the chart's
+#                     validation test (go test ./deploy/helm/); needs no services
 #
 # Sourced (test.sh): helm_ensure. HELM_BIN overrides where the binary goes.
 # helm template and helm lint work offline on a local chart: no cluster is needed.
@@ -43,13 +46,37 @@ helm_ensure() {
     die "$HELM_BIN reports version '${have:-unknown}' after building $HELM_VERSION"
 }
 
+HELM_CHART="$REPO/deploy/helm/fulfilment"
+
+# helm_check: lint and render the chart with each values file, then run its Go test.
+helm_check() {
+  local f args
+  helm_ensure
+  for f in "$HELM_CHART"/values*.yaml; do
+    args=()
+    if [[ "$(basename "$f")" != values.yaml ]]; then
+      args=(-f "$f")
+    fi
+    log "helm lint --strict and helm template with $(basename "$f")"
+    "$HELM_BIN" lint --strict "$HELM_CHART" "${args[@]}" >/dev/null ||
+      die "helm lint --strict failed with $(basename "$f") (run: $HELM_BIN lint --strict $HELM_CHART ${args[*]})"
+    "$HELM_BIN" template fulfilment "$HELM_CHART" "${args[@]}" >/dev/null ||
+      die "helm template failed with $(basename "$f")"
+  done
+  log "go test ./deploy/helm/"
+  (cd "$REPO" && HELM_BIN="$HELM_BIN" go test -count=1 ./deploy/helm/)
+}
+
 helm_main() {
   case "${1:-}" in
     ensure)
       helm_ensure
       ;;
+    check)
+      helm_check
+      ;;
     *)
-      die "usage: $0 ensure"
+      die "usage: $0 ensure|check"
       ;;
   esac
 }
