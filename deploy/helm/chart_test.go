@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -263,9 +262,21 @@ func checkWiring(t *testing.T, m *manifests) {
 	}
 	for _, s := range m.Services {
 		matchesOne("Service "+s.Name, s.Spec.Selector)
+		for _, p := range s.Spec.Ports {
+			if !namedPortSelected(m, s.Spec.Selector, p.TargetPort.String()) {
+				t.Errorf("Service %s: targetPort %s is no container port of the pods it selects", s.Name, p.TargetPort.String())
+			}
+		}
 	}
 	for _, n := range m.NetworkPolicies {
 		matchesOne("NetworkPolicy "+n.Name, n.Spec.PodSelector.MatchLabels)
+		for _, rule := range n.Spec.Ingress {
+			for _, p := range rule.Ports {
+				if p.Port != nil && !namedPortSelected(m, n.Spec.PodSelector.MatchLabels, p.Port.String()) {
+					t.Errorf("NetworkPolicy %s: port %s is no container port of the pods it selects", n.Name, p.Port.String())
+				}
+			}
+		}
 	}
 	for _, h := range m.HPAs {
 		if _, ok := podLabels[h.Spec.ScaleTargetRef.Name]; !ok || h.Spec.ScaleTargetRef.Kind != "Deployment" {
@@ -313,65 +324,4 @@ func checkWiring(t *testing.T, m *manifests) {
 			t.Errorf("worker Deployment sets replicas while KEDA scales it (each upgrade would reset it)")
 		}
 	}
-}
-
-func container(t *testing.T, d appsv1.Deployment, name string) corev1.Container {
-	t.Helper()
-	for _, c := range d.Spec.Template.Spec.Containers {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("Deployment %s has no container %q", d.Name, name)
-	return corev1.Container{}
-}
-
-func containerPort(c corev1.Container, name string) int32 {
-	for _, p := range c.Ports {
-		if p.Name == name {
-			return p.ContainerPort
-		}
-	}
-	return 0
-}
-
-func servicePortNamed(s corev1.Service, name string) bool {
-	for _, p := range s.Spec.Ports {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// envValue returns a plain env value of c, failing when it is missing.
-func envValue(t *testing.T, c corev1.Container, name string) string {
-	t.Helper()
-	for _, e := range c.Env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	t.Fatalf("container %s: env %s is not set", c.Name, name)
-	return ""
-}
-
-// hasEnv reports whether c sets name at all.
-func hasEnv(c corev1.Container, name string) bool {
-	for _, e := range c.Env {
-		if e.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// envRef returns the Secret reference of an env entry read from a Secret.
-func envRef(c corev1.Container, name string) (*corev1.SecretKeySelector, bool) {
-	for _, e := range c.Env {
-		if e.Name == name && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-			return e.ValueFrom.SecretKeyRef, true
-		}
-	}
-	return nil, false
 }
