@@ -267,6 +267,10 @@ func TestChartRequiredValues(t *testing.T) {
 			[]string{"the Temporal UI server cannot authenticate with an API key"}},
 		{"OIDC without support values", "values-selfhosted.yaml", []string{"starter.oidc.supportValues=null"},
 			[]string{"starter.oidc.supportValues is required with starter.oidc.issuer"}},
+		{"a misspelt value (values.schema.json)", "values.yaml", []string{"temporal.adress=x"},
+			[]string{"additional properties 'adress' not allowed"}},
+		{"an unknown auth (values.schema.json)", "values.yaml", []string{"temporal.auth=apikey"},
+			[]string{"value must be one of 'none', 'apiKey', 'mtls'"}},
 		{"grace period not above the stop timeout", "values.yaml", []string{"worker.terminationGracePeriodSeconds=30"},
 			[]string{"worker.terminationGracePeriodSeconds=30: must exceed worker.stopTimeout"}},
 	}
