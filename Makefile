@@ -56,7 +56,7 @@ temporal: ## build bin/temporal (Temporal CLI, pinned; ~5 min the first time)
 stripe-mock: ## build bin/stripe-mock (Stripe's API mock, pinned; make test starts it)
 	@deploy/local/stripe-mock.sh ensure
 
-helm: ## build bin/helm (Helm, pinned; ~3-7 min the first time)
+helm: ## build bin/helm (Helm, pinned; ~3-4 min the first time)
 	@deploy/local/helm.sh ensure
 
 helm-check: ## helm lint --strict + helm template of deploy/helm/fulfilment per values file, and its test (no services)

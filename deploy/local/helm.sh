@@ -18,7 +18,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HELM_MODULE="helm.sh/helm/v3/cmd/helm"
 HELM_VERSION="v3.22.0"
-HELM_BIN="${HELM_BIN:-$REPO/bin/helm}"
+HELM_DEFAULT_BIN="$REPO/bin/helm"
+HELM_BIN="${HELM_BIN:-$HELM_DEFAULT_BIN}"
 
 # helm_built_version: prints the module version $HELM_BIN was built from (go version
 # -m; `helm version` of a go-installed helm says only "v3.22", the release build sets
@@ -28,7 +29,8 @@ helm_built_version() {
 }
 
 # helm_ensure: builds $HELM_BIN (pinned version) unless it exists and was built from
-# that version; an older or foreign binary there is replaced.
+# that version; an older bin/helm is replaced. A HELM_BIN of your own is used as it is
+# (with a warning when it is not the pinned version), never replaced.
 helm_ensure() {
   local have=""
   if [[ -x "$HELM_BIN" ]]; then
@@ -36,11 +38,15 @@ helm_ensure() {
     if [[ "$have" == "$HELM_VERSION" ]]; then
       return 0
     fi
+    if [[ "$HELM_BIN" != "$HELM_DEFAULT_BIN" ]]; then
+      warn "HELM_BIN=$HELM_BIN is not a go-installed $HELM_VERSION (${have:-unknown}); using it anyway"
+      return 0
+    fi
     log "$HELM_BIN is version '${have:-unknown}', not $HELM_VERSION; rebuilding it"
     rm -f "$HELM_BIN"
   fi
   go_install_pinned "$HELM_BIN" "$HELM_MODULE" "$HELM_VERSION" Helm \
-    "~7 min on a quiet machine, longer on a busy one"
+    "3-4 min, longer on a busy machine"
   have="$(helm_built_version)"
   [[ "$have" == "$HELM_VERSION" ]] ||
     die "$HELM_BIN reports version '${have:-unknown}' after building $HELM_VERSION"
