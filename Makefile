@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock clean
+.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock helm helm-check clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -55,6 +55,12 @@ temporal: ## build bin/temporal (Temporal CLI, pinned; ~5 min the first time)
 
 stripe-mock: ## build bin/stripe-mock (Stripe's API mock, pinned; make test starts it)
 	@deploy/local/stripe-mock.sh ensure
+
+helm: ## build bin/helm (Helm, pinned; ~3-4 min the first time)
+	@deploy/local/helm.sh ensure
+
+helm-check: ## helm lint --strict + helm template of deploy/helm/fulfilment per values file, and its test (no services)
+	@deploy/local/helm.sh check
 
 clean: ## remove .dev/ (local PostgreSQL data, Temporal SQLite, payload key, tokens, logs)
 	@if [[ -f .dev/run.pid ]] && kill -0 "$$(cat .dev/run.pid)" 2>/dev/null; then \

@@ -16,6 +16,8 @@
 # "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
 # dev server is started here), TEMPORAL_CLI (path of bin/temporal, when built),
 # STRIPE_MOCK_URL (http://127.0.0.1:PORT of stripe-mock, for the Stripe adapter's contract),
+# HELM_BIN (bin/helm, pinned, built once by helm.sh when deploy/helm is under test: the
+# chart's lint/template/strict-decoding test),
 # CHROMIUM_PATH (Chromium for the store console's browser test in starter/api: when not
 # given, `chromium` from PATH, installed with apt-get when missing and run as root, the
 # way postgres.sh installs PostgreSQL; as another user it names the package to install).
@@ -30,6 +32,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
 # shellcheck source=stripe-mock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stripe-mock.sh"
+# shellcheck source=helm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/helm.sh"
 
 WORK_DIR=""
 PG_DIR=""
@@ -123,6 +127,18 @@ ensure_chromium() {
   export CHROMIUM_PATH
 }
 
+# ensure_helm: builds the pinned bin/helm (once) and exports HELM_BIN when the packages
+# under test include deploy/helm (the chart's validation test).
+ensure_helm() {
+  local pkgs=()
+  read -r -a pkgs <<<"${TEST_PKGS:-./...}"
+  if ! go list -e "${pkgs[@]}" 2>/dev/null | grep -q '/deploy/helm$'; then
+    return 0
+  fi
+  helm_ensure
+  export HELM_BIN
+}
+
 run_go_test() {
   local mode="$1" flags=() pkgs=()
   read -r -a flags <<<"${GOTESTFLAGS:-}"
@@ -148,6 +164,7 @@ main() {
   make_work_dir
   # Before anything is started: a missing browser is reported at once.
   ensure_chromium
+  ensure_helm
   if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     start_temporal
   else
