@@ -22,7 +22,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
@@ -33,6 +32,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/preview"
 	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/starter/oidc"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -107,6 +107,8 @@ type config struct {
 	temporal    client.Options
 	// tokenCacheTTL is api.Config.TokenCacheTTL: zero the default, negative off.
 	tokenCacheTTL time.Duration
+	// oidc admits the SSO's access tokens to the codec endpoint; nil = off.
+	oidc *oidc.Verifier
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -183,12 +185,42 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		*d.dst = parsed
 	}
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if v, err := loadOIDC(getenv); err != nil {
+		problems = append(problems, err)
+	} else {
+		c.oidc = v
+	}
+	opts, err := env.Temporal()
 	if err != nil {
-		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+		problems = append(problems, err)
 	}
 	c.temporal = opts
 	return c, errors.Join(problems...)
+}
+
+// oidcTimeout bounds a fetch of the issuer's discovery document or keys.
+const oidcTimeout = 10 * time.Second
+
+// loadOIDC reads FULFILMENT_OIDC_*: with an issuer set, the codec endpoint
+// also admits that issuer's access tokens carrying a support value.
+func loadOIDC(getenv func(string) string) (*oidc.Verifier, error) {
+	issuer := strings.TrimSpace(getenv("FULFILMENT_OIDC_ISSUER"))
+	if issuer == "" {
+		return nil, nil
+	}
+	var values []string
+	for _, v := range strings.Split(getenv("FULFILMENT_OIDC_SUPPORT_VALUES"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			values = append(values, v)
+		}
+	}
+	return oidc.New(oidc.Config{
+		Issuer:     issuer,
+		Audience:   strings.TrimSpace(getenv("FULFILMENT_OIDC_AUDIENCE")),
+		Claim:      envvar.Lookup(getenv).Or("FULFILMENT_OIDC_SUPPORT_CLAIM", "groups"),
+		Values:     values,
+		HTTPClient: &http.Client{Timeout: oidcTimeout},
+	})
 }
 
 func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
@@ -216,7 +248,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	srv := api.New(api.Config{
 		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
-		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL,
+		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
@@ -225,6 +257,14 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
 	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
 	return g.Wait()
+}
+
+// accessTokens keeps a nil *oidc.Verifier a nil interface (OIDC off).
+func accessTokens(v *oidc.Verifier) api.AccessTokenVerifier {
+	if v == nil {
+		return nil
+	}
+	return v
 }
 
 // listen serves until ctx ends, then drains in-flight requests for up to 20 s.

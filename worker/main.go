@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
@@ -182,9 +181,9 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		}
 		c.faultRate = rate
 	}
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	opts, err := env.Temporal()
 	if err != nil {
-		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+		problems = append(problems, err)
 	}
 	c.temporal = opts
 	return c, errors.Join(problems...)
