@@ -1,7 +1,6 @@
 package envvar
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -89,11 +88,6 @@ func (l Lookup) Temporal() (client.Options, error) {
 	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal client configuration: %w", err)
-	}
-	if opts.Credentials != nil && opts.ConnectionOptions.TLS == nil && !opts.ConnectionOptions.TLSDisabled {
-		// envconfig turns TLS on for an API key only when no TLS setting exists
-		// at all; a TEMPORAL_TLS_SERVER_NAME alone must not turn it off.
-		opts.ConnectionOptions.TLS = &tls.Config{}
 	}
 	return opts, nil
 }
