@@ -24,7 +24,7 @@ import (
 
 // tokenStore knows our own API tokens and nothing else.
 type tokenStore struct {
-	Store // nil: no other call is expected
+	Store  // nil: no other call is expected
 	tokens map[string]records.Principal
 }
 
