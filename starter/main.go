@@ -255,7 +255,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listen(gctx, cfg.addr, srv.Handler(), logger) })
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
-	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
 	return g.Wait()
 }
 
