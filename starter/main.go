@@ -109,7 +109,15 @@ type config struct {
 	tokenCacheTTL time.Duration
 	// oidc admits the SSO's access tokens to the codec endpoint; nil = off.
 	oidc *oidc.Verifier
+	// stopTimeout is how long requests in flight may finish on SIGTERM.
+	stopTimeout time.Duration
 }
+
+// defaultStopTimeout drains requests in flight on SIGTERM: the longest a
+// request is given (ReadTimeout + UpdateTimeout, 30 s), so that a checkout
+// waiting for its capture gets its answer. Kubernetes'
+// terminationGracePeriodSeconds must be longer (45 s).
+const defaultStopTimeout = 30 * time.Second
 
 func loadConfig(getenv func(string) string) (config, error) {
 	env := envvar.Lookup(getenv)
@@ -120,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		providers:   env.Or("FULFILMENT_PROVIDERS", "sandbox"),
 		uiOrigins:   strings.Split(env.Or("FULFILMENT_UI_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ","),
 		policy:      workflows.DefaultPolicy(),
+		stopTimeout: defaultStopTimeout,
 		taskQueue:   env.Or("FULFILMENT_TASK_QUEUE", workflows.TaskQueue),
 		webhooks: webhookSecrets{
 			stripe: getenv("STRIPE_WEBHOOK_SECRET"), easyPost: getenv("EASYPOST_WEBHOOK_SECRET"),
@@ -184,6 +193,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			continue
 		}
 		*d.dst = parsed
+	}
+	if v := getenv("STARTER_STOP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Errorf("STARTER_STOP_TIMEOUT=%q: want a positive duration such as 30s", v))
+		}
+		c.stopTimeout = d
 	}
 	if v, err := loadOIDC(getenv); err != nil {
 		problems = append(problems, err)
@@ -253,7 +269,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listen(gctx, cfg.addr, srv.Handler(), logger) })
+	g.Go(func() error { return listen(gctx, cfg.addr, cfg.stopTimeout, srv.Handler(), logger) })
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
 	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
 	return g.Wait()
@@ -267,9 +283,10 @@ func accessTokens(v *oidc.Verifier) api.AccessTokenVerifier {
 	return v
 }
 
-// listen serves until ctx ends, then drains in-flight requests for up to 20 s.
-// The timeouts bound slow clients; 30 s covers a checkout waiting for a capture.
-func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+// listen serves until ctx ends, then stops accepting connections and drains
+// in-flight requests for up to grace (STARTER_STOP_TIMEOUT). The timeouts bound
+// slow clients; 30 s covers a checkout waiting for a capture.
+func listen(ctx context.Context, addr string, grace time.Duration, h http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -289,10 +306,12 @@ func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logge
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	logger.Info("starter stopping: draining requests in flight", "grace", grace)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+		return fmt.Errorf("shut down: requests still running after STARTER_STOP_TIMEOUT=%s: %w", grace, err)
 	}
+	logger.Info("starter stopped")
 	return nil
 }
