@@ -1,6 +1,7 @@
 // Package admin serves a process's operator endpoints: Go's profiles
-// (/debug/pprof/*, net/http/pprof) and its published variables (/debug/vars,
-// expvar, with the runtime's memstats). They live on a listener of their own,
+// (/debug/pprof/*, net/http/pprof), its published variables (/debug/vars,
+// expvar, with the runtime's memstats) and, for the worker, which has no other
+// listener, its probes (/healthz and /readyz, see Health). They live on a listener of their own,
 // never on the public API's mux: profiles show internals and a CPU profile costs
 // CPU, so the address is off by default and meant for loopback or a private
 // network (docs/configuration.md).
@@ -20,9 +21,14 @@ import (
 
 // Handler is the admin mux: /debug/pprof/ (index and named profiles such as
 // heap, goroutine and allocs), the CPU profile and execution trace, and
-// /debug/vars (expvar: memstats.HeapAlloc, cmdline, anything published).
-func Handler() http.Handler {
+// /debug/vars (expvar: memstats.HeapAlloc, cmdline, anything published); with
+// health, GET /healthz and GET /readyz too.
+func Handler(health *Health) http.Handler {
 	mux := http.NewServeMux()
+	if health != nil {
+		mux.HandleFunc("GET /healthz", health.live)
+		mux.HandleFunc("GET /readyz", health.ready)
+	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -36,10 +42,11 @@ func Handler() http.Handler {
 // profile or trace (?seconds=60), which pprof refuses when it would not fit.
 const writeTimeout = 90 * time.Second
 
-// Serve listens on addr and serves Handler until ctx ends; an empty addr means
-// the endpoints are off, and Serve just waits for ctx. The listener is opened
-// before Serve logs the address, so a caller can rely on it once logged.
-func Serve(ctx context.Context, addr string, logger *slog.Logger) error {
+// Serve listens on addr and serves Handler(health) until ctx ends; an empty
+// addr means the endpoints are off, and Serve just waits for ctx. The listener
+// is opened before Serve logs the address, so a caller can rely on it once
+// logged.
+func Serve(ctx context.Context, addr string, health *Health, logger *slog.Logger) error {
 	if addr == "" {
 		<-ctx.Done()
 		return nil
@@ -49,14 +56,18 @@ func Serve(ctx context.Context, addr string, logger *slog.Logger) error {
 		return fmt.Errorf("admin: listen on %s: %w", addr, err)
 	}
 	hs := &http.Server{
-		Handler:           Handler(),
+		Handler:           Handler(health),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       90 * time.Second,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("admin endpoints listening", "addr", ln.Addr().String(), "paths", "/debug/pprof/ /debug/vars")
+	paths := "/debug/pprof/ /debug/vars"
+	if health != nil {
+		paths += " /healthz /readyz"
+	}
+	logger.Info("admin endpoints listening", "addr", ln.Addr().String(), "paths", paths)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("admin: serve: %w", err)

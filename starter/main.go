@@ -22,7 +22,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
@@ -33,6 +32,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/preview"
 	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/starter/oidc"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -107,7 +107,17 @@ type config struct {
 	temporal    client.Options
 	// tokenCacheTTL is api.Config.TokenCacheTTL: zero the default, negative off.
 	tokenCacheTTL time.Duration
+	// oidc admits the SSO's access tokens to the codec endpoint; nil = off.
+	oidc *oidc.Verifier
+	// stopTimeout is how long requests in flight may finish on SIGTERM.
+	stopTimeout time.Duration
 }
+
+// defaultStopTimeout drains requests in flight on SIGTERM: the longest a
+// request is given (ReadTimeout + UpdateTimeout, 30 s), so that a checkout
+// waiting for its capture gets its answer. Kubernetes'
+// terminationGracePeriodSeconds must be longer (45 s).
+const defaultStopTimeout = 30 * time.Second
 
 func loadConfig(getenv func(string) string) (config, error) {
 	env := envvar.Lookup(getenv)
@@ -118,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		providers:   env.Or("FULFILMENT_PROVIDERS", "sandbox"),
 		uiOrigins:   strings.Split(env.Or("FULFILMENT_UI_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ","),
 		policy:      workflows.DefaultPolicy(),
+		stopTimeout: defaultStopTimeout,
 		taskQueue:   env.Or("FULFILMENT_TASK_QUEUE", workflows.TaskQueue),
 		webhooks: webhookSecrets{
 			stripe: getenv("STRIPE_WEBHOOK_SECRET"), easyPost: getenv("EASYPOST_WEBHOOK_SECRET"),
@@ -183,12 +194,49 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		*d.dst = parsed
 	}
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if v := getenv("STARTER_STOP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Errorf("STARTER_STOP_TIMEOUT=%q: want a positive duration such as 30s", v))
+		}
+		c.stopTimeout = d
+	}
+	if v, err := loadOIDC(getenv); err != nil {
+		problems = append(problems, err)
+	} else {
+		c.oidc = v
+	}
+	opts, err := env.Temporal()
 	if err != nil {
-		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+		problems = append(problems, err)
 	}
 	c.temporal = opts
 	return c, errors.Join(problems...)
+}
+
+// oidcTimeout bounds a fetch of the issuer's discovery document or keys.
+const oidcTimeout = 10 * time.Second
+
+// loadOIDC reads FULFILMENT_OIDC_*: with an issuer set, the codec endpoint
+// also admits that issuer's access tokens carrying a support value.
+func loadOIDC(getenv func(string) string) (*oidc.Verifier, error) {
+	issuer := strings.TrimSpace(getenv("FULFILMENT_OIDC_ISSUER"))
+	if issuer == "" {
+		return nil, nil
+	}
+	var values []string
+	for _, v := range strings.Split(getenv("FULFILMENT_OIDC_SUPPORT_VALUES"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			values = append(values, v)
+		}
+	}
+	return oidc.New(oidc.Config{
+		Issuer:     issuer,
+		Audience:   strings.TrimSpace(getenv("FULFILMENT_OIDC_AUDIENCE")),
+		Claim:      envvar.Lookup(getenv).Or("FULFILMENT_OIDC_SUPPORT_CLAIM", "groups"),
+		Values:     values,
+		HTTPClient: &http.Client{Timeout: oidcTimeout},
+	})
 }
 
 func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
@@ -216,20 +264,29 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	srv := api.New(api.Config{
 		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
-		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL,
+		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listen(gctx, cfg.addr, srv.Handler(), logger) })
+	g.Go(func() error { return listen(gctx, cfg.addr, cfg.stopTimeout, srv.Handler(), logger) })
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
-	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
 	return g.Wait()
 }
 
-// listen serves until ctx ends, then drains in-flight requests for up to 20 s.
-// The timeouts bound slow clients; 30 s covers a checkout waiting for a capture.
-func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+// accessTokens keeps a nil *oidc.Verifier a nil interface (OIDC off).
+func accessTokens(v *oidc.Verifier) api.AccessTokenVerifier {
+	if v == nil {
+		return nil
+	}
+	return v
+}
+
+// listen serves until ctx ends, then stops accepting connections and drains
+// in-flight requests for up to grace (STARTER_STOP_TIMEOUT). The timeouts bound
+// slow clients; 30 s covers a checkout waiting for a capture.
+func listen(ctx context.Context, addr string, grace time.Duration, h http.Handler, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -249,10 +306,12 @@ func listen(ctx context.Context, addr string, h http.Handler, logger *slog.Logge
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	logger.Info("starter stopping: draining requests in flight", "grace", grace)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+		return fmt.Errorf("shut down: requests still running after STARTER_STOP_TIMEOUT=%s: %w", grace, err)
 	}
+	logger.Info("starter stopped")
 	return nil
 }

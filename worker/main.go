@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
@@ -72,6 +72,21 @@ const (
 	memoryLimitPerWorkflow = 64 << 10
 )
 
+// defaultStopTimeout is the grace period on SIGTERM
+// (FULFILMENT_WORKER_STOP_TIMEOUT, worker.Options.WorkerStopTimeout): the
+// worker stops polling at once, and running activities have this long to
+// finish before their contexts are cancelled and the server retries them on
+// another worker. An activity here is a few database writes and one provider
+// call with a 10-20 s timeout, so 30 s lets nearly all finish; Kubernetes'
+// terminationGracePeriodSeconds must be longer (45 s: the grace, stopMargin,
+// and the client's close).
+const defaultStopTimeout = 30 * time.Second
+
+// stopMargin is how long past the grace period the worker waits for the SDK
+// to finish stopping (it stops its workflow and activity workers in turn)
+// before it exits anyway, so that a stop never outlasts the grace by more.
+const stopMargin = 5 * time.Second
+
 // config is the worker's configuration, read once from the environment.
 type config struct {
 	databaseURL     string
@@ -83,10 +98,12 @@ type config struct {
 	publicURL       string
 	trackingBaseURL string
 	taskQueue       string
-	adminAddr       string // profiles and expvar; "" = off
-	workflowCache   int    // workflows kept in memory between their tasks (sticky cache)
-	memoryLimit     int64  // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
-	memoryLimitFrom string // where memoryLimit comes from, for the log
+	adminAddr       string // profiles, expvar and the probes; "" = off
+	stopTimeout     time.Duration
+	messageDelay    time.Duration // sandbox: each message takes this long to send
+	workflowCache   int           // workflows kept in memory between their tasks (sticky cache)
+	memoryLimit     int64         // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
+	memoryLimitFrom string        // where memoryLimit comes from, for the log
 	live            registry.LiveConfig
 	temporal        client.Options
 }
@@ -101,6 +118,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		publicURL:       env.Or("STARTER_PUBLIC_URL", "http://127.0.0.1:8080"),
 		adminAddr:       getenv("FULFILMENT_ADMIN_ADDR"),
 		workflowCache:   defaultWorkflowCache,
+		stopTimeout:     defaultStopTimeout,
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -115,6 +133,13 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 	}
 	if err := c.loadMemoryLimit(getenv); err != nil {
 		problems = append(problems, err)
+	}
+	if v := getenv("FULFILMENT_WORKER_STOP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			problems = append(problems, fmt.Errorf("FULFILMENT_WORKER_STOP_TIMEOUT=%q: want a duration such as 30s (0 cancels running activities at once)", v))
+		}
+		c.stopTimeout = d
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
@@ -182,9 +207,16 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		}
 		c.faultRate = rate
 	}
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if v := getenv("FULFILMENT_SANDBOX_MESSAGE_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			problems = append(problems, fmt.Errorf("FULFILMENT_SANDBOX_MESSAGE_DELAY=%q: want a duration up to 1m such as 2s", v))
+		}
+		c.messageDelay = d
+	}
+	opts, err := env.Temporal()
 	if err != nil {
-		problems = append(problems, fmt.Errorf("temporal client configuration: %w", err))
+		problems = append(problems, err)
 	}
 	c.temporal = opts
 	return c, errors.Join(problems...)
@@ -281,6 +313,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		var sim *sandbox.CarrierSimulator
 		providers, sim = registry.Sandbox(store, c, registry.SandboxConfig{
 			TrackingBaseURL: cfg.trackingBaseURL, CarrierStep: cfg.carrierStep, FaultRate: cfg.faultRate, Logger: logger,
+			MessageDelay: cfg.messageDelay,
 		})
 		g.Go(func() error { return sim.Run(gctx) })
 	}
@@ -292,22 +325,69 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	}
 	// Process-wide, and read when the first worker is created: this is the one call.
 	worker.SetStickyWorkflowCacheSize(cfg.workflowCache)
-	w := worker.New(c, cfg.taskQueue, worker.Options{})
+	d := &drain{}
+	w := worker.New(c, cfg.taskQueue, worker.Options{
+		WorkerStopTimeout: cfg.stopTimeout,
+		Interceptors:      []interceptor.WorkerInterceptor{d},
+	})
 	if err := registry.Register(w, store, providers); err != nil {
 		return err
 	}
 
+	// The admin endpoints outlive gctx: /readyz says "stopping" while the
+	// worker drains, and they close once it has stopped.
+	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(ctx))
+	health := admin.NewHealth(
+		admin.Check{Name: "postgres", Func: pool.Ping},
+		admin.Check{Name: "temporal", Func: func(ctx context.Context) error {
+			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}},
+	)
 	g.Go(func() error {
+		defer stopAdmin()
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		logger.Info("worker started", "task_queue", cfg.taskQueue, "providers", cfg.providers)
+		health.Started()
+		logger.Info("worker started", "task_queue", cfg.taskQueue, "providers", cfg.providers, "stop_timeout", cfg.stopTimeout)
 		<-gctx.Done()
-		w.Stop()
+		stopWorker(w, d, health, cfg.stopTimeout, logger)
 		return nil
 	})
-	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, logger) })
+	g.Go(func() error { return admin.Serve(adminCtx, cfg.adminAddr, health, logger) })
 	return g.Wait()
+}
+
+// stopWorker stops w gracefully: no new tasks, running activities get grace to
+// finish, then the SDK cancels the rest (the server retries them elsewhere).
+// It returns within grace + stopMargin whatever the SDK does, and logs what
+// happened.
+func stopWorker(w worker.Worker, d *drain, health *admin.Health, grace time.Duration, logger *slog.Logger) {
+	health.Stopping()
+	d.stopping.Store(true)
+	logger.Info("worker stopping: no new tasks; waiting for running activities", "running_activities", d.running.Load(), "grace", grace)
+	began := time.Now()
+	done := make(chan struct{})
+	go func() {
+		w.Stop()
+		close(done)
+	}()
+	timer := time.NewTimer(grace + stopMargin)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		logger.Warn("worker did not stop within the grace period; exiting anyway", "grace", grace, "running_activities", d.running.Load())
+		return
+	}
+	// Cancelled activities return just after Stop; give them a moment to be counted.
+	for wait := 0; d.running.Load() > 0 && wait < 100; wait++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	logger.Info("worker stopped", "took", time.Since(began).Round(time.Millisecond),
+		"activities_finished", d.finished.Load(), "activities_cancelled", d.cancelled.Load(),
+		"activities_still_running", d.running.Load())
 }
 
 // liveChannels reads FULFILMENT_CHANNELS, the channels a live system sends on

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfigNamesEveryProblem(t *testing.T) {
@@ -35,6 +36,10 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 		{"bad workflow cache", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_WORKFLOW_CACHE": "0"}, []string{"FULFILMENT_WORKFLOW_CACHE"}},
 		{"bad memory limit", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_MEMORY_LIMIT": "100MB"}, []string{"FULFILMENT_MEMORY_LIMIT"}},
 		{"memory limit too small", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_MEMORY_LIMIT": "1MiB"}, []string{"FULFILMENT_MEMORY_LIMIT"}},
+		{"bad stop timeout", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_WORKER_STOP_TIMEOUT": "30"}, []string{`FULFILMENT_WORKER_STOP_TIMEOUT="30"`}},
+		{"bad message delay", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_MESSAGE_DELAY": "2h"}, []string{"FULFILMENT_SANDBOX_MESSAGE_DELAY"}},
+		{"Temporal Cloud API key without namespace", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key,
+			"TEMPORAL_ADDRESS": "eu-central-1.aws.api.temporal.io:7233", "TEMPORAL_API_KEY": "tw_secret"}, []string{"TEMPORAL_NAMESPACE is not set"}},
 		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
 	}
 	for _, tt := range tests {
@@ -86,5 +91,17 @@ func TestMemoryLimit(t *testing.T) {
 				t.Errorf("memory limit %d from %q, want %d from %q", c.memoryLimit, c.memoryLimitFrom, tt.want, tt.wantFrom)
 			}
 		})
+	}
+}
+
+func TestStopTimeout(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x"}
+	c, err := loadConfig(func(k string) string { return base[k] }, false)
+	if err != nil || c.stopTimeout != 30*time.Second {
+		t.Errorf("default stop timeout %v (%v), want 30s", c.stopTimeout, err)
+	}
+	base["FULFILMENT_WORKER_STOP_TIMEOUT"] = "2m"
+	if c, err := loadConfig(func(k string) string { return base[k] }, false); err != nil || c.stopTimeout != 2*time.Minute {
+		t.Errorf("stop timeout %v (%v), want 2m", c.stopTimeout, err)
 	}
 }

@@ -77,7 +77,7 @@ func (c *Carrier) Name() string { return CarrierName }
 // country) is an invalid request, PostalCodeRateLimited and PostalCodeUnavailable
 // fail the first attempt per key with a retryable error.
 func (c *Carrier) BuyLabel(ctx context.Context, req activities.LabelRequest) (activities.Label, error) {
-	if err := c.Faults.inject("label", req.IdempotencyKey); err != nil {
+	if err := c.Faults.inject(ctx, "label", req.IdempotencyKey); err != nil {
 		return activities.Label{}, err
 	}
 	l, bought, err := c.ledger.Label(ctx, req.IdempotencyKey)

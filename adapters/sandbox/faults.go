@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 )
 
 // Faults injects random retryable failures for load and chaos tests: with
@@ -14,6 +16,11 @@ type Faults struct {
 	Rate float64
 	// Seed, when not 0, makes the sequence of faults the same on every run.
 	Seed uint64
+	// Delay is added to every call before anything else happens (a slow
+	// provider); a cancelled context ends the wait with the context's error. 0,
+	// the default, adds none. The worker's graceful-stop test holds an activity
+	// in flight with it.
+	Delay time.Duration
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -28,8 +35,18 @@ func (f *Faults) Injected() int {
 	return f.injected
 }
 
-// inject returns an injected failure for op with probability Rate, else nil.
-func (f *Faults) inject(op, key string) error {
+// inject waits Delay, then returns an injected failure for op with
+// probability Rate, else nil.
+func (f *Faults) inject(ctx context.Context, op, key string) error {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sandbox %s %s: %w", op, key, ctx.Err())
+		}
+	}
 	if f.Rate <= 0 {
 		return nil
 	}

@@ -89,7 +89,7 @@ func (l *sentLog[T]) send(ctx context.Context, o outgoing, sent func(at time.Tim
 	if err := ctx.Err(); err != nil {
 		return none, fmt.Errorf("sandbox %s %s: %w", o.channel, o.key, err)
 	}
-	if err := l.Faults.inject(o.channel, o.key); err != nil {
+	if err := l.Faults.inject(ctx, o.channel, o.key); err != nil {
 		return none, err
 	}
 	switch {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
+	"github.com/everywherecommerce/fulfilment/starter/oidc"
 )
 
 // cors lets the Temporal Web UI call the codec endpoint from the browser.
@@ -33,12 +35,46 @@ func (s *Server) cors(h http.Handler) http.Handler {
 
 // codecAuth admits support tokens to the codec endpoint. In sandbox mode the local
 // Web UI may use it without a token (docs/api.md says so): the dev stack holds only
-// demo data.
+// demo data. With Config.OIDC set, a JWT is checked by it instead: the Web UI
+// behind the retailer's SSO forwards its user's access token (passAccessToken),
+// never one of ours. This is the only route that accepts such tokens.
 func (s *Server) codecAuth(h http.Handler) http.Handler {
 	if s.cfg.Sandbox {
 		return h
 	}
-	return s.auth(h.ServeHTTP, records.RoleSupport)
+	own := s.auth(h.ServeHTTP, records.RoleSupport)
+	if s.cfg.OIDC == nil {
+		return own
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !oidc.LooksLikeJWT(token) {
+			own.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+		subject, err := s.cfg.OIDC.Verify(ctx, token)
+		cancel()
+		switch {
+		case errors.Is(err, oidc.ErrUnavailable):
+			s.problem(w, r, unavailable("Cannot check the token now.", err))
+			return
+		case errors.Is(err, oidc.ErrForbidden):
+			// Why is logged, never told: the caller learns only that it may not.
+			s.logger.Warn("codec: oidc token refused", "status", http.StatusForbidden, "error", err)
+			noteCaller(r.Context(), records.Principal{Subject: "oidc:" + subject})
+			s.problem(w, r, newProblem(http.StatusForbidden, "forbidden", "Forbidden", "This token's role may not use this route."))
+			return
+		case err != nil:
+			s.logger.Warn("codec: oidc token refused", "status", http.StatusUnauthorized, "error", err)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fulfilment", error="invalid_token"`)
+			s.problem(w, r, newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized", "The token is unknown or revoked."))
+			return
+		}
+		p := records.Principal{Subject: "oidc:" + subject, Role: records.RoleSupport}
+		noteCaller(r.Context(), p)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
 }
 
 // outbox shows what the sandbox providers "sent", newest first.

@@ -16,6 +16,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
+	"github.com/everywherecommerce/fulfilment/starter/oidc"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -67,6 +68,10 @@ type Config struct {
 	Sandbox bool
 	// UIOrigins may call the codec endpoint from a browser (CORS).
 	UIOrigins []string
+	// OIDC, when set, admits the retailer's SSO access tokens (JWTs) with a
+	// support claim to the codec endpoint, and to no other route: the Temporal
+	// Web UI forwards its user's token there (docs/support.md).
+	OIDC AccessTokenVerifier
 	// Now is the clock; time.Now unless a test sets it.
 	Now func() time.Time
 	// PickupTokenLimit is how many wrong pickup codes one token may enter within
@@ -115,6 +120,15 @@ type Config struct {
 	// cache off.
 	TokenCacheTTL time.Duration
 }
+
+// AccessTokenVerifier checks an OIDC access token and returns its subject;
+// errors wrap oidc.ErrInvalid, oidc.ErrForbidden or oidc.ErrUnavailable
+// (*oidc.Verifier).
+type AccessTokenVerifier interface {
+	Verify(ctx context.Context, token string) (string, error)
+}
+
+var _ AccessTokenVerifier = (*oidc.Verifier)(nil)
 
 // Server holds the handlers' dependencies.
 type Server struct {

@@ -27,7 +27,10 @@ type SandboxConfig struct {
 	FaultRate float64
 	// FaultSeed, when not 0, makes the faults of each fake the same on every run.
 	FaultSeed uint64
-	Logger    *slog.Logger
+	// MessageDelay is how long each email, text message and push takes to send
+	// (a slow provider); 0 none.
+	MessageDelay time.Duration
+	Logger       *slog.Logger
 }
 
 // Sandbox builds the sandbox providers for a system backed by PostgreSQL: the
@@ -61,6 +64,9 @@ func Sandbox(store *postgres.Store, c client.Client, cfg SandboxConfig) (Provide
 	payments.FaultRate = cfg.FaultRate
 	for _, f := range []*sandbox.Faults{&carrier.Faults, &email.Faults, &sms.Faults, &push.Faults} {
 		f.Rate, f.Seed = cfg.FaultRate, cfg.FaultSeed
+	}
+	for _, f := range []*sandbox.Faults{&email.Faults, &sms.Faults, &push.Faults} {
+		f.Delay = cfg.MessageDelay
 	}
 	sim := &sandbox.CarrierSimulator{
 		Step:   cfg.CarrierStep,
