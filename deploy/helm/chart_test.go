@@ -40,6 +40,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			checkNoInlineSecrets(t, m)
 			checkProbes(t, m)
 			checkWorkerGrace(t, m)
+			checkStarterGrace(t, m)
 			checkMigrationsHook(t, m)
 			checkWiring(t, m)
 		})
@@ -204,6 +205,29 @@ func checkWorkerGrace(t *testing.T, m *manifests) {
 	}
 	if got := envValue(t, c, "FULFILMENT_ADMIN_ADDR"); got != "0.0.0.0:6060" {
 		t.Errorf("FULFILMENT_ADMIN_ADDR = %q, want 0.0.0.0:6060", got)
+	}
+}
+
+// checkStarterGrace: on SIGTERM the starter first waits out its preStop sleep (so the
+// Service stops sending it requests), then drains requests in flight within
+// STARTER_STOP_TIMEOUT; the pod's grace period covers both.
+func checkStarterGrace(t *testing.T, m *manifests) {
+	t.Helper()
+	d := m.deployment(t, "starter")
+	c := container(t, d, "starter")
+	stop, err := time.ParseDuration(envValue(t, c, "STARTER_STOP_TIMEOUT"))
+	if err != nil {
+		t.Fatalf("STARTER_STOP_TIMEOUT: %v", err)
+	}
+	var sleep time.Duration
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		t.Errorf("starter has no preStop sleep: a stopping pod would still get new requests")
+	} else {
+		sleep = time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	}
+	grace := d.Spec.Template.Spec.TerminationGracePeriodSeconds
+	if grace == nil || time.Duration(*grace)*time.Second <= sleep+stop {
+		t.Errorf("starter terminationGracePeriodSeconds = %v, want more than preStop sleep %s + stop timeout %s", grace, sleep, stop)
 	}
 }
 
