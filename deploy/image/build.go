@@ -1,11 +1,16 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -42,18 +47,18 @@ type spec struct {
 // Go profiles, so publish them on a private network only.
 func imageSpecs() []spec {
 	return []spec{
-	{
-		binary:      "worker",
-		description: "Everywhere Fulfilment Temporal worker (worker; worker migrate applies the PostgreSQL schema)",
-		env:         []string{"FULFILMENT_ADMIN_ADDR=0.0.0.0:6060"},
-		ports:       []string{"6060/tcp"},
-	},
-	{
-		binary:      "starter",
-		description: "Everywhere Fulfilment HTTP API (checkout, store staff, support, codec endpoint)",
-		env:         []string{"STARTER_ADDR=0.0.0.0:8080", "STARTER_ADMIN_ADDR=0.0.0.0:6061"},
-		ports:       []string{"8080/tcp", "6061/tcp"},
-	},
+		{
+			binary:      "worker",
+			description: "Everywhere Fulfilment Temporal worker (worker; worker migrate applies the PostgreSQL schema)",
+			env:         []string{"FULFILMENT_ADMIN_ADDR=0.0.0.0:6060"},
+			ports:       []string{"6060/tcp"},
+		},
+		{
+			binary:      "starter",
+			description: "Everywhere Fulfilment HTTP API (checkout, store staff, support, codec endpoint)",
+			env:         []string{"STARTER_ADDR=0.0.0.0:8080", "STARTER_ADMIN_ADDR=0.0.0.0:6061"},
+			ports:       []string{"8080/tcp", "6061/tcp"},
+		},
 	}
 }
 
@@ -132,7 +137,7 @@ func writeArchives(bins binaries, out string, o options) ([]archive, error) {
 			tags = append(tags, tag.String())
 		}
 		path := filepath.Join(out, s.binary+".tar")
-		if err := tarball.MultiRefWriteToFile(path, refs); err != nil {
+		if err := writeArchive(path, refs); err != nil {
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
 		written = append(written, archive{path: path, tags: tags})
@@ -209,4 +214,66 @@ func buildImage(s spec, binaryPath string, base v1.Layer, o options) (v1.Image, 
 // imageName is the reference of an image built here: everywhere-fulfilment/worker:latest.
 func imageName(binary, tag string) string {
 	return repository + binary + ":" + tag
+}
+
+// writeArchive writes the images in the format of `docker save` (manifest.json,
+// the config and the gzipped layers), which docker load and podman load read.
+// go-containerregistry lists an image's tags in map order, so the archive is
+// rewritten with the tags sorted: the same images give the same bytes.
+func writeArchive(path string, refs map[name.Reference]v1.Image) error {
+	var buf bytes.Buffer
+	if err := tarball.MultiRefWrite(refs, &buf); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	tr, tw := tar.NewReader(&buf), tar.NewWriter(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("read the archive back: %w", err)
+		}
+		var body io.Reader = tr
+		if h.Name == "manifest.json" {
+			if body, h.Size, err = sortedManifest(tr); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			f.Close()
+			return err
+		}
+		if _, err := io.Copy(tw, body); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// sortedManifest reads manifest.json and returns it with every image's tags sorted.
+func sortedManifest(r io.Reader) (io.Reader, int64, error) {
+	var m tarball.Manifest
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return nil, 0, fmt.Errorf("manifest.json: %w", err)
+	}
+	for i := range m {
+		sort.Strings(m[i].RepoTags)
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, 0, fmt.Errorf("manifest.json: %w", err)
+	}
+	return bytes.NewReader(data), int64(len(data)), nil
 }
