@@ -30,6 +30,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
 # shellcheck source=stripe-mock.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stripe-mock.sh"
+# shellcheck source=../image/image.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../image/image.sh"
 
 WORK_DIR=""
 PG_DIR=""
@@ -148,6 +150,8 @@ main() {
   make_work_dir
   # Before anything is started: a missing browser is reported at once.
   ensure_chromium
+  # TestImageArchives (deploy/image) puts the machine's CA bundle into the images.
+  image_ensure_ca_certificates
   if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     start_temporal
   else
