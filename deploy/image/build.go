@@ -34,11 +34,10 @@ const repository = "everywhere-fulfilment/"
 
 // spec describes one image: the binary it runs and how.
 type spec struct {
-	binary      string            // worker or starter: the package, the file /<binary>, the entrypoint
-	description string            // org.opencontainers.image.description
-	env         []string          // beyond the common environment
-	ports       []string          // ExposedPorts, "8080/tcp"
-	labels      map[string]string // beyond the common labels
+	binary      string   // worker or starter: the package, the file /<binary>, the entrypoint
+	description string   // org.opencontainers.image.description
+	env         []string // beyond the common environment
+	ports       []string // ExposedPorts, "8080/tcp"
 }
 
 // imageSpecs are the images make image builds. The listen addresses are set
@@ -175,7 +174,6 @@ func buildImage(s spec, binaryPath string, base v1.Layer, o options) (v1.Image, 
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", o.arch
 	cf.Created = v1.Time{Time: o.created}
-	cf.Author = ""
 	cf.Config = v1.Config{
 		User:       fmt.Sprintf("%d:%d", userID, userID),
 		Entrypoint: []string{"/" + s.binary},
@@ -200,9 +198,6 @@ func buildImage(s spec, binaryPath string, base v1.Layer, o options) (v1.Image, 
 	}
 	for _, p := range s.ports {
 		cf.Config.ExposedPorts[p] = struct{}{}
-	}
-	for k, v := range s.labels {
-		cf.Config.Labels[k] = v
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
