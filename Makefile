@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build temporal stripe-mock helm helm-check clean
+.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build image temporal stripe-mock helm helm-check clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -49,6 +49,9 @@ workflowcheck: ## workflowcheck ./... (workflow determinism)
 build: ## build bin/worker and bin/starter
 	go build -o bin/worker ./worker
 	go build -o bin/starter ./starter
+
+image: ## build bin/images/worker.tar and starter.tar: container images without Docker (docs/deploy.md)
+	@deploy/image/image.sh
 
 temporal: ## build bin/temporal (Temporal CLI, pinned; ~5 min the first time)
 	@deploy/local/temporal.sh ensure

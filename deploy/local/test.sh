@@ -34,6 +34,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/stripe-mock.sh"
 # shellcheck source=helm.sh
 source "$(dirname "${BASH_SOURCE[0]}")/helm.sh"
+# shellcheck source=../image/image.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../image/image.sh"
 
 WORK_DIR=""
 PG_DIR=""
@@ -165,6 +167,8 @@ main() {
   # Before anything is started: a missing browser is reported at once.
   ensure_chromium
   ensure_helm
+  # TestImageArchives (deploy/image) puts the machine's CA bundle into the images.
+  image_ensure_ca_certificates
   if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     start_temporal
   else
