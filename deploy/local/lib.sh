@@ -24,20 +24,21 @@ die() {
   exit 1
 }
 
-# go_install_pinned BIN MODULE VERSION WHAT HINT: builds the pinned tool MODULE@VERSION
-# into BIN's directory with go install, unless BIN already exists (reused once built).
-# WHAT names it in messages; HINT says how long the first build takes. go's own output
-# (hundreds of "go: downloading" lines) goes to .dev/build-NAME.log; the terminal gets a
-# line every ~15 s saying what is being done and for how long.
+# go_install_pinned BIN MODULE VERSION WHAT HINT [LOGNAME]: builds the pinned tool
+# MODULE@VERSION into BIN's directory with go install, unless BIN already exists (reused
+# once built). WHAT names it in messages; HINT says how long the first build takes. go's
+# own output (hundreds of "go: downloading" lines) goes to .dev/build-LOGNAME.log (default
+# BIN's name); the terminal gets a line every ~15 s saying what is being done and for how
+# long.
 go_install_pinned() {
-  local bin="$1" module="$2" version="$3" what="$4" hint="$5"
+  local bin="$1" module="$2" version="$3" what="$4" hint="$5" logname="${6:-}"
   local logfile pid rc=0 started next phase downloads seen=0 first
   if [[ -x "$bin" ]]; then
     return 0
   fi
   command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to build $what"
   mkdir -p "$(dirname "$bin")" "$REPO/.dev"
-  logfile="$REPO/.dev/build-$(basename "$bin").log"
+  logfile="$REPO/.dev/build-${logname:-$(basename "$bin")}.log"
   log "building $what $version into $(dirname "$bin") (first time only, $hint)"
   log "go's output goes to $logfile"
   printf '=== go install %s@%s %s ===\n' "$module" "$version" "$(date -Is)" >>"$logfile"
