@@ -3,9 +3,8 @@
 #
 #   build.sh ensure    build what is missing or at another version (bin/temporal-server,
 #                      bin/temporal-sql-tool, bin/temporal-ui-server, bin/temporal)
-#   build.sh schema    print the directory of the server module (holds schema/postgresql)
 #
-# Sourced (run.sh): cluster_build_ensure, cluster_schema_dir.
+# Sourced (run.sh, test.sh): cluster_build_ensure and the binaries' paths.
 #
 # The server and the UI server (and the module of the SQL tool) declare `go 1.26.10`; an
 # older local Go fetches that toolchain once through the module proxy (GOTOOLCHAIN=auto),
@@ -58,30 +57,13 @@ cluster_build_ensure() {
     github.com/temporalio/ui-server/v2 "$TEMPORAL_UI_SERVER_VERSION" "the Temporal Web UI server" "~2 min"
 }
 
-# cluster_schema_dir: prints the module directory of go.temporal.io/server at the pinned
-# version (downloaded by the build above; `go mod download` fetches it if the cache was
-# cleaned since).
-cluster_schema_dir() {
-  local dir
-  # Outside any module (/), so that our go.mod and go.sum are not involved.
-  dir="$(cd / && GOTOOLCHAIN=auto go mod download -json "go.temporal.io/server@$TEMPORAL_SERVER_VERSION" \
-    2>>"$REPO/.dev/build-temporal-server.log" | awk -F'"' '$2 == "Dir" {print $4; exit}')" ||
-    die "go mod download go.temporal.io/server@$TEMPORAL_SERVER_VERSION failed"
-  [[ -d "$dir/schema/postgresql/v12/temporal" ]] ||
-    die "no schema/postgresql/v12/temporal in the server module (${dir:-not found})"
-  printf '%s\n' "$dir"
-}
-
 cluster_build_main() {
   case "${1:-}" in
     ensure)
       cluster_build_ensure
       ;;
-    schema)
-      cluster_schema_dir
-      ;;
     *)
-      die "usage: $0 {ensure|schema}"
+      die "usage: $0 ensure"
       ;;
   esac
 }

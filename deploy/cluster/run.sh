@@ -173,21 +173,22 @@ psql_value() {
 }
 
 # setup_temporal_schema: Temporal's two databases, their schemas set up once and brought to
-# the version the server module ships (update-schema is a no-op when they are current).
+# the version this server ships (update-schema is a no-op when they are current). The
+# schemas are the server module's schema/postgresql/v12/{temporal,visibility}, embedded
+# in temporal-sql-tool (--schema-name), so the module cache is not needed at run time.
 setup_temporal_schema() {
-  local module db dir sql=("$TEMPORAL_SQL_TOOL_BIN" --plugin postgres12 --ep 127.0.0.1 -p "$PG_PORT" -u "$PG_ROLE")
+  local db name sql=("$TEMPORAL_SQL_TOOL_BIN" --plugin postgres12 --ep 127.0.0.1 -p "$PG_PORT" -u "$PG_ROLE")
   local logfile="$DEV_DIR/temporal-sql-tool.log"
-  module="$(cluster_schema_dir)"
   for db in temporal temporal_visibility; do
-    dir="$module/schema/postgresql/v12/temporal/versioned"
-    [[ "$db" == temporal_visibility ]] && dir="$module/schema/postgresql/v12/visibility/versioned"
+    name=postgresql/v12/temporal
+    [[ "$db" == temporal_visibility ]] && name=postgresql/v12/visibility
     PG_DB_NAME="$db" pg_create_db "$PG_PORT"
     if [[ "$(psql_value "$db" "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")" == 0 ]]; then
       log "temporal-sql-tool setup-schema ($db)"
       "${sql[@]}" --db "$db" setup-schema -v 0.0 >>"$logfile" 2>&1 ||
         die "temporal-sql-tool setup-schema for $db failed (log $logfile)"
     fi
-    "${sql[@]}" --db "$db" update-schema -d "$dir" >>"$logfile" 2>&1 ||
+    "${sql[@]}" --db "$db" update-schema --schema-name "$name" >>"$logfile" 2>&1 ||
       die "temporal-sql-tool update-schema for $db failed (log $logfile)"
     log "database $db at schema version $(psql_value "$db" "SELECT curr_version FROM schema_version LIMIT 1")"
   done
