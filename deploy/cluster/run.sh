@@ -221,6 +221,8 @@ render_configs() {
     "$REPO/deploy/cluster/ui.yaml.tmpl" >"$DEV_DIR/ui/config/cluster.yaml"
 }
 
+# start_temporal: the four services. History starts alone first: the first process on an
+# empty database writes the cluster metadata, and two doing it at once makes one fail.
 start_temporal() {
   local svc logfile
   for svc in "${TEMPORAL_SERVICES[@]}"; do
@@ -230,15 +232,42 @@ start_temporal() {
     start_detached "$logfile" "$TEMPORAL_SERVER_BIN" --config-file "$CONFIG_DIR/$svc.yaml" \
       --allow-no-auth start --service "$svc"
     PIDS[$svc]="$STARTED_PID"
+    if [[ "$svc" == history ]]; then
+      wait_port "$(_port history grpc)" "$svc" 120
+    fi
   done
+  wait_port "$FRONTEND_PORT" frontend 120
   temporal_wait_ready "$FRONTEND_PORT" "${PIDS[frontend]}" "$DEV_DIR/temporal-frontend.log" 120 ||
     die "the Temporal frontend did not become healthy"
   for svc in "${TEMPORAL_SERVICES[@]}"; do
     pid_alive "${PIDS[$svc]}" || {
-      tail_run_log "$DEV_DIR/temporal-$svc.log"
+      show_temporal_log "$svc"
       die "$(_what "$svc") exited during startup (log $DEV_DIR/temporal-$svc.log)"
     }
   done
+}
+
+# wait_port PORT SERVICE TIMEOUT: waits until the Temporal service listens on PORT; fails
+# with the end of its log when it exits first or takes too long.
+wait_port() {
+  local port="$1" svc="$2" deadline=$((SECONDS + $3))
+  while ! port_in_use "$port"; do
+    if ! pid_alive "${PIDS[$svc]}"; then
+      show_temporal_log "$svc"
+      die "$(_what "$svc") exited during startup (log $DEV_DIR/temporal-$svc.log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      show_temporal_log "$svc"
+      die "$(_what "$svc") did not listen on 127.0.0.1:$port within $3s"
+    fi
+    sleep 0.3
+  done
+}
+
+# show_temporal_log SERVICE: the last lines of this run's log of a Temporal service, each
+# cut short (the server logs JSON with stack traces).
+show_temporal_log() {
+  tail_run_log "$DEV_DIR/temporal-$1.log" 2>&1 | cut -c1-400 >&2
 }
 
 # ensure_namespace: namespace "default" (3 days' retention of closed orders' histories)
@@ -365,7 +394,7 @@ wait_for_exit() {
     for name in "${!PIDS[@]}"; do
       if ! pid_alive "${PIDS[$name]}"; then
         case "$name" in
-          history | matching | frontend | worker) tail_run_log "$DEV_DIR/temporal-$name.log" ;;
+          history | matching | frontend | worker) show_temporal_log "$name" ;;
           *) tail_run_log "$DEV_DIR/$name.log" ;;
         esac
         die "$(_what "$name") (pid ${PIDS[$name]}) exited unexpectedly"
