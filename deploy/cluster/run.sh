@@ -41,7 +41,7 @@ APPS="${CLUSTER_APPS:-1}"
 # server, its UI and its starter, so that the README's walkthrough and `bin/temporal`
 # without --address work unchanged (make run and make cluster exclude each other).
 # Temporal's internal ports are PORT_BASE + 0..9 (gRPC), + 10..19 (membership), + 20..29
-# (Prometheus metrics).
+# (Prometheus metrics); keep it below 32740 (Temporal stores membership ports as smallint).
 PG_PORT="${CLUSTER_PG_PORT:-55433}"
 FRONTEND_PORT="${CLUSTER_FRONTEND_PORT:-7233}"
 FRONTEND_HTTP_PORT="${CLUSTER_FRONTEND_HTTP_PORT:-7243}"

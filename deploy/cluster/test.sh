@@ -43,11 +43,11 @@ cleanup() {
 }
 
 # pick_port_base: a base B such that B+0..3, B+10..13 and B+20..23 are free (Temporal's
-# internal ports in run.sh).
+# internal ports in run.sh), below 32768: Temporal keeps membership ports in a smallint.
 pick_port_base() {
   local base i ok tries
   for ((tries = 0; tries < 50; tries++)); do
-    base=$((41000 + (RANDOM % 180) * 100))
+    base=$((21000 + (RANDOM % 110) * 100))
     ok=1
     for i in 0 1 2 3 10 11 12 13 20 21 22 23; do
       if port_in_use $((base + i)); then
