@@ -383,24 +383,47 @@ $(print_order_by_hand "$STARTER_URL")
 EOF
 }
 
-# wait_for_exit: blocks until Ctrl-C (trap) or until one of the processes dies.
+# wait_for_exit: blocks until Ctrl-C (trap) or until a process dies. A worker or starter
+# of ours may go (kill one: the other carries the load, as in production); make cluster
+# stops when the last of either kind, a Temporal service or the UI server exits.
 wait_for_exit() {
-  local name pids=()
-  for name in "${!PIDS[@]}"; do
-    pids+=("${PIDS[$name]}")
-  done
+  local name pids
   while true; do
+    pids=()
+    for name in "${!PIDS[@]}"; do
+      pids+=("${PIDS[$name]}")
+    done
     wait -n "${pids[@]}" 2>/dev/null || true
     for name in "${!PIDS[@]}"; do
-      if ! pid_alive "${PIDS[$name]}"; then
-        case "$name" in
-          history | matching | frontend | worker) show_temporal_log "$name" ;;
-          *) tail_run_log "$DEV_DIR/$name.log" ;;
-        esac
-        die "$(_what "$name") (pid ${PIDS[$name]}) exited unexpectedly"
-      fi
+      pid_alive "${PIDS[$name]}" && continue
+      case "$name" in
+        worker-* | starter-*)
+          warn "$name (pid ${PIDS[$name]}) exited; the other ${name%-*} carries on (log $DEV_DIR/$name.log)"
+          unset "PIDS[$name]"
+          if ! _any_left "${name%-*}"; then
+            die "no ${name%-*} is left"
+          fi
+          ;;
+        history | matching | frontend | worker)
+          show_temporal_log "$name"
+          die "$(_what "$name") (pid ${PIDS[$name]}) exited unexpectedly"
+          ;;
+        *)
+          tail_run_log "$DEV_DIR/$name.log"
+          die "$(_what "$name") (pid ${PIDS[$name]}) exited unexpectedly"
+          ;;
+      esac
     done
   done
+}
+
+# _any_left KIND: true while a process named KIND-N (worker-1...) runs.
+_any_left() {
+  local name
+  for name in "${!PIDS[@]}"; do
+    [[ "$name" == "$1"-* ]] && return 0
+  done
+  return 1
 }
 
 main() {
