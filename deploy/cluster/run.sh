@@ -307,7 +307,8 @@ start_ui() {
 export_env() {
   export TEMPORAL_ADDRESS="127.0.0.1:$FRONTEND_PORT"
   export TEMPORAL_NAMESPACE=default
-  export TEMPORAL_METRICS_URL="http://127.0.0.1:$(_port frontend metrics)/metrics"
+  TEMPORAL_METRICS_URL="http://127.0.0.1:$(_port frontend metrics)/metrics"
+  export TEMPORAL_METRICS_URL
   export DATABASE_URL="postgres://$PG_ROLE@127.0.0.1:$PG_PORT/fulfilment?sslmode=disable"
   export FULFILMENT_PROVIDERS=sandbox
   export STARTER_URL
