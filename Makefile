@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run test bench chaos lint fmt-check vet staticcheck workflowcheck build image temporal stripe-mock helm helm-check clean
+.PHONY: help run cluster cluster-test cluster-build test bench chaos lint fmt-check vet staticcheck workflowcheck build image temporal stripe-mock helm helm-check clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -18,6 +18,15 @@ help: ## list the targets
 
 run: ## run everything locally (Temporal dev server + UI, PostgreSQL, worker, starter); Ctrl-C stops
 	@deploy/local/run.sh
+
+cluster: ## the system on a real Temporal server (4 services), PostgreSQL, Web UI, 2 workers, 2 starters; Ctrl-C stops (docs/cluster.md)
+	@deploy/cluster/run.sh
+
+cluster-test: ## scale-out test on that cluster: workers and a starter killed, a worker joins, one stops gracefully (CHAOS_ORDERS)
+	@deploy/cluster/test.sh
+
+cluster-build: ## build bin/temporal-server, bin/temporal-sql-tool, bin/temporal-ui-server (pinned; ~10 min the first time)
+	@deploy/cluster/build.sh ensure
 
 test: ## go test ./... against a real dev server, PostgreSQL and stripe-mock (TEST_PKGS, GOTESTFLAGS)
 	@deploy/local/test.sh test
@@ -69,7 +78,12 @@ clean: ## remove .dev/ (local PostgreSQL data, Temporal SQLite, payload key, tok
 	@if [[ -f .dev/run.pid ]] && kill -0 "$$(cat .dev/run.pid)" 2>/dev/null; then \
 		echo "make run is still running (pid $$(cat .dev/run.pid)); stop it with Ctrl-C first"; exit 1; \
 	fi
-	@if deploy/local/postgres.sh status .dev/pg; then \
-		echo 'PostgreSQL is still running on .dev/pg; stop it first: deploy/local/postgres.sh stop .dev/pg'; exit 1; \
+	@if [[ -f .dev/cluster/run.pid ]] && kill -0 "$$(cat .dev/cluster/run.pid)" 2>/dev/null; then \
+		echo "make cluster is still running (pid $$(cat .dev/cluster/run.pid)); stop it with Ctrl-C first"; exit 1; \
 	fi
+	@for d in .dev/pg .dev/cluster/pg; do \
+		if deploy/local/postgres.sh status "$$d"; then \
+			echo "PostgreSQL is still running on $$d; stop it first: deploy/local/postgres.sh stop $$d"; exit 1; \
+		fi; \
+	done
 	rm -rf .dev

@@ -19,9 +19,12 @@ import (
 // starter was killed, a connection was cut) or a 5xx (503 while Temporal or
 // PostgreSQL are away) is sent again with the same body, as a real client would;
 // the checkout is idempotent per order ID, and the suite judges repeated staff
-// and support actions by their answers.
+// and support actions by their answers. With more than one starter (the scale-out
+// run) the requests take turns, as behind a load balancer, so an attempt that found
+// a starter gone is sent again to the next one.
 type apiClient struct {
-	base     string
+	bases    []string
+	turn     atomic.Uint64
 	http     *http.Client
 	patience time.Duration
 	retries  atomic.Int64 // requests sent again, over the run
@@ -40,8 +43,8 @@ type answer struct {
 // maxAttempts bounds the attempts of one request (the patience bounds its time).
 const maxAttempts = 200
 
-func newAPIClient(base string, patience time.Duration) *apiClient {
-	return &apiClient{base: base, patience: patience, http: &http.Client{
+func newAPIClient(bases []string, patience time.Duration) *apiClient {
+	return &apiClient{bases: bases, patience: patience, http: &http.Client{
 		// A checkout waits for the capture; the starter's write timeout is 45 s.
 		Timeout:   60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
@@ -98,7 +101,8 @@ func (c *apiClient) once(ctx context.Context, method, path, token string, payloa
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	base := c.bases[(c.turn.Add(1)-1)%uint64(len(c.bases))]
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
 		return 0, nil, 0, fmt.Errorf("new request: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,7 +42,18 @@ type config struct {
 	// repo is the repository root (built from); temporalCLI the dev server binary.
 	repo        string
 	temporalCLI string
+	// temporalAddr and databaseURL, when set, are a platform started by someone
+	// else (make cluster's, by deploy/cluster/test.sh): the run attaches to it and
+	// scales its own workers and starters out and in (scaleOutFaults) instead of
+	// starting a stack of its own.
+	temporalAddr, databaseURL string
+	// workerStopTimeout is the workers' FULFILMENT_WORKER_STOP_TIMEOUT, the grace
+	// period after a SIGTERM (scale-out runs).
+	workerStopTimeout time.Duration
 }
+
+// attached reports whether the run attaches to a running platform.
+func (c config) attached() bool { return c.temporalAddr != "" }
 
 // defaultConfig is `make chaos`: a few hundred orders, every fault, about ten
 // minutes on a two-core machine.
@@ -62,6 +74,9 @@ func defaultConfig() config {
 		patience:        3 * time.Minute,
 		finishWithin:    6 * time.Minute,
 		keepOnFailure:   true,
+		// Ten seconds of grace after a SIGTERM: long enough for the sandbox's
+		// activities (milliseconds to a few seconds), short enough for the run.
+		workerStopTimeout: 10 * time.Second,
 	}
 }
 
@@ -95,11 +110,17 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Float64Var(&c.faultRate, "fault-rate", c.faultRate, "share of sandbox provider calls that fail (CHAOS_FAULT_RATE)")
 	fs.DurationVar(&c.interval, "interval", c.interval, "time between two checkouts")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (CHAOS_KEEP=1)")
+	fs.StringVar(&c.temporalAddr, "temporal-address", c.temporalAddr,
+		"host:port of a running Temporal frontend: attach to it and scale out (CHAOS_TEMPORAL_ADDRESS; needs -database-url)")
+	fs.StringVar(&c.databaseURL, "database-url", c.databaseURL, "the running platform's app database (CHAOS_DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("parse flags: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.attached() {
+		c.faults = scaleOutFaults()
 	}
 	return c, c.complete(getenv)
 }
@@ -131,6 +152,8 @@ func (c *config) fromEnv(getenv func(string) string) error {
 	if v := getenv("CHAOS_KEEP"); v != "" {
 		c.keep = v == "1" || v == "true"
 	}
+	c.temporalAddr = cmp.Or(getenv("CHAOS_TEMPORAL_ADDRESS"), c.temporalAddr)
+	c.databaseURL = cmp.Or(getenv("CHAOS_DATABASE_URL"), c.databaseURL)
 	return errors.Join(problems...)
 }
 
@@ -145,6 +168,18 @@ func (c *config) complete(getenv func(string) string) error {
 	}
 	if c.interval <= 0 {
 		problems = append(problems, fmt.Errorf("interval %s: want a positive duration", c.interval))
+	}
+	if c.attached() != (c.databaseURL != "") {
+		problems = append(problems, errors.New("a running platform needs both -temporal-address and -database-url (CHAOS_TEMPORAL_ADDRESS, CHAOS_DATABASE_URL)"))
+	}
+	if c.attached() {
+		// The platform is running already: no dev server to start, no CLI needed.
+		repo, err := testbed.FindRepo()
+		if err != nil {
+			problems = append(problems, err)
+		}
+		c.repo = repo
+		return errors.Join(problems...)
 	}
 	repo, cli, err := testbed.Locate(getenv)
 	if err != nil {

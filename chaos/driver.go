@@ -85,7 +85,7 @@ type timings struct {
 }
 
 func newDriver(cfg config, st *stack, plans []*orderPlan, logger *slog.Logger) (*driver, error) {
-	d := &driver{cfg: cfg, st: st, api: newAPIClient(st.starterURL, cfg.patience), board: newBoard(),
+	d := &driver{cfg: cfg, st: st, api: newAPIClient(st.starterURLs, cfg.patience), board: newBoard(),
 		mail: newMailbox(), logger: logger}
 	for _, p := range plans {
 		d.orders = append(d.orders, &orderRun{plan: p, expect: p.Expect})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -21,6 +22,25 @@ const (
 	faultRestartTemporal faultKind = "SIGKILL dev server, restart on its SQLite file"
 	faultKillStarter     faultKind = "SIGKILL starter"
 )
+
+// The faults and changes of a scale-out run (attached to a running cluster with
+// two workers and two starters): a worker and a starter lost for good (the others
+// carry the load), a third worker joining, and a worker taken away gracefully
+// (SIGTERM: it stops polling and finishes or hands back its running activities,
+// then exits 0 within its grace period).
+const (
+	faultLoseWorker    faultKind = "SIGKILL worker a, not restarted"
+	faultLoseStarter   faultKind = "SIGKILL starter b, not restarted"
+	faultJoinWorker    faultKind = "worker c joins"
+	faultRetireWorker  faultKind = "SIGTERM worker b (graceful stop)"
+	retiredWorkerIndex           = 1 // pair b's worker
+)
+
+// scaleOutFaults are the changes of a scale-out run, in order: after them worker c
+// and starter a serve every order.
+func scaleOutFaults() []faultKind {
+	return []faultKind{faultLoseWorker, faultLoseStarter, faultJoinWorker, faultRetireWorker}
+}
 
 // faultRecord is one injected fault: when (since the first checkout), what, and
 // how long until the part answered again.
@@ -94,10 +114,57 @@ func (in *injector) inject(ctx context.Context, kind faultKind) faultRecord {
 		if rec.pid, err = in.st.starter.Kill(); err == nil {
 			err = in.st.svc.WaitStarter(ctx, 90*time.Second)
 		}
+	case faultLoseWorker:
+		rec.pid, err = in.st.pairs[0].Worker.KillForGood()
+	case faultLoseStarter:
+		rec.pid, err = in.st.pairs[1].Starter.KillForGood()
+	case faultJoinWorker:
+		var p *testbed.Process
+		p, err = in.st.tb.StartWorker(ctx, "c-worker", in.st.serviceEnv(in.st.pairs[0].Port))
+		in.st.joined = append(in.st.joined, p)
+		rec.pid = p.Pid()
+	case faultRetireWorker:
+		rec.pid, err = in.retire(in.st.pairs[retiredWorkerIndex].Worker)
 	}
 	rec.recovered = time.Since(began)
 	if err != nil {
 		rec.err = err.Error()
 	}
 	return rec
+}
+
+// retire stops a worker with SIGTERM while orders flow, as an orchestrator takes a
+// pod away: it must exit with status 0 within its grace period (the workers'
+// FULFILMENT_WORKER_STOP_TIMEOUT) plus a few seconds to close its connections.
+func (in *injector) retire(w *testbed.Process) (int, error) {
+	grace := in.cfg.workerStopTimeout + 5*time.Second
+	began := time.Now()
+	pid, exit, err := w.Terminate(grace + 30*time.Second)
+	took := time.Since(began)
+	switch {
+	case err != nil:
+		return pid, err
+	case exit.Err != "":
+		return pid, fmt.Errorf("%s exited with %s after SIGTERM, want status 0", w.Name, exit.Err)
+	case took > grace:
+		return pid, fmt.Errorf("%s took %s to stop after SIGTERM, want at most %s", w.Name, took.Round(100*time.Millisecond), grace)
+	}
+	in.logger.Info("worker stopped gracefully", "worker", w.Name, "pid", pid, "took", took.Round(time.Millisecond))
+	return pid, nil
+}
+
+// checkFaults: every fault and change of a scale-out run happened as planned (a
+// process that would not die, a worker that would not join, a graceful stop that
+// failed or overran its grace period are violations).
+func checkFaults(faults []faultRecord, planned int) result {
+	r := result{name: "scale-out steps as planned (kills, join, graceful stop)", checked: len(faults)}
+	if len(faults) != planned {
+		r.violate("%d of %d planned steps happened", len(faults), planned)
+	}
+	for _, f := range faults {
+		if f.err != "" {
+			r.violate("%s: %s", f.kind, f.err)
+		}
+	}
+	return r
 }

@@ -97,5 +97,8 @@ func exercise(ctx context.Context, cfg config, st *stack, logger *slog.Logger) (
 	rep := &report{cfg: cfg, orders: d.orders, faults: faults, timings: timings, exits: st.unexpectedExits(),
 		retries: d.api.retries.Load(), missed: d.mail.missed.Load()}
 	rep.results = checkInvariants(facts, d.orders)
+	if cfg.attached() {
+		rep.results = append(rep.results, checkFaults(faults, len(cfg.faults)))
+	}
 	return rep, nil
 }

@@ -41,7 +41,11 @@ const maxDetails = 40
 
 // print writes the run, the table of invariants and the details of every violation.
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\n== Chaos run: %d orders, seed %d, sandbox fault rate %g ==\n", len(r.orders), r.cfg.seed, r.cfg.faultRate)
+	what := "Chaos run"
+	if r.cfg.attached() {
+		what = "Scale-out run on the Temporal cluster at " + r.cfg.temporalAddr
+	}
+	fmt.Fprintf(w, "\n== %s: %d orders, seed %d, sandbox fault rate %g ==\n", what, len(r.orders), r.cfg.seed, r.cfg.faultRate)
 	r.printScenarios(w)
 	r.printFaults(w)
 	t := r.timings

@@ -18,7 +18,10 @@ import (
 
 // stack is the run's own system, independent of make run's .dev/: the testbed's
 // PostgreSQL and dev server, and one worker and one starter on namespace
-// "default", all on free ports of 127.0.0.1 and with their files in dir.
+// "default", all on free ports of 127.0.0.1 and with their files in dir. Attached
+// to a running platform (cfg.attached: make cluster's Temporal server and
+// PostgreSQL), it has no PostgreSQL or dev server of its own but two pairs of
+// worker and starter, and later a third worker (scale-out).
 type stack struct {
 	cfg    config
 	dir    string
@@ -28,20 +31,30 @@ type stack struct {
 	svc                       *testbed.Services
 	pg                        *testbed.PGCluster
 	temporal, worker, starter *testbed.Process
-	starterPort               int
-	starterURL                string
-	tokens                    map[string]string // KEY=value from `starter demo seed`
-	pool                      *pgxpool.Pool     // the suite's own connections: seeding, invariants
-	store                     *postgres.Store
-	tc                        client.Client // decodes the workflows' encrypted payloads
-	http                      *http.Client
-	initialStock              map[stockKey]int // stock after seeding, before the first order
+	// pairs are every worker and starter pair (svc is the first); joined are the
+	// workers that joined during the run (scale-out).
+	pairs       []*testbed.Services
+	joined      []*testbed.Process
+	starterURLs []string          // every starter; the clients take turns
+	tokens      map[string]string // KEY=value from `starter demo seed`
+	pool        *pgxpool.Pool     // the suite's own connections: seeding, invariants
+	store       *postgres.Store
+	tc          client.Client // decodes the workflows' encrypted payloads
+	http        *http.Client
+	// initialStock is the stock after seeding, before the first order.
+	initialStock map[stockKey]int
 }
 
 // startStack builds the binaries and starts everything; on error whatever was
 // started is stopped again.
 func startStack(ctx context.Context, cfg config, logger *slog.Logger) (st *stack, err error) {
-	tb, err := testbed.Start(ctx, testbed.Options{Repo: cfg.repo, TemporalCLI: cfg.temporalCLI, Name: "chaos", Logger: logger})
+	var tb *testbed.Testbed
+	if cfg.attached() {
+		tb, err = testbed.Attach(ctx, testbed.AttachOptions{Repo: cfg.repo, Name: "scaleout", Logger: logger,
+			TemporalAddr: cfg.temporalAddr, DatabaseURL: cfg.databaseURL})
+	} else {
+		tb, err = testbed.Start(ctx, testbed.Options{Repo: cfg.repo, TemporalCLI: cfg.temporalCLI, Name: "chaos", Logger: logger})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -55,27 +68,47 @@ func startStack(ctx context.Context, cfg config, logger *slog.Logger) (st *stack
 			}
 		}
 	}()
-	ports, err := testbed.FreePorts(1)
+	pairs := 1
+	if cfg.attached() {
+		pairs = 2
+	}
+	ports, err := testbed.FreePorts(pairs)
 	if err != nil {
 		return st, err
 	}
-	st.starterPort = ports[0]
-	st.starterURL = fmt.Sprintf("http://127.0.0.1:%d", st.starterPort)
-	if st.tokens, err = tb.MigrateAndSeed(ctx, st.serviceEnv()); err != nil {
-		return st, err
+	for i, port := range ports {
+		st.starterURLs = append(st.starterURLs, fmt.Sprintf("http://127.0.0.1:%d", port))
+		if i == 0 {
+			if st.tokens, err = tb.MigrateAndSeed(ctx, st.serviceEnv(port)); err != nil {
+				return st, err
+			}
+		}
+		name := ""
+		if pairs > 1 {
+			name = string(rune('a' + i))
+		}
+		svc, err := tb.StartServices(ctx, name, port, st.serviceEnv(port))
+		if svc != nil {
+			st.pairs = append(st.pairs, svc)
+		}
+		if err != nil {
+			return st, err
+		}
 	}
-	st.svc, err = tb.StartServices(ctx, "", st.starterPort, st.serviceEnv())
-	if st.svc != nil {
-		st.worker, st.starter = st.svc.Worker, st.svc.Starter
-	}
-	return st, err
+	st.svc, st.worker, st.starter = st.pairs[0], st.pairs[0].Worker, st.pairs[0].Starter
+	return st, nil
 }
 
-// serviceEnv is the environment of the worker and the starter: sandbox providers
-// failing cfg.faultRate of their calls and the shortened policy.
-func (st *stack) serviceEnv() []string {
+// serviceEnv is the environment of a worker and starter pair (the starter on
+// starterPort): sandbox providers failing cfg.faultRate of their calls and the
+// shortened policy; attached, the workers' grace period after a SIGTERM too.
+func (st *stack) serviceEnv(starterPort int) []string {
 	c := st.cfg
-	return append(st.tb.ServiceEnv("default", st.starterPort),
+	env := st.tb.ServiceEnv("default", starterPort)
+	if c.attached() {
+		env = append(env, "FULFILMENT_WORKER_STOP_TIMEOUT="+c.workerStopTimeout.String())
+	}
+	return append(env,
 		fmt.Sprintf("FULFILMENT_SANDBOX_FAULT_RATE=%g", c.faultRate),
 		"FULFILMENT_SANDBOX_CARRIER_STEP="+c.carrierStep.String(),
 		"FULFILMENT_PICKUP_WINDOW="+c.pickupWindow.String(),
@@ -95,7 +128,11 @@ func (st *stack) stop(keep bool) error {
 // unexpectedExits are the exits of the stack's programs the suite did not cause.
 func (st *stack) unexpectedExits() map[string][]testbed.ExitRecord {
 	out := map[string][]testbed.ExitRecord{}
-	for _, p := range []*testbed.Process{st.temporal, st.worker, st.starter} {
+	procs := []*testbed.Process{st.temporal}
+	for _, s := range st.pairs {
+		procs = append(procs, s.Worker, s.Starter)
+	}
+	for _, p := range append(procs, st.joined...) {
 		if p == nil {
 			continue
 		}

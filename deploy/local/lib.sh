@@ -24,20 +24,21 @@ die() {
   exit 1
 }
 
-# go_install_pinned BIN MODULE VERSION WHAT HINT: builds the pinned tool MODULE@VERSION
-# into BIN's directory with go install, unless BIN already exists (reused once built).
-# WHAT names it in messages; HINT says how long the first build takes. go's own output
-# (hundreds of "go: downloading" lines) goes to .dev/build-NAME.log; the terminal gets a
-# line every ~15 s saying what is being done and for how long.
+# go_install_pinned BIN MODULE VERSION WHAT HINT [LOGNAME]: builds the pinned tool
+# MODULE@VERSION into BIN's directory with go install, unless BIN already exists (reused
+# once built). WHAT names it in messages; HINT says how long the first build takes. go's
+# own output (hundreds of "go: downloading" lines) goes to .dev/build-LOGNAME.log (default
+# BIN's name); the terminal gets a line every ~15 s saying what is being done and for how
+# long.
 go_install_pinned() {
-  local bin="$1" module="$2" version="$3" what="$4" hint="$5"
-  local logfile pid rc=0 started next phase downloads seen=0 first
+  local bin="$1" module="$2" version="$3" what="$4" hint="$5" logname="${6:-}"
+  local logfile pid rc=0 started first
   if [[ -x "$bin" ]]; then
     return 0
   fi
   command -v go >/dev/null 2>&1 || die "go is not on PATH; needed to build $what"
   mkdir -p "$(dirname "$bin")" "$REPO/.dev"
-  logfile="$REPO/.dev/build-$(basename "$bin").log"
+  logfile="$REPO/.dev/build-${logname:-$(basename "$bin")}.log"
   log "building $what $version into $(dirname "$bin") (first time only, $hint)"
   log "go's output goes to $logfile"
   printf '=== go install %s@%s %s ===\n' "$module" "$version" "$(date -Is)" >>"$logfile"
@@ -45,11 +46,27 @@ go_install_pinned() {
   GOBIN="$(cd "$(dirname "$bin")" && pwd)" go install "$module@$version" >>"$logfile" 2>&1 &
   pid=$!
   started=$SECONDS
+  wait_build "$pid" "$logfile" "$first" "$what" || rc=$?
+  if ((rc != 0)); then
+    printf -- '--- last lines of %s ---\n' "$logfile" >&2
+    tail -n 20 "$logfile" >&2 || true
+    printf -- '---\n' >&2
+    die "building $what failed (go install $module@$version; log $logfile)"
+  fi
+  [[ -x "$bin" ]] || die "go install succeeded but $bin is missing"
+  log "built $what in $(_elapsed $((SECONDS - started)))"
+}
+
+# wait_build PID LOGFILE FIRST WHAT: waits for a background go build (PID) whose output goes
+# to LOGFILE from line FIRST on, printing a line every ~15 s saying what is being done (go
+# prints a line per module it downloads and nothing while it compiles) and for how long;
+# returns the build's exit status.
+wait_build() {
+  local pid="$1" logfile="$2" first="$3" what="$4" started=$SECONDS next phase downloads seen=0 rc=0
   next=$((SECONDS + 15))
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     if ((SECONDS >= next)) && kill -0 "$pid" 2>/dev/null; then
-      # go prints a line per module it downloads and nothing while it compiles.
       downloads="$(tail -n "+$first" "$logfile" | grep -c '^go: downloading' || true)"
       if ((${downloads:-0} > seen)); then
         phase="downloading modules (${downloads} so far)"
@@ -62,14 +79,7 @@ go_install_pinned() {
     fi
   done
   wait "$pid" || rc=$?
-  if ((rc != 0)); then
-    printf -- '--- last lines of %s ---\n' "$logfile" >&2
-    tail -n 20 "$logfile" >&2 || true
-    printf -- '---\n' >&2
-    die "building $what failed (go install $module@$version; log $logfile)"
-  fi
-  [[ -x "$bin" ]] || die "go install succeeded but $bin is missing"
-  log "built $what in $(_elapsed $((SECONDS - started)))"
+  return "$rc"
 }
 
 # _elapsed SECONDS: prints "4m05s" or "12s".

@@ -14,6 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 # shellcheck source=temporal.sh
 source "$(dirname "${BASH_SOURCE[0]}")/temporal.sh"
+# shellcheck source=app.sh
+source "$(dirname "${BASH_SOURCE[0]}")/app.sh"
 
 DEV_DIR="$REPO/.dev"
 PG_DIR="$DEV_DIR/pg"
@@ -104,39 +106,6 @@ build() {
   go build -o "$REPO/bin/starter" ./starter
 }
 
-# ensure_payload_key: 32 random bytes, base64, generated once into .dev/payload.key.
-ensure_payload_key() {
-  if [[ ! -s "$KEY_FILE" ]]; then
-    log "generating dev payload key $KEY_FILE"
-    (
-      umask 077
-      head -c 32 /dev/urandom | base64 -w0 >"$KEY_FILE.tmp"
-      printf '\n' >>"$KEY_FILE.tmp"
-      mv "$KEY_FILE.tmp" "$KEY_FILE"
-    )
-  fi
-  chmod 600 "$KEY_FILE"
-  FULFILMENT_PAYLOAD_KEYS="dev-1:$(tr -d '\n\r ' <"$KEY_FILE")"
-  export FULFILMENT_PAYLOAD_KEYS
-}
-
-# load_tokens FILE: exports the NAME=value lines of FILE (not executed as shell).
-load_tokens() {
-  local file="$1" line key val
-  [[ -f "$file" ]] || return 0
-  chmod 600 "$file"
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    line="${line%$'\r'}"
-    [[ "$line" =~ ^(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
-    key="${BASH_REMATCH[2]}"
-    val="${BASH_REMATCH[3]}"
-    if [[ "$val" =~ ^\"(.*)\"$ || "$val" =~ ^\'(.*)\'$ ]]; then
-      val="${BASH_REMATCH[1]}"
-    fi
-    export "$key=$val"
-  done <"$file"
-}
-
 export_env() {
   export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
   export TEMPORAL_NAMESPACE=default
@@ -164,34 +133,6 @@ start_temporal() {
   temporal_ensure_search_attributes "$TEMPORAL_PORT" default
 }
 
-migrate_and_seed() {
-  log "bin/worker migrate"
-  "$REPO/bin/worker" migrate
-  log "bin/starter demo seed"
-  "$REPO/bin/starter" demo seed --tokens-file "$TOKENS_FILE"
-  load_tokens "$TOKENS_FILE"
-}
-
-# tail_run_log FILE: the last lines this run wrote to FILE (after its "=== make run" marker).
-tail_run_log() {
-  printf -- '--- %s ---\n' "$1" >&2
-  awk '/^=== make run /{buf=""; n=0} {buf = buf $0 "\n"; n++} END{printf "%s", buf}' "$1" 2>/dev/null |
-    tail -n 30 >&2 || true
-  printf -- '---\n' >&2
-}
-
-# start_service NAME -> sets STARTED_PID; logs to .dev/NAME.log (and the terminal).
-start_service() {
-  local name="$1" logfile="$DEV_DIR/$1.log"
-  printf '=== make run %s ===\n' "$(date -Is)" >>"$logfile"
-  log "starting $name (log $logfile)"
-  if [[ "${RUN_TEE:-1}" != 0 ]]; then
-    start_detached_tee "$logfile" "[$name]" "$REPO/bin/$name"
-  else
-    start_detached "$logfile" "$REPO/bin/$name"
-  fi
-}
-
 start_services() {
   start_service worker
   WORKER_PID="$STARTED_PID"
@@ -207,29 +148,8 @@ start_services() {
   fi
 }
 
-place_demo_orders() {
-  if [[ "${DEMO:-1}" == 0 ]]; then
-    return 0
-  fi
-  if [[ -z "${CHECKOUT_TOKEN:-}" ]]; then
-    warn "no CHECKOUT_TOKEN (missing $TOKENS_FILE?); skipping demo orders"
-    return 0
-  fi
-  log "bin/starter demo orders"
-  "$REPO/bin/starter" demo orders || warn "placing demo orders failed (the system keeps running)"
-}
-
-random_digits() {
-  printf '%05d' $(((RANDOM * 32768 + RANDOM) % 100000))
-}
-
-# print_summary: the URLs, and an order to place by hand: a new order ID each run, set
-# as ORDER_ID by the first printed line, which the README's walkthrough then uses.
+# print_summary: the URLs, and an order to place by hand (print_order_by_hand).
 print_summary() {
-  local token="${CHECKOUT_TOKEN:-<CHECKOUT_TOKEN from $TOKENS_FILE>}" body pi order_id
-  pi="pi_demo_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  order_id="A-$(random_digits)"
-  body='{"order_id":"'"$order_id"'","customer":{"id":"C-1","name":"Mia Schmidt","email":"mia@example.com","locale":"de-DE","time_zone":"Europe/Berlin"},"method":"ship_to_store","store_id":"berlin-mitte","currency":"EUR","payment_intent_id":"'"$pi"'","lines":[{"sku":"WATCH-001","name":"Automatic watch","quantity":1,"unit_price":24900}]}'
   cat <<EOF
 
   Fulfilment is running.
@@ -243,9 +163,7 @@ print_summary() {
     logs              $DEV_DIR/{worker,starter,temporal}.log
     DATABASE_URL      $DATABASE_URL
 
-  Place order $order_id by hand (README, "An order by hand": paste both lines):
-    ORDER_ID=$order_id
-    curl -sS -X POST $STARTER_URL/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '$body'
+$(print_order_by_hand "$STARTER_URL")
 
   Ctrl-C stops everything.
 

@@ -45,6 +45,7 @@ type Process struct {
 	exited   chan struct{} // closed when the current run exited
 	stopping bool
 	injected bool // the next exit is Kill's
+	gone     bool // no restart after the next exit (KillForGood, Terminate)
 	exits    []ExitRecord
 	starts   int
 }
@@ -96,7 +97,11 @@ func (p *Process) supervise(cmd *exec.Cmd, logf *os.File, exited chan struct{}) 
 	p.injected = false
 	close(exited)
 	starts := p.starts
+	gone := p.gone
 	p.mu.Unlock()
+	if gone {
+		return
+	}
 	if rec.Stopped {
 		return
 	}
@@ -148,6 +153,42 @@ func (p *Process) Kill() (int, error) {
 	return pid, nil
 }
 
+// KillForGood is Kill without the restart: the program is gone for good, as when
+// its machine is lost and the others carry the load.
+func (p *Process) KillForGood() (int, error) {
+	p.mu.Lock()
+	p.gone = true
+	p.mu.Unlock()
+	return p.Kill()
+}
+
+// Terminate sends SIGTERM, as an orchestrator does before it takes a process away,
+// and waits up to wait for the exit; the program is not restarted. It returns the
+// pid and the exit as recorded (Err is "" for exit status 0).
+func (p *Process) Terminate(wait time.Duration) (int, ExitRecord, error) {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	if cmd == nil || cmd.Process == nil || !p.runningLocked() {
+		p.mu.Unlock()
+		return 0, ExitRecord{}, fmt.Errorf("terminate %s: not running", p.Name)
+	}
+	p.gone, p.injected = true, true
+	pid := cmd.Process.Pid
+	err := cmd.Process.Signal(syscall.SIGTERM)
+	p.mu.Unlock()
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return pid, ExitRecord{}, fmt.Errorf("terminate %s (pid %d): %w", p.Name, pid, err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(wait):
+		return pid, ExitRecord{}, fmt.Errorf("terminate %s (pid %d): still running %s after SIGTERM", p.Name, pid, wait)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return pid, p.exits[len(p.exits)-1], nil
+}
+
 // Stop ends supervision and the program: SIGTERM, then SIGKILL after stopGrace.
 func (p *Process) Stop() error {
 	p.mu.Lock()
@@ -181,13 +222,17 @@ func (p *Process) Stop() error {
 // Running reports whether the program runs now.
 func (p *Process) Running() bool {
 	p.mu.Lock()
-	exited := p.exited
-	p.mu.Unlock()
-	if exited == nil {
+	defer p.mu.Unlock()
+	return p.runningLocked()
+}
+
+// runningLocked is Running with p.mu held.
+func (p *Process) runningLocked() bool {
+	if p.exited == nil {
 		return false
 	}
 	select {
-	case <-exited:
+	case <-p.exited:
 		return false
 	default:
 		return true

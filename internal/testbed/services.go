@@ -23,8 +23,9 @@ import (
 // Services is one worker and one starter, each supervised, serving one namespace.
 type Services struct {
 	Worker, Starter *Process
-	// URL is the starter's base URL, http://127.0.0.1:port.
+	// URL is the starter's base URL, http://127.0.0.1:Port.
 	URL  string
+	Port int
 	http *http.Client
 }
 
@@ -92,7 +93,7 @@ func (tb *Testbed) StartServices(ctx context.Context, name string, starterPort i
 	if name != "" {
 		prefix = name + "-"
 	}
-	s := &Services{URL: fmt.Sprintf("http://127.0.0.1:%d", starterPort), http: &http.Client{Timeout: 5 * time.Second}}
+	s := &Services{URL: fmt.Sprintf("http://127.0.0.1:%d", starterPort), Port: starterPort, http: &http.Client{Timeout: 5 * time.Second}}
 	s.Worker = &Process{Name: prefix + "worker", Path: tb.Bin("worker"), Env: env,
 		LogPath: filepath.Join(tb.Dir, prefix+"worker.log"), Logger: tb.Logger}
 	s.Starter = &Process{Name: prefix + "starter", Path: tb.Bin("starter"), Env: env,
@@ -136,18 +137,36 @@ func (s *Services) WaitStarter(ctx context.Context, timeout time.Duration) error
 }
 
 // WaitWorker waits until a run of the worker after its first `after` runs logged
-// that it polls its task queue (the worker has no health endpoint).
+// that it polls its task queue (WaitPolling).
 func (s *Services) WaitWorker(ctx context.Context, after int, timeout time.Duration) error {
+	return WaitPolling(ctx, s.Worker, after, timeout)
+}
+
+// WaitPolling waits until a run of a worker process after its first `after` runs
+// logged that it polls its task queue.
+func WaitPolling(ctx context.Context, w *Process, after int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for i := 0; i < maxChecks && time.Now().Before(deadline); i++ {
-		if s.Worker.StartCount() > after && RunStarted(s.Worker.LogPath, "worker started") {
+		if w.StartCount() > after && RunStarted(w.LogPath, "worker started") {
 			return nil
 		}
 		if err := Sleep(ctx, 200*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("the worker did not start polling within %s:%s", timeout, TailFile(s.Worker.LogPath, 30))
+	return fmt.Errorf("%s did not start polling within %s:%s", w.Name, timeout, TailFile(w.LogPath, 30))
+}
+
+// StartWorker starts one more worker (a supervised Process named name, with env,
+// log NAME.log), waits until it polls, and stops it with the testbed: a worker
+// that joins a running system.
+func (tb *Testbed) StartWorker(ctx context.Context, name string, env []string) (*Process, error) {
+	p := &Process{Name: name, Path: tb.Bin("worker"), Env: env, LogPath: filepath.Join(tb.Dir, name+".log"), Logger: tb.Logger}
+	tb.workers = append(tb.workers, p)
+	if err := p.Start(); err != nil {
+		return p, err
+	}
+	return p, WaitPolling(ctx, p, 0, 60*time.Second)
 }
 
 // RegisterNamespace registers a namespace with the order search attributes

@@ -64,6 +64,7 @@ type Testbed struct {
 	Client client.Client
 
 	services []*Services
+	workers  []*Process // StartWorker's
 }
 
 // Start builds the binaries and starts PostgreSQL and the dev server; on error
@@ -133,9 +134,18 @@ func (tb *Testbed) startPostgres(ctx context.Context, port int, settings []strin
 	if err := tb.PG.CreateDatabase(ctx); err != nil {
 		return err
 	}
-	tb.DatabaseURL = tb.PG.URL(PGDatabase)
-	pool, err := pgxpool.New(ctx, tb.DatabaseURL)
+	return tb.connectPostgres(ctx, tb.PG.URL(PGDatabase))
+}
+
+// connectPostgres opens the caller's own connections to the services' database.
+func (tb *Testbed) connectPostgres(ctx context.Context, url string) error {
+	tb.DatabaseURL = url
+	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	tb.Pool, tb.Store = pool, postgres.NewStore(pool)
@@ -143,23 +153,10 @@ func (tb *Testbed) startPostgres(ctx context.Context, port int, settings []strin
 }
 
 func (tb *Testbed) startTemporal(ctx context.Context, opts Options, port, metricsPort int) error {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return fmt.Errorf("payload key: %w", err)
-	}
-	tb.PayloadKeys = opts.Name + "-1:" + base64.StdEncoding.EncodeToString(key)
-	keys, err := tadapter.ParseKeys(tb.PayloadKeys)
-	if err != nil {
-		return fmt.Errorf("payload key: %w", err)
-	}
-	if tb.Codec, err = tadapter.NewCodec(keys); err != nil {
-		return fmt.Errorf("payload codec: %w", err)
-	}
-	tb.TemporalAddr = fmt.Sprintf("127.0.0.1:%d", port)
-	tb.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	if tb.Client, err = tb.Dial("default"); err != nil {
+	if err := tb.connectTemporal(opts.Name, fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
 		return err
 	}
+	tb.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	tb.Temporal = &Process{Name: "temporal", Path: opts.TemporalCLI, Logger: tb.Logger,
 		Args: DevServerArgs(port, metricsPort, filepath.Join(tb.Dir, "temporal.db")),
 		Env:  BaseEnv(), LogPath: filepath.Join(tb.Dir, "temporal.log")}
@@ -167,6 +164,71 @@ func (tb *Testbed) startTemporal(ctx context.Context, opts Options, port, metric
 		return err
 	}
 	return WaitTemporal(ctx, tb.Client, tb.Temporal, 2*time.Minute)
+}
+
+// connectTemporal makes the run's payload key (FULFILMENT_PAYLOAD_KEYS of the
+// services, "NAME-1:..." fresh each run) and the client of namespace "default".
+func (tb *Testbed) connectTemporal(name, addr string) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("payload key: %w", err)
+	}
+	tb.PayloadKeys = name + "-1:" + base64.StdEncoding.EncodeToString(key)
+	keys, err := tadapter.ParseKeys(tb.PayloadKeys)
+	if err != nil {
+		return fmt.Errorf("payload key: %w", err)
+	}
+	if tb.Codec, err = tadapter.NewCodec(keys); err != nil {
+		return fmt.Errorf("payload codec: %w", err)
+	}
+	tb.TemporalAddr = addr
+	tb.Client, err = tb.Dial("default")
+	return err
+}
+
+// AttachOptions are what Attach needs: Options' Repo, Name and Logger, and the
+// running platform.
+type AttachOptions struct {
+	Repo, Name string
+	Logger     *slog.Logger
+	// TemporalAddr is host:port of a running Temporal frontend whose namespace
+	// "default" has the order search attributes; DatabaseURL the services'
+	// database (migrated by MigrateAndSeed).
+	TemporalAddr, DatabaseURL string
+}
+
+// Attach is Start for a platform started by someone else (make cluster's scale-out
+// test): it builds the binaries and connects to Temporal and PostgreSQL, and it
+// starts neither (PG and Temporal stay nil; Stop stops only the services).
+func Attach(ctx context.Context, opts AttachOptions) (tb *Testbed, err error) {
+	dir, err := os.MkdirTemp("", "fulfilment-"+opts.Name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	tb = &Testbed{Dir: dir, Logger: opts.Logger}
+	defer func() {
+		if err != nil {
+			if serr := tb.Stop(false); serr != nil {
+				opts.Logger.Warn("stop the partly attached testbed", "error", serr)
+			}
+		}
+	}()
+	opts.Logger.Info("testbed on a running platform", "dir", dir, "temporal", opts.TemporalAddr)
+	if err := tb.build(ctx, opts.Repo); err != nil {
+		return tb, err
+	}
+	if err := tb.connectPostgres(ctx, opts.DatabaseURL); err != nil {
+		return tb, err
+	}
+	if err := tb.connectTemporal(opts.Name, opts.TemporalAddr); err != nil {
+		return tb, err
+	}
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := tb.Client.CheckHealth(hctx, &client.CheckHealthRequest{}); err != nil {
+		return tb, fmt.Errorf("the Temporal frontend at %s: %w", opts.TemporalAddr, err)
+	}
+	return tb, nil
 }
 
 // Dial returns a lazy client of a namespace that decodes the services' payloads;
@@ -188,6 +250,9 @@ func (tb *Testbed) Stop(keep bool) error {
 	var errs []error
 	for _, s := range tb.services {
 		errs = append(errs, s.Stop())
+	}
+	for _, p := range tb.workers {
+		errs = append(errs, p.Stop())
 	}
 	if tb.Temporal != nil {
 		errs = append(errs, tb.Temporal.Stop())
@@ -219,6 +284,9 @@ func (tb *Testbed) ShowLogs(w io.Writer) {
 	logs := []string{filepath.Join(tb.Dir, "temporal.log"), filepath.Join(tb.Dir, "pg", "server.log")}
 	for _, s := range tb.services {
 		logs = append(logs, s.Worker.LogPath, s.Starter.LogPath)
+	}
+	for _, p := range tb.workers {
+		logs = append(logs, p.LogPath)
 	}
 	for _, l := range logs {
 		if _, err := os.Stat(l); err == nil {
