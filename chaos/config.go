@@ -50,6 +50,9 @@ type config struct {
 	// workerStopTimeout is the workers' FULFILMENT_WORKER_STOP_TIMEOUT, the grace
 	// period after a SIGTERM (scale-out runs).
 	workerStopTimeout time.Duration
+	// messageDelay is the sandbox's FULFILMENT_SANDBOX_MESSAGE_DELAY in
+	// scale-out runs: how long each message takes to send.
+	messageDelay time.Duration
 }
 
 // attached reports whether the run attaches to a running platform.
@@ -77,6 +80,7 @@ func defaultConfig() config {
 		// Ten seconds of grace after a SIGTERM: long enough for the sandbox's
 		// activities (milliseconds to a few seconds), short enough for the run.
 		workerStopTimeout: 10 * time.Second,
+		messageDelay:      time.Second,
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
@@ -149,8 +152,72 @@ func (in *injector) retire(w *testbed.Process) (int, error) {
 	case took > grace:
 		return pid, fmt.Errorf("%s took %s to stop after SIGTERM, want at most %s", w.Name, took.Round(100*time.Millisecond), grace)
 	}
-	in.logger.Info("worker stopped gracefully", "worker", w.Name, "pid", pid, "took", took.Round(time.Millisecond))
+	st, err := readStop(w.LogPath)
+	if err != nil {
+		return pid, fmt.Errorf("%s: %w", w.Name, err)
+	}
+	in.logger.Info("worker stopped gracefully", "worker", w.Name, "pid", pid, "took", took.Round(time.Millisecond),
+		"running_at_sigterm", st.running, "finished", st.finished, "cancelled", st.cancelled)
+	switch {
+	case st.running == 0:
+		return pid, fmt.Errorf("%s had no activity running at SIGTERM: the graceful stop was not exercised", w.Name)
+	case st.cancelled > 0 || st.stillRunning > 0:
+		return pid, fmt.Errorf("%s: of %d activities running at SIGTERM, %d were cancelled and %d still ran at exit, want all finished within the %s grace",
+			w.Name, st.running, st.cancelled, st.stillRunning, in.cfg.workerStopTimeout)
+	}
 	return pid, nil
+}
+
+// stopCounts is what a worker's log says of its graceful stop: the activities
+// running when it got SIGTERM, and how they ended.
+type stopCounts struct {
+	running, finished, cancelled, stillRunning int
+}
+
+// readStop reads the last graceful stop from a worker's log (the "worker
+// stopping" and "worker stopped" lines of worker/main.go's stopWorker).
+func readStop(logPath string) (stopCounts, error) {
+	var c stopCounts
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return c, fmt.Errorf("read the worker's log: %w", err)
+	}
+	var stopping, stopped string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.Contains(line, `msg="worker stopping`):
+			stopping, stopped = line, ""
+		case strings.Contains(line, `msg="worker stopped"`):
+			stopped = line
+		}
+	}
+	if stopping == "" || stopped == "" {
+		return c, fmt.Errorf("no graceful stop in %s (want the lines \"worker stopping\" and \"worker stopped\")", logPath)
+	}
+	for _, f := range []struct {
+		line, key string
+		to        *int
+	}{{stopping, "running_activities", &c.running}, {stopped, "activities_finished", &c.finished},
+		{stopped, "activities_cancelled", &c.cancelled}, {stopped, "activities_still_running", &c.stillRunning}} {
+		v, ok := logValue(f.line, f.key)
+		if !ok {
+			return c, fmt.Errorf("no %s in %q", f.key, f.line)
+		}
+		if *f.to, err = strconv.Atoi(v); err != nil {
+			return c, fmt.Errorf("%s=%q in the worker's log: %w", f.key, v, err)
+		}
+	}
+	return c, nil
+}
+
+// logValue is key's value in a slog text line.
+func logValue(line, key string) (string, bool) {
+	for _, field := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(field, key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // checkFaults: every fault and change of a scale-out run happened as planned (a

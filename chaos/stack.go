@@ -106,7 +106,10 @@ func (st *stack) serviceEnv(starterPort int) []string {
 	c := st.cfg
 	env := st.tb.ServiceEnv("default", starterPort)
 	if c.attached() {
-		env = append(env, "FULFILMENT_WORKER_STOP_TIMEOUT="+c.workerStopTimeout.String())
+		// Messages take a second to send, so a worker stopped while orders flow has
+		// activities running that its grace period must let finish.
+		env = append(env, "FULFILMENT_WORKER_STOP_TIMEOUT="+c.workerStopTimeout.String(),
+			"FULFILMENT_SANDBOX_MESSAGE_DELAY="+c.messageDelay.String())
 	}
 	return append(env,
 		fmt.Sprintf("FULFILMENT_SANDBOX_FAULT_RATE=%g", c.faultRate),

@@ -337,9 +337,10 @@ start_apps() {
       tail_run_log "$DEV_DIR/starter-$n.log"
       die "starter-$n did not answer 200 on http://127.0.0.1:${STARTER_PORTS[i]}/readyz (log $DEV_DIR/starter-$n.log)"
     fi
-    if ! pid_alive "${PIDS[worker-$n]}"; then
+    # The worker's /readyz: polling, and Temporal and PostgreSQL answer.
+    if ! wait_http_ok 127.0.0.1 "${WORKER_ADMIN_PORTS[i]}" /readyz 90 "${PIDS[worker-$n]}"; then
       tail_run_log "$DEV_DIR/worker-$n.log"
-      die "worker-$n exited during startup (log $DEV_DIR/worker-$n.log)"
+      die "worker-$n did not answer 200 on http://127.0.0.1:${WORKER_ADMIN_PORTS[i]}/readyz (log $DEV_DIR/worker-$n.log)"
     fi
   done
   if ! wait_http_ok 127.0.0.1 "$UI_PORT" / 60 "${PIDS[ui]}"; then
