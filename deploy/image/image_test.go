@@ -154,6 +154,56 @@ func TestImageArchives(t *testing.T) {
 		closed.Close()
 		wantAll(t, runFailing(t, root, "/probe", nil, "-timeout", "2s", closed.URL+"/readyz"), "connection refused")
 	})
+
+	t.Run("podman load", func(t *testing.T) {
+		podmanLoads(t, out, o)
+	})
+}
+
+// podmanLoads loads each archive with podman (a real container engine's loader,
+// the one here that needs no daemon; docker load reads the same docker-save
+// format) into a throw-away store, and checks the tags and the config podman
+// sees. make test exports PODMAN_PATH (installing podman as root when missing).
+func podmanLoads(t *testing.T, dir string, o options) {
+	podman := os.Getenv("PODMAN_PATH")
+	if podman == "" {
+		var err error
+		if podman, err = exec.LookPath("podman"); err != nil {
+			t.Fatal("podman not found: the archives are checked with podman load (Debian: apt-get install podman; make test installs it as root), or set PODMAN_PATH")
+		}
+	}
+	// podman wants a run root of at most 50 characters: t.TempDir's are longer.
+	store, err := os.MkdirTemp("", "podman")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(store) })
+	run := func(args ...string) string {
+		t.Helper()
+		base := []string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+			"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"}
+		cmd := exec.CommandContext(t.Context(), podman, append(base, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+filepath.Join(store, "xdg"), "CONTAINERS_CONF=/dev/null")
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		return string(b)
+	}
+	for _, s := range imageSpecs() {
+		out := run("load", "-i", filepath.Join(dir, s.binary+".tar"))
+		for _, tag := range []string{o.version, "latest"} {
+			ref := imageName(s.binary, tag)
+			if !strings.Contains(out, ref) {
+				t.Errorf("podman load of %s.tar did not load %s:\n%s", s.binary, ref, out)
+				continue
+			}
+			got := strings.TrimSpace(run("image", "inspect", "--format", "{{.Config.User}} {{join .Config.Entrypoint \" \"}}", "localhost/"+ref))
+			if want := "65532:65532 /" + s.binary; got != want {
+				t.Errorf("podman sees %s as user and entrypoint %q, want %q", ref, got, want)
+			}
+		}
+	}
 }
 
 func checkConfig(t *testing.T, img v1.Image, s spec, o options) {

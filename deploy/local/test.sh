@@ -141,6 +141,27 @@ ensure_helm() {
   export HELM_BIN
 }
 
+# ensure_podman: installs podman (as root, when missing) and exports PODMAN_PATH when the
+# packages under test include deploy/image, whose test loads the archives with podman.
+ensure_podman() {
+  local pkgs=()
+  read -r -a pkgs <<<"${TEST_PKGS:-./...}"
+  if [[ -n "${PODMAN_PATH:-}" ]] || ! go list -e "${pkgs[@]}" 2>/dev/null | grep -q '/deploy/image$'; then
+    return 0
+  fi
+  if ! command -v podman >/dev/null 2>&1; then
+    is_root || die "podman (to load the image archives in deploy/image's test) not found.
+  Install it, e.g. on Debian/Ubuntu:  sudo apt-get install -y podman (or set PODMAN_PATH), then retry."
+    command -v apt-get >/dev/null 2>&1 || die "podman is not installed and apt-get is unavailable; install podman and retry"
+    log "installing podman with apt-get (deploy/image's test loads the image archives with it)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed; install podman yourself and retry"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman >/dev/null ||
+      die "installing podman failed; install it yourself and retry"
+  fi
+  PODMAN_PATH="$(command -v podman)"
+  export PODMAN_PATH
+}
+
 run_go_test() {
   local mode="$1" flags=() pkgs=()
   read -r -a flags <<<"${GOTESTFLAGS:-}"
@@ -169,6 +190,7 @@ main() {
   ensure_helm
   # TestImageArchives (deploy/image) puts the machine's CA bundle into the images.
   image_ensure_ca_certificates
+  ensure_podman
   if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     start_temporal
   else
