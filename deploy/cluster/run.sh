@@ -127,7 +127,7 @@ check_not_running() {
 # directory's own server left over from an interrupted run; that one is reused).
 check_ports() {
   local entries=("PostgreSQL:$PG_PORT" "Temporal frontend:$FRONTEND_PORT"
-    "Temporal frontend HTTP:$FRONTEND_HTTP_PORT") busy=() entry name port svc kind i
+    "Temporal frontend HTTP:$FRONTEND_HTTP_PORT") svc kind i
   for svc in "${TEMPORAL_SERVICES[@]}"; do
     for kind in membership metrics; do
       entries+=("Temporal $svc $kind:$(_port "$svc" "$kind")")
@@ -141,23 +141,8 @@ check_ports() {
         "worker-$((i + 1)) admin:${WORKER_ADMIN_PORTS[i]}")
     done
   fi
-  for entry in "${entries[@]}"; do
-    name="${entry%:*}"
-    port="${entry##*:}"
-    port_in_use "$port" || continue
-    if [[ "$port" == "$PG_PORT" ]] && pg_running "$PG_DIR" &&
-      [[ "$(pg_running_port "$PG_DIR")" == "$PG_PORT" ]]; then
-      continue
-    fi
-    busy+=("  127.0.0.1:$port ($name)")
-  done
-  if ((${#busy[@]} > 0)); then
-    printf 'error: these ports are already in use by another process:\n' >&2
-    printf '%s\n' "${busy[@]}" >&2
-    printf 'Is make run running? It uses some of the same ports (stop it with Ctrl-C). Leftovers of a\n' >&2
-    printf "killed make cluster show up in: ps aux | grep -E 'bin/(temporal|worker|starter)|postgres -D'\n" >&2
-    exit 1
-  fi
+  ensure_ports_free "$PG_DIR" "$PG_PORT" "Is make run running? It uses some of the same ports (stop it with Ctrl-C). Leftovers of a
+killed make cluster show up in: ps aux | grep -E 'bin/(temporal|worker|starter)|postgres -D'" "${entries[@]}"
 }
 
 build() {

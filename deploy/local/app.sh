@@ -112,3 +112,27 @@ print_order_by_hand() {
     curl -sS -X POST $url/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '$body'
 EOT
 }
+
+# ensure_ports_free PG_DIR PG_PORT HINT NAME:PORT...: every port listed must be free, or
+# this exits naming each busy one and printing HINT. PG_PORT may be held by the
+# PostgreSQL of PG_DIR itself, left over from an interrupted run: that one is reused.
+ensure_ports_free() {
+  local pg_dir="$1" pg_port="$2" hint="$3" entry name port busy=()
+  shift 3
+  for entry in "$@"; do
+    name="${entry%:*}"
+    port="${entry##*:}"
+    port_in_use "$port" || continue
+    if [[ "$port" == "$pg_port" ]] && pg_running "$pg_dir" &&
+      [[ "$(pg_running_port "$pg_dir")" == "$pg_port" ]]; then
+      continue
+    fi
+    busy+=("  127.0.0.1:$port ($name)")
+  done
+  if ((${#busy[@]} > 0)); then
+    printf 'error: these ports are already in use by another process:\n' >&2
+    printf '%s\n' "${busy[@]}" >&2
+    printf '%s\n' "$hint" >&2
+    exit 1
+  fi
+}

@@ -77,26 +77,11 @@ check_not_running() {
 # check_ports: every port we bind must be free. The PostgreSQL port may be held by this
 # checkout's own cluster left over from an interrupted run; that one is reused.
 check_ports() {
-  local entry name port busy=()
-  for entry in "PostgreSQL:$PG_PORT" "Temporal gRPC:$TEMPORAL_PORT" \
+  ensure_ports_free "$PG_DIR" "$PG_PORT" "Stop whatever listens there and retry. Leftovers of a killed make run show up in:
+  ps aux | grep -E 'bin/(temporal|worker|starter)|postgres -D'" \
+    "PostgreSQL:$PG_PORT" "Temporal gRPC:$TEMPORAL_PORT" \
     "Temporal Web UI:$TEMPORAL_UI_PORT" "Temporal metrics:$TEMPORAL_METRICS_PORT" \
-    "starter:$STARTER_PORT" "worker admin:$WORKER_ADMIN_PORT" "starter admin:$STARTER_ADMIN_PORT"; do
-    name="${entry%:*}"
-    port="${entry##*:}"
-    port_in_use "$port" || continue
-    if [[ "$port" == "$PG_PORT" ]] && pg_running "$PG_DIR" &&
-      [[ "$(pg_running_port "$PG_DIR")" == "$PG_PORT" ]]; then
-      continue
-    fi
-    busy+=("  127.0.0.1:$port ($name)")
-  done
-  if ((${#busy[@]} > 0)); then
-    printf 'error: these ports are already in use by another process:\n' >&2
-    printf '%s\n' "${busy[@]}" >&2
-    printf 'Stop whatever listens there and retry. Leftovers of a killed make run show up in:\n' >&2
-    printf "  ps aux | grep -E 'bin/(temporal|worker|starter)|postgres -D'\n" >&2
-    exit 1
-  fi
+    "starter:$STARTER_PORT" "worker admin:$WORKER_ADMIN_PORT" "starter admin:$STARTER_ADMIN_PORT"
 }
 
 build() {
