@@ -233,7 +233,7 @@ func TestStarterMetricNames(t *testing.T) {
 
 func selectedNames(matchers []*labels.Matcher) ([]string, error) {
 	for _, m := range matchers {
-		if m.Name != labels.MetricName {
+		if m.Name != model.MetricNameLabel {
 			continue
 		}
 		switch m.Type {
@@ -320,7 +320,7 @@ func TestExpand(t *testing.T) {
 		},
 		"a_(seconds_)?bucket": {"a_bucket", "a_seconds_bucket"},
 	} {
-		got, err := selectedNames([]*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, re)})
+		got, err := selectedNames([]*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, re)})
 		if err != nil {
 			t.Fatalf("%s: %v", re, err)
 		}
@@ -330,7 +330,7 @@ func TestExpand(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", re, got, want)
 		}
 	}
-	if _, err := selectedNames([]*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, "temporal_.*")}); err == nil {
+	if _, err := selectedNames([]*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, "temporal_.*")}); err == nil {
 		t.Error("temporal_.* accepted; it matches any name")
 	}
 	if got := exportedNames(); got["temporal_made_up"] || !got["temporal_num_pollers"] {
