@@ -57,3 +57,38 @@ func NewKPIWindow(now time.Time, hours, days int) KPIWindow {
 		At:        now,
 	}
 }
+
+// KPINames are the KPIs computed (docs/kpis.md), besides the message counts
+// messages_<status>_<channel>.
+func KPINames() []string {
+	return []string{
+		"orders_placed", "payment_decline_rate", "cancellations", "expired_pickups",
+		"ready_on_time_rate", "ready_early_rate", "pickups", "time_to_pickup_p50", "time_to_pickup_p90",
+		"deliveries", "delivery_time_p50", "delivery_time_p90", "review_requests",
+		"time_to_pick_p50", "time_to_pick_p90", "picking_sla_miss_rate",
+	}
+}
+
+// KPIMessageStatuses and KPIMessageChannels make the message counts'
+// names: messages_<status>_<channel>, e.g. messages_undeliverable_email.
+var (
+	kpiMessageStatuses = []string{"sent", "failed", "undeliverable", "unconfirmed"}
+	kpiMessageChannels = []string{"email", "sms", "push"}
+)
+
+// ValidKPI reports whether name is a KPI that is computed.
+func ValidKPI(name string) bool {
+	for _, n := range KPINames() {
+		if n == name {
+			return true
+		}
+	}
+	for _, st := range kpiMessageStatuses {
+		for _, ch := range kpiMessageChannels {
+			if name == "messages_"+st+"_"+ch {
+				return true
+			}
+		}
+	}
+	return false
+}
