@@ -64,6 +64,11 @@ with o as (
 	union all
 	select 'messages_' || n.status || '_' || n.channel, 'count', o.store, o.method, n.created_at, null, null, null
 	from notifications n join o using (order_id) where n.status <> 'sending'
+	union all
+	select case when e.entry_key like 'webhook:sendgrid:%' then 'messages_bounced_email' else 'messages_bounced_sms' end,
+		'count', o.store, o.method, e.at, null, null, null
+	from order_journey e join o using (order_id)
+	where e.kind = 'notification' and (e.entry_key like 'webhook:sendgrid:%' or e.entry_key like 'webhook:twilio:%')
 )`
 
 // kpiCompute aggregates the facts of one granularity ($1) from $2 on into UTC

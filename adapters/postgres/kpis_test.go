@@ -67,6 +67,13 @@ func seedKPIJourneys(t *testing.T, pool *pgxpool.Pool) {
 	stage("A2", "ready_for_pickup", "", at(0, "09:00"))
 	stage("A2", "cancelled", "", at(0, "09:30"))
 	note("A2-ready-email", "A2", "email", "undeliverable", at(0, "09:00"))
+	// A1's ready email bounces later (SendGrid's webhook), so does an SMS of A4.
+	entry := func(id, kind, key string, at time.Time) {
+		mustExec(t, pool, `insert into order_journey (order_id, kind, entry_key, at) values ($1, $2, $3, $4)`, id, kind, key, at)
+	}
+	entry("A1", "notification", "webhook:sendgrid:ev1", at(0, "10:05"))
+	entry("A1", "notification", "notification:ready:email", at(0, "10:00")) // the send itself: not a bounce
+	entry("A4", "notification", "webhook:twilio:ev2", at(0, "16:10"))
 	// A3: payment declined.
 	order("A3", "ship_to_store", "s1", "s1", at(0, "09:05"), nil)
 	stage("A3", "payment_failed", "", at(0, "09:06"))
@@ -155,6 +162,9 @@ func TestKPIFormulas(t *testing.T) {
 		{kpiKey{"messages_sent_email", "*", "*", "day"}, dayM1, 1, nil, nil, 1},
 		{kpiKey{"messages_failed_sms", "s1", "ship_to_store", "day"}, day0, 1, nil, nil, 1},
 		{kpiKey{"messages_undeliverable_email", "s1", "ship_to_store", "hour"}, at(0, "09:00"), 1, nil, nil, 1},
+		{kpiKey{"messages_bounced_email", "s1", "ship_to_store", "hour"}, at(0, "10:00"), 1, nil, nil, 1},
+		{kpiKey{"messages_bounced_email", "*", "*", "day"}, day0, 1, nil, nil, 1},
+		{kpiKey{"messages_bounced_sms", "s2", "home_delivery", "day"}, day0, 1, nil, nil, 1},
 	}
 	for _, c := range cases {
 		v, ok := got[c.key][c.bucket]

@@ -59,13 +59,14 @@ func NewKPIWindow(now time.Time, hours, days int) KPIWindow {
 }
 
 // KPINames are the KPIs computed (docs/kpis.md), besides the message counts
-// messages_<status>_<channel>.
+// messages_<status>_<channel> (ValidKPI).
 func KPINames() []string {
 	return []string{
 		"orders_placed", "payment_decline_rate", "cancellations", "expired_pickups",
 		"ready_on_time_rate", "ready_early_rate", "pickups", "time_to_pickup_p50", "time_to_pickup_p90",
 		"deliveries", "delivery_time_p50", "delivery_time_p90", "review_requests",
 		"time_to_pick_p50", "time_to_pick_p90", "picking_sla_miss_rate",
+		"messages_bounced_email", "messages_bounced_sms",
 	}
 }
 
