@@ -93,7 +93,8 @@ type ScheduleOptions struct {
 }
 
 // EnsureSchedule creates the schedule, or, when it exists, sets its interval to
-// o.Every if it differs; it is safe to call from every worker at every start-up.
+// o.Every and its task queue to o.TaskQueue if they differ; it is safe to call
+// from every worker at every start-up.
 func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) error {
 	every := o.Every
 	if every <= 0 {
@@ -121,12 +122,18 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) err
 	if err != nil {
 		return fmt.Errorf("describe schedule %s: %w", o.ID, err)
 	}
-	if is := desc.Schedule.Spec; is != nil && len(is.Intervals) == 1 && is.Intervals[0].Every == every && is.Intervals[0].Offset == 0 {
+	action, _ := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	is := desc.Schedule.Spec
+	if is != nil && len(is.Intervals) == 1 && is.Intervals[0].Every == every && is.Intervals[0].Offset == 0 &&
+		action != nil && action.TaskQueue == o.TaskQueue {
 		return nil
 	}
 	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 		s := in.Description.Schedule
 		s.Spec = &spec
+		if a, ok := s.Action.(*client.ScheduleWorkflowAction); ok {
+			a.TaskQueue = o.TaskQueue
+		}
 		return &client.ScheduleUpdate{Schedule: &s}, nil
 	}})
 	if err != nil {

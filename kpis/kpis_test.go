@@ -34,7 +34,7 @@ func TestKPIScheduleIsCreatedOnceAndFollowsTheInterval(t *testing.T) {
 			t.Fatalf("start-up %d: %v", i+1, err)
 		}
 	}
-	check := func(want time.Duration) {
+	check := func(want time.Duration, queue string) {
 		t.Helper()
 		desc, err := c.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 		if err != nil {
@@ -45,19 +45,24 @@ func TestKPIScheduleIsCreatedOnceAndFollowsTheInterval(t *testing.T) {
 			t.Fatalf("intervals %+v, want one of %s", iv, want)
 		}
 		a, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
-		if !ok || a.Workflow != kpis.WorkflowType || a.TaskQueue != "kpis-test" {
+		if !ok || a.Workflow != kpis.WorkflowType || a.TaskQueue != queue {
 			t.Fatalf("action %+v", desc.Schedule.Action)
 		}
 		if p := desc.Schedule.Policy; p == nil || p.Overlap.String() != "Skip" {
 			t.Fatalf("overlap policy %+v, want skip", p)
 		}
 	}
-	check(15 * time.Minute)
+	check(15*time.Minute, "kpis-test")
 	o.Every = 5 * time.Minute
 	if err := kpis.EnsureSchedule(ctx, c, o); err != nil {
 		t.Fatal(err)
 	}
-	check(5 * time.Minute)
+	check(5*time.Minute, "kpis-test")
+	o.TaskQueue = "kpis-test-2"
+	if err := kpis.EnsureSchedule(ctx, c, o); err != nil {
+		t.Fatal(err)
+	}
+	check(5*time.Minute, "kpis-test-2")
 	// One schedule of that ID: listing finds exactly one (visibility is eventual).
 	deadline := time.Now().Add(10 * time.Second)
 	for {

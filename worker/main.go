@@ -103,7 +103,7 @@ type config struct {
 	stopTimeout     time.Duration
 	messageDelay    time.Duration // sandbox: each message takes this long to send
 	workflowCache   int           // workflows kept in memory between their tasks (sticky cache)
-	kpiInterval     time.Duration // how often the kpis schedule recomputes the journey KPIs
+	kpiInterval     time.Duration // how often the kpis schedule recomputes the journey KPIs; 0 = leave the schedule alone
 	memoryLimit     int64         // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
 	memoryLimitFrom string        // where memoryLimit comes from, for the log
 	live            registry.LiveConfig
@@ -144,10 +144,14 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		}
 		c.stopTimeout = d
 	}
-	if v := getenv("FULFILMENT_KPI_INTERVAL"); v != "" {
+	switch v := getenv("FULFILMENT_KPI_INTERVAL"); v {
+	case "":
+	case "off":
+		c.kpiInterval = 0
+	default:
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
-			problems = append(problems, fmt.Errorf("FULFILMENT_KPI_INTERVAL=%q: want a duration of at least 1m such as 15m", v))
+			problems = append(problems, fmt.Errorf("FULFILMENT_KPI_INTERVAL=%q: want a duration of at least 1m such as 15m, or off", v))
 		}
 		c.kpiInterval = d
 	}
@@ -345,9 +349,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	}
 	kpis.Register(w, store)
 	// Every worker makes sure the schedule exists with the configured interval;
-	// the first creates it, the others find it.
-	if err := kpis.EnsureSchedule(ctx, c, kpis.ScheduleOptions{ID: kpis.ScheduleID, TaskQueue: cfg.taskQueue, Every: cfg.kpiInterval}); err != nil {
-		return err
+	// the first creates it, the others find it. "off" leaves it as it is (bench).
+	if cfg.kpiInterval > 0 {
+		if err := kpis.EnsureSchedule(ctx, c, kpis.ScheduleOptions{ID: kpis.ScheduleID, TaskQueue: cfg.taskQueue, Every: cfg.kpiInterval}); err != nil {
+			return err
+		}
 	}
 
 	// The admin endpoints outlive gctx: /readyz says "stopping" while the
