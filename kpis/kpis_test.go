@@ -1,6 +1,7 @@
 package kpis_test
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -8,8 +9,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 
+	"github.com/everywherecommerce/fulfilment/activities"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres"
+	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	"github.com/everywherecommerce/fulfilment/kpis"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 // TestKPIScheduleIsCreatedOnceAndFollowsTheInterval runs against the dev server
@@ -96,4 +102,76 @@ func countSchedules(t *testing.T, c client.Client, id string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// TestKPIScheduleRunComputesIntoPostgreSQL triggers the schedule once with a
+// worker polling its queue: the ComputeKPIs workflow runs its activity, which
+// writes the window's values to kpi_values.
+func TestKPIScheduleRunComputesIntoPostgreSQL(t *testing.T) {
+	addr := os.Getenv("TEMPORAL_ADDRESS")
+	if addr == "" {
+		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
+	}
+	c, err := client.Dial(client.Options{HostPort: addr, Namespace: os.Getenv("TEMPORAL_NAMESPACE")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := t.Context()
+	pool := pgtest.New(t)
+	store := postgres.NewStore(pool)
+	if err := store.AddLocation(ctx, activities.Location{ID: "s1", Kind: activities.KindStore, Name: "S1", TimeZone: "Europe/Berlin"}); err != nil {
+		t.Fatal(err)
+	}
+	placed := time.Now().UTC().Add(-time.Hour)
+	if _, err := pool.Exec(ctx, `insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at)
+		values ('K1', 'c', 'ship_to_store', 's1', 's1', 'accepted', 100, 'EUR', $1, $1), ('K2', 'c', 'ship_to_store', 's1', 's1', 'accepted', 100, 'EUR', $1, $1)`, placed); err != nil {
+		t.Fatal(err)
+	}
+	suffix := rand.Text()[:10]
+	queue, id := "kpis-run-"+suffix, "kpis-run-"+suffix
+	w := worker.New(c, queue, worker.Options{})
+	kpis.Register(w, store)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if err := kpis.EnsureSchedule(ctx, c, kpis.ScheduleOptions{ID: id, TaskQueue: queue, Every: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	h := c.ScheduleClient().GetHandle(ctx, id)
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := placed.Truncate(time.Hour)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		vals, err := store.KPIs(ctx, records.KPIFilter{KPIs: []string{"orders_placed"}, StoreID: "s1", Method: "ship_to_store", Granularity: "hour"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vals) == 1 {
+			if v := vals[0]; v.Value != 2 || !v.BucketStart.Equal(want) {
+				t.Fatalf("orders_placed %+v, want 2 in the hour from %s", v, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no orders_placed value 30 s after triggering the schedule (%d values)", len(vals))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The run's workflow (ID: the schedule's plus the time) completed.
+	d, err := h.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Info.RecentActions) != 1 || d.Info.RecentActions[0].StartWorkflowResult == nil {
+		t.Fatalf("recent actions %+v, want the one run", d.Info.RecentActions)
+	}
+	started := d.Info.RecentActions[0].StartWorkflowResult
+	if err := c.GetWorkflow(ctx, started.WorkflowID, started.FirstExecutionRunID).Get(ctx, nil); err != nil {
+		t.Fatalf("the scheduled workflow %s: %v", started.WorkflowID, err)
+	}
 }
