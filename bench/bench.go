@@ -35,9 +35,10 @@ type stagedServices struct {
 
 // benchEnv is the policy of every service of the run: the review request a
 // second after the handover or delivery (so that orders complete within the
-// run), and a sandbox carrier that moves a parcel every half second.
+// run), a sandbox carrier that moves a parcel every half second, and no KPI
+// schedule (its runs would add Actions to the paths' counts).
 func benchEnv() []string {
-	return []string{"FULFILMENT_REVIEW_DELAY=1s", "FULFILMENT_SANDBOX_CARRIER_STEP=500ms"}
+	return []string{"FULFILMENT_REVIEW_DELAY=1s", "FULFILMENT_SANDBOX_CARRIER_STEP=500ms", "FULFILMENT_KPI_INTERVAL=off"}
 }
 
 // services registers namespace ns and starts a worker and a starter on it with

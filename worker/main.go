@@ -32,6 +32,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/admin"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/envvar"
+	"github.com/everywherecommerce/fulfilment/kpis"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
@@ -102,6 +103,7 @@ type config struct {
 	stopTimeout     time.Duration
 	messageDelay    time.Duration // sandbox: each message takes this long to send
 	workflowCache   int           // workflows kept in memory between their tasks (sticky cache)
+	kpiInterval     time.Duration // how often the kpis schedule recomputes the journey KPIs; 0 = leave the schedule alone
 	memoryLimit     int64         // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
 	memoryLimitFrom string        // where memoryLimit comes from, for the log
 	live            registry.LiveConfig
@@ -119,6 +121,7 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 		adminAddr:       getenv("FULFILMENT_ADMIN_ADDR"),
 		workflowCache:   defaultWorkflowCache,
 		stopTimeout:     defaultStopTimeout,
+		kpiInterval:     kpis.DefaultInterval,
 	}
 	var problems []error
 	if c.databaseURL == "" {
@@ -140,6 +143,17 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 			problems = append(problems, fmt.Errorf("FULFILMENT_WORKER_STOP_TIMEOUT=%q: want a duration such as 30s (0 cancels running activities at once)", v))
 		}
 		c.stopTimeout = d
+	}
+	switch v := getenv("FULFILMENT_KPI_INTERVAL"); v {
+	case "":
+	case "off":
+		c.kpiInterval = 0
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			problems = append(problems, fmt.Errorf("FULFILMENT_KPI_INTERVAL=%q: want a duration of at least 1m such as 15m, or off", v))
+		}
+		c.kpiInterval = d
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
@@ -332,6 +346,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	})
 	if err := registry.Register(w, store, providers); err != nil {
 		return err
+	}
+	kpis.Register(w, store)
+	// Every worker makes sure the schedule exists with the configured interval;
+	// the first creates it, the others find it. "off" leaves it as it is (bench).
+	if cfg.kpiInterval > 0 {
+		if err := kpis.EnsureSchedule(ctx, c, kpis.ScheduleOptions{ID: kpis.ScheduleID, TaskQueue: cfg.taskQueue, Every: cfg.kpiInterval}); err != nil {
+			return err
+		}
 	}
 
 	// The admin endpoints outlive gctx: /readyz says "stopping" while the

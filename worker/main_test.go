@@ -40,6 +40,9 @@ func TestLoadConfigNamesEveryProblem(t *testing.T) {
 		{"bad message delay", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_MESSAGE_DELAY": "2h"}, []string{"FULFILMENT_SANDBOX_MESSAGE_DELAY"}},
 		{"Temporal Cloud API key without namespace", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key,
 			"TEMPORAL_ADDRESS": "eu-central-1.aws.api.temporal.io:7233", "TEMPORAL_API_KEY": "tw_secret"}, []string{"TEMPORAL_NAMESPACE is not set"}},
+		{"bad KPI interval", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_KPI_INTERVAL": "10s"}, []string{`FULFILMENT_KPI_INTERVAL="10s"`}},
+		{"KPI interval not a duration", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_KPI_INTERVAL": "15"}, []string{`FULFILMENT_KPI_INTERVAL="15"`}},
+		{"KPI schedule off", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_KPI_INTERVAL": "off"}, nil},
 		{"bad carrier step", map[string]string{"DATABASE_URL": "postgres://x", "FULFILMENT_PAYLOAD_KEYS": key, "FULFILMENT_SANDBOX_CARRIER_STEP": "soon"}, []string{"FULFILMENT_SANDBOX_CARRIER_STEP"}},
 	}
 	for _, tt := range tests {

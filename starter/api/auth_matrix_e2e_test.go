@@ -114,6 +114,9 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "POST /v1/orders/{id}/resolve", roles: support, scope: scopeOrder, order: "ready",
 			body:    func(*matrix) any { return map[string]string{"action": "retry"} },
 			allowed: ok("ready", map[string]string{"action": "retry"}, http.StatusConflict)}, // admitted, but nothing waits for a decision
+		// Without store_id staff read their own store's KPIs (another store's is a
+		// 403, in TestKPIAPIScopesFiltersAndFormats).
+		{pattern: "GET /v1/kpis", roles: staffSupport},
 		{pattern: "GET /v1/stores/{store}/work", roles: staffSupport, scope: scopeStore},
 		{pattern: "POST /v1/stores/{store}/orders/{id}/start-pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
 			body: func(*matrix) any { return map[string]any{} },

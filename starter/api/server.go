@@ -54,6 +54,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	CheckoutFacts(ctx context.Context, q records.CheckoutLookup) (records.CheckoutFacts, error)
 	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
+	KPIs(ctx context.Context, f records.KPIFilter) ([]records.KPIValue, error)
 	WebhookStore
 }
 
@@ -243,6 +244,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders/{id}/unlock-pickup", s.auth(s.unlockPickup, records.RoleSupport))
 	mux.Handle("POST /v1/orders/{id}/resend-notification", s.auth(s.resendNotification, records.RoleSupport))
 	mux.Handle("POST /v1/orders/{id}/resolve", s.auth(s.resolveOrder, records.RoleSupport))
+	mux.Handle("GET /v1/kpis", s.auth(s.listKPIs, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, records.RoleStaff, records.RoleSupport))

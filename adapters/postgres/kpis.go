@@ -1,0 +1,175 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
+	"github.com/jackc/pgx/v5"
+)
+
+// kpiFacts lists one row per counted record: the KPI it counts towards, its kind
+// (count, rate or duration), the store and method, when it happened, and for a
+// rate its numerator and denominator, for a duration its seconds. docs/kpis.md
+// defines each KPI by the branch here that produces it.
+const kpiFacts = `
+with o as (
+	select order_id, method, coalesce(nullif(store_id, ''), location_id) as store, placed_at, promised_ready_at
+	from orders
+), j as (
+	select order_id, stage, actor, at from order_journey where kind = 'stage'
+), facts (kpi, kind, store, method, at, num, den, secs) as (
+	select 'orders_placed', 'count', o.store, o.method, o.placed_at, null::float8, null::float8, null::float8 from o
+	union all
+	select 'payment_decline_rate', 'rate', o.store, o.method, j.at, (j.stage = 'payment_failed')::int, 1, null
+	from j join o using (order_id) where j.stage in ('payment_captured', 'payment_failed')
+	union all
+	select 'cancellations', 'count', o.store, o.method, j.at, null, null, null
+	from j join o using (order_id) where j.stage = 'cancelled'
+	union all
+	select 'expired_pickups', 'count', o.store, o.method, j.at, null, null, null
+	from j join o using (order_id)
+	where j.stage = 'cancelled' and j.actor = ''
+		and exists (select 1 from j r where r.order_id = j.order_id and r.stage = 'ready_for_pickup')
+	union all
+	select 'ready_on_time_rate', 'rate', o.store, o.method, j.at, (j.at <= o.promised_ready_at)::int, 1, null
+	from j join o using (order_id) where j.stage = 'ready_for_pickup' and o.promised_ready_at is not null
+	union all
+	select 'ready_early_rate', 'rate', o.store, o.method, j.at, (j.at <= o.promised_ready_at - interval '24 hours')::int, 1, null
+	from j join o using (order_id) where j.stage = 'ready_for_pickup' and o.promised_ready_at is not null
+	union all
+	select 'pickups', 'count', o.store, o.method, j.at, null, null, null
+	from j join o using (order_id) where j.stage = 'picked_up'
+	union all
+	select 'time_to_pickup', 'duration', o.store, o.method, p.at, null, null, extract(epoch from p.at - r.at)::float8
+	from j p join j r on r.order_id = p.order_id and r.stage = 'ready_for_pickup' join o on o.order_id = p.order_id
+	where p.stage = 'picked_up'
+	union all
+	select 'deliveries', 'count', o.store, o.method, j.at, null, null, null
+	from j join o using (order_id) where j.stage = 'delivered'
+	union all
+	select 'delivery_time', 'duration', o.store, o.method, d.at, null, null, extract(epoch from d.at - s.at)::float8
+	from j d join j s on s.order_id = d.order_id and s.stage = 'shipped' join o on o.order_id = d.order_id
+	where d.stage = 'delivered'
+	union all
+	select 'review_requests', 'count', o.store, o.method, j.at, null, null, null
+	from j join o using (order_id) where j.stage = 'review_requested'
+	union all
+	select 'time_to_pick', 'duration', t.location_id, o.method, t.picked_at, null, null, extract(epoch from t.picked_at - t.created_at)::float8
+	from pick_tasks t join o using (order_id) where t.status = 'done' and t.picked_at is not null
+	union all
+	select 'picking_sla_miss_rate', 'rate', t.location_id, o.method, t.picked_at, (t.picked_at > t.due_at)::int, 1, null
+	from pick_tasks t join o using (order_id) where t.status = 'done' and t.picked_at is not null
+	union all
+	select 'messages_' || n.status || '_' || n.channel, 'count', o.store, o.method, n.created_at, null, null, null
+	from notifications n join o using (order_id) where n.status <> 'sending'
+	union all
+	select case when e.entry_key like 'webhook:sendgrid:%' then 'messages_bounced_email' else 'messages_bounced_sms' end,
+		'count', o.store, o.method, e.at, null, null, null
+	from order_journey e join o using (order_id)
+	where e.kind = 'notification' and (e.entry_key like 'webhook:sendgrid:%' or e.entry_key like 'webhook:twilio:%')
+)`
+
+// kpiCompute aggregates the facts of one granularity ($1) from $2 on into UTC
+// buckets, per store and method and as totals ('*'), upserts them with
+// computed_at $3 and deletes the window's rows it did not write (a bucket whose
+// records moved to another store or method).
+const kpiCompute = kpiFacts + `, agg as (
+	select kpi, kind,
+		case when grouping(store) = 1 then '*' else store end as store,
+		case when grouping(method) = 1 then '*' else method end as method,
+		date_trunc($1, at, 'UTC') as bucket,
+		count(*) as n, sum(num) as num, sum(den) as den,
+		percentile_cont(0.5) within group (order by secs) as p50,
+		percentile_cont(0.9) within group (order by secs) as p90
+	from facts
+	where at >= $2
+	group by grouping sets ((kpi, kind, bucket, store, method), (kpi, kind, bucket, store), (kpi, kind, bucket, method), (kpi, kind, bucket))
+), rows (kpi, store, method, bucket, value, num, den, n) as (
+	select kpi, store, method, bucket, n::float8, null::float8, null::float8, n from agg where kind = 'count'
+	union all
+	select kpi, store, method, bucket, num / den, num, den, n from agg where kind = 'rate' and den > 0
+	union all
+	select kpi || '_p50', store, method, bucket, p50, null, null, n from agg where kind = 'duration'
+	union all
+	select kpi || '_p90', store, method, bucket, p90, null, null, n from agg where kind = 'duration'
+), upserted as (
+	insert into kpi_values (kpi, store_id, method, granularity, bucket_start, value, numerator, denominator, samples, computed_at)
+	select kpi, store, method, $1, bucket, value, num, den, n, $3 from rows
+	on conflict (kpi, granularity, store_id, method, bucket_start) do update set
+		value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator,
+		samples = excluded.samples, computed_at = excluded.computed_at
+	returning 1
+), stale as (
+	delete from kpi_values
+	where granularity = $1 and bucket_start >= $2
+		and (kpi, store_id, method, bucket_start) not in (select kpi, store, method, bucket from rows)
+	returning 1
+)
+select (select count(*) from upserted), (select count(*) from stale)`
+
+// ComputeKPIs recomputes every KPI of the window in one transaction and returns
+// how many values it wrote. Running it again for the same window writes the same
+// values (computed_at aside): the rows are upserted on their key.
+func (s *Store) ComputeKPIs(ctx context.Context, w records.KPIWindow) (int64, error) {
+	var written int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, g := range []struct {
+			name string
+			from time.Time
+		}{{records.GranularityHour, w.HoursFrom}, {records.GranularityDay, w.DaysFrom}} {
+			var n, stale int64
+			if err := tx.QueryRow(ctx, kpiCompute, g.name, g.from, w.At).Scan(&n, &stale); err != nil {
+				return fmt.Errorf("compute %s KPIs from %s: %w", g.name, g.from.Format(time.RFC3339), err)
+			}
+			written += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return written, nil
+}
+
+// KPIs reads computed KPI values, oldest bucket first, then by KPI, store and
+// method.
+func (s *Store) KPIs(ctx context.Context, f records.KPIFilter) ([]records.KPIValue, error) {
+	q := `select kpi, store_id, method, granularity, bucket_start, value, numerator, denominator, samples, computed_at
+		from kpi_values
+		where ($1::text[] is null or kpi = any($1))
+			and ($2 = '' or store_id = $2) and ($3 = '' or method = $3) and ($4 = '' or granularity = $4)
+			and ($5::timestamptz is null or bucket_start >= $5) and ($6::timestamptz is null or bucket_start < $6)
+		order by bucket_start, kpi, store_id, method, granularity
+		limit $7`
+	var kpis []string
+	if len(f.KPIs) > 0 {
+		kpis = f.KPIs
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 10000
+	}
+	rows, err := s.pool.Query(ctx, q, kpis, f.StoreID, f.Method, f.Granularity, nullTime(f.From), nullTime(f.To), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read KPIs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (records.KPIValue, error) {
+		var v records.KPIValue
+		err := row.Scan(&v.KPI, &v.StoreID, &v.Method, &v.Granularity, &v.BucketStart, &v.Value, &v.Numerator, &v.Denominator, &v.Samples, &v.ComputedAt)
+		v.BucketStart, v.ComputedAt = v.BucketStart.UTC(), v.ComputedAt.UTC()
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read KPIs: %w", err)
+	}
+	return out, nil
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

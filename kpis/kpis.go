@@ -1,0 +1,143 @@
+// Package kpis recomputes the journey KPIs (docs/kpis.md) durably: a Temporal
+// Schedule, created by the worker at start-up, starts the ComputeKPIs workflow
+// every interval; its one activity recomputes a sliding window of buckets in
+// PostgreSQL.
+package kpis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
+)
+
+const (
+	// ScheduleID is the one schedule that recomputes the KPIs.
+	ScheduleID = "kpis"
+	// WorkflowType is the workflow the schedule starts.
+	WorkflowType = "ComputeKPIs"
+	// ActivityName is its one activity.
+	ActivityName = "RecomputeKPIs"
+	// DefaultInterval is how often the KPIs are recomputed (FULFILMENT_KPI_INTERVAL).
+	DefaultInterval = 15 * time.Minute
+	// HourBuckets and DayBuckets are the sliding window recomputed each run: late
+	// records (a delivery reported hours later, a notification's status) change
+	// recent buckets, older ones stay as computed.
+	HourBuckets = 48
+	DayBuckets  = 14
+)
+
+// Store computes the KPIs of a window (postgres.Store).
+type Store interface {
+	ComputeKPIs(ctx context.Context, w records.KPIWindow) (int64, error)
+}
+
+// Activities holds the KPI activity.
+type Activities struct {
+	Store Store
+}
+
+// RecomputeKPIs recomputes the window; the window is its business key, and
+// recomputing it again writes the same values.
+func (a *Activities) RecomputeKPIs(ctx context.Context, w records.KPIWindow) (int64, error) {
+	n, err := a.Store.ComputeKPIs(ctx, w)
+	if err != nil {
+		return 0, fmt.Errorf("recompute KPIs: %w", err)
+	}
+	return n, nil
+}
+
+// ComputeKPIs is the scheduled workflow: one activity over the window ending at
+// the workflow's start.
+func ComputeKPIs(ctx workflow.Context) error {
+	w := records.NewKPIWindow(workflow.Now(ctx), HourBuckets, DayBuckets)
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	var n int64
+	if err := workflow.ExecuteActivity(ctx, ActivityName, w).Get(ctx, &n); err != nil {
+		return err
+	}
+	workflow.GetLogger(ctx).Info("KPIs recomputed", "values", n, "hours_from", w.HoursFrom, "days_from", w.DaysFrom)
+	return nil
+}
+
+// Registrar is the part of worker.Registry used here.
+type Registrar interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// Register adds the workflow and its activity to r.
+func Register(r Registrar, store Store) {
+	r.RegisterWorkflowWithOptions(ComputeKPIs, workflow.RegisterOptions{Name: WorkflowType})
+	r.RegisterActivityWithOptions((&Activities{Store: store}).RecomputeKPIs, activity.RegisterOptions{Name: ActivityName})
+}
+
+// ScheduleOptions say which schedule to keep and how often it runs.
+type ScheduleOptions struct {
+	// ID is the schedule's ID and its workflows' ID; ScheduleID unless a test
+	// needs its own.
+	ID        string
+	TaskQueue string
+	Every     time.Duration
+}
+
+// EnsureSchedule creates the schedule, or, when it exists, sets its interval to
+// o.Every and its task queue to o.TaskQueue if they differ; it is safe to call
+// from every worker at every start-up.
+func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) error {
+	every := o.Every
+	if every <= 0 {
+		return fmt.Errorf("KPI schedule interval %s: want a positive duration", every)
+	}
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	sc := c.ScheduleClient()
+	_, err := sc.Create(ctx, client.ScheduleOptions{
+		ID:   o.ID,
+		Spec: spec,
+		Action: &client.ScheduleWorkflowAction{
+			ID: o.ID, Workflow: WorkflowType, TaskQueue: o.TaskQueue,
+			WorkflowExecutionTimeout: 10 * time.Minute,
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	})
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", o.ID, err)
+	}
+	h := sc.GetHandle(ctx, o.ID)
+	desc, err := h.Describe(ctx)
+	if err != nil {
+		return fmt.Errorf("describe schedule %s: %w", o.ID, err)
+	}
+	action, _ := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	is := desc.Schedule.Spec
+	if is != nil && len(is.Intervals) == 1 && is.Intervals[0].Every == every && is.Intervals[0].Offset == 0 &&
+		action != nil && action.TaskQueue == o.TaskQueue {
+		return nil
+	}
+	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		s := in.Description.Schedule
+		s.Spec = &spec
+		if a, ok := s.Action.(*client.ScheduleWorkflowAction); ok {
+			a.TaskQueue = o.TaskQueue
+		}
+		return &client.ScheduleUpdate{Schedule: &s}, nil
+	}})
+	if err != nil {
+		return fmt.Errorf("update schedule %s to every %s: %w", o.ID, every, err)
+	}
+	return nil
+}
