@@ -56,8 +56,8 @@ func propagator() propagation.TextMapPropagator {
 // OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT it returns
 // Off. Otherwise it exports spans in batches by OTLP over the protocol of
 // OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL ("grpc" or
-// "http/protobuf", the default); the exporters read the endpoint, headers,
-// timeout, compression and TLS variables themselves. OTEL_SERVICE_NAME names the
+// "http/protobuf", the default); the exporters read the headers, timeout,
+// compression and TLS variables from the process's environment themselves. OTEL_SERVICE_NAME names the
 // service (service when unset); OTEL_RESOURCE_ATTRIBUTES adds attributes.
 func FromEnv(ctx context.Context, getenv func(string) string, service string) (*Tracing, error) {
 	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
@@ -67,13 +67,23 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string) (*
 	if protocol == "" {
 		protocol, from = getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL"
 	}
+	// The endpoint is passed on from getenv (the exporters would read the
+	// process's environment); the traces variable is the full URL, the general
+	// one a base to which HTTP adds /v1/traces.
+	endpoint, base := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), false
+	if endpoint == "" {
+		endpoint, base = getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), true
+	}
 	var exp sdktrace.SpanExporter
 	var err error
 	switch protocol {
 	case "grpc":
-		exp, err = otlptracegrpc.New(ctx)
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
 	case "", "http/protobuf":
-		exp, err = otlptracehttp.New(ctx)
+		if base {
+			endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	default:
 		return nil, fmt.Errorf("%s=%q: want grpc or http/protobuf", from, protocol)
 	}
