@@ -8,10 +8,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
+	tlog "go.temporal.io/sdk/log"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -151,5 +155,28 @@ func TestTransportSendsTheTraceContext(t *testing.T) {
 	}
 	if n := len(rec.Ended()); n != 2 {
 		t.Fatalf("%d spans, want the activity's and the call's", n)
+	}
+}
+
+func TestTemporalLoggersNameTheTraceLikeTheSlogHandler(t *testing.T) {
+	tr := New(sdktrace.NewTracerProvider())
+	ot, err := temporalotel.NewTracer(temporalotel.TracerOptions{Tracer: tr.Provider().Tracer("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	span, err := ot.StartSpan(&interceptor.TracerStartSpanOptions{Operation: "RunActivity", Name: "CheckOut", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	loggerKeys{ot}.GetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(&buf, nil))), span).Info("activity log")
+	sc := span.(interface{ SpanContext() trace.SpanContext }).SpanContext()
+	for _, want := range []string{"trace_id=" + sc.TraceID().String(), "span_id=" + sc.SpanID().String()} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("activity log line %q lacks %q", buf.String(), want)
+		}
+	}
+	if strings.Contains(buf.String(), "TraceID") {
+		t.Errorf("activity log line %q names the trace twice", buf.String())
 	}
 }

@@ -75,6 +75,9 @@ type systemSettings struct {
 	// tracing, when set, traces the client (worker and starter), the store's
 	// pool and the API as the worker and the starter do with tracing on.
 	tracing *tracing.Tracing
+	// logs, when set, receives the system's log lines (text, with trace IDs
+	// as the processes log them); they are discarded otherwise.
+	logs io.Writer
 }
 
 // systemOption changes the system newSystem builds.
@@ -102,7 +105,11 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := settings.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(logs, nil)))
 
 	db := pgtest.New(t)
 	store := postgres.NewStore(db)

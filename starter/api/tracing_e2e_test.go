@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,8 @@ func withTracing(tr *tracing.Tracing) systemOption {
 func TestOneTraceFromCheckoutToPostgres(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	s := newSystem(t, fastPolicy(), withTracing(tracing.New(tp)))
+	var logs lockedBuffer
+	s := newSystem(t, fastPolicy(), withTracing(tracing.New(tp)), func(s *systemSettings) { s.logs = &logs })
 
 	const callerTrace, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	id := "trace-" + s.suffix
@@ -99,6 +101,11 @@ func TestOneTraceFromCheckoutToPostgres(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The starter's request log line leads to the trace.
+	if line := logs.lineWith(`route="POST /v1/orders"`); !strings.Contains(line, "trace_id="+callerTrace) ||
+		!strings.Contains(line, "span_id="+server.SpanContext().SpanID().String()) {
+		t.Errorf("request log line %q lacks trace_id=%s and the request span's span_id", line, callerTrace)
+	}
 	if server.Name() != "POST /v1/orders" {
 		t.Errorf("server span named %q, want the route POST /v1/orders", server.Name())
 	}
@@ -136,4 +143,28 @@ func hasAttr(sp sdktrace.ReadOnlySpan, want attribute.KeyValue) bool {
 		}
 	}
 	return false
+}
+
+// lockedBuffer collects log lines from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lineWith is the first line holding s ("" when none does).
+func (b *lockedBuffer) lineWith(s string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
 }
