@@ -33,6 +33,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/preview"
 	"github.com/everywherecommerce/fulfilment/starter/api"
 	"github.com/everywherecommerce/fulfilment/starter/oidc"
+	"github.com/everywherecommerce/fulfilment/tracing"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -41,7 +42,7 @@ import (
 var _ api.Store = (*postgres.Store)(nil)
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, logger); err != nil {
@@ -244,6 +245,20 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
+	tr, err := tracing.FromEnv(ctx, getenv, "starter")
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tr, logger)
+	if tr.Enabled() {
+		ics, err := tr.Interceptors()
+		if err != nil {
+			return err
+		}
+		cfg.temporal.Interceptors = append(cfg.temporal.Interceptors, ics...)
+		cfg.pool.ConnConfig.Tracer = postgres.NewTracer(tr.Provider())
+		logger.Info("tracing on: spans exported by OTLP")
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -269,10 +284,21 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listen(gctx, cfg.addr, cfg.stopTimeout, srv.Handler(), logger) })
+	g.Go(func() error {
+		return listen(gctx, cfg.addr, cfg.stopTimeout, tr.Handler(srv.Handler(), "starter"), logger)
+	})
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
 	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
 	return g.Wait()
+}
+
+// flushTraces exports the spans still buffered, for at most five seconds.
+func flushTraces(tr *tracing.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not all exported", "error", err)
+	}
 }
 
 // accessTokens keeps a nil *oidc.Verifier a nil interface (OIDC off).

@@ -35,12 +35,13 @@ import (
 	"github.com/everywherecommerce/fulfilment/kpis"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
+	"github.com/everywherecommerce/fulfilment/tracing"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, logger); err != nil {
@@ -305,6 +306,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		limit = fmt.Sprintf("%dMiB", l>>20)
 	}
 	logger.Info("worker memory", "workflow_cache", cfg.workflowCache, "memory_limit", limit, "memory_limit_from", cfg.memoryLimitFrom)
+	tr, err := traced(ctx, getenv, &cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer flushTraces(tr, logger)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg.pool)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -448,4 +454,35 @@ func migrate(ctx context.Context, url string, logger *slog.Logger) error {
 	}
 	logger.Info("schema migrated")
 	return nil
+}
+
+// traced sets tracing up from the OTEL_* variables (off unless an OTLP endpoint
+// is set) and, when on, traces the Temporal client (workflows and activities),
+// the PostgreSQL pool and the live providers' HTTP calls.
+func traced(ctx context.Context, getenv func(string) string, cfg *config, logger *slog.Logger) (*tracing.Tracing, error) {
+	tr, err := tracing.FromEnv(ctx, getenv, "worker")
+	if err != nil {
+		return nil, err
+	}
+	if !tr.Enabled() {
+		return tr, nil
+	}
+	ics, err := tr.Interceptors()
+	if err != nil {
+		return nil, err
+	}
+	cfg.temporal.Interceptors = append(cfg.temporal.Interceptors, ics...)
+	cfg.pool.ConnConfig.Tracer = postgres.NewTracer(tr.Provider())
+	cfg.live.HTTPTransport = tr.Transport(nil)
+	logger.Info("tracing on: spans exported by OTLP")
+	return tr, nil
+}
+
+// flushTraces exports the spans still buffered, for at most five seconds.
+func flushTraces(tr *tracing.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not all exported", "error", err)
+	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestLoadConfigNamesEveryProblem(t *testing.T) {
@@ -106,5 +111,31 @@ func TestStopTimeout(t *testing.T) {
 	base["FULFILMENT_WORKER_STOP_TIMEOUT"] = "2m"
 	if c, err := loadConfig(func(k string) string { return base[k] }, false); err != nil || c.stopTimeout != 2*time.Minute {
 		t.Errorf("stop timeout %v (%v), want 2m", c.stopTimeout, err)
+	}
+}
+
+func TestTracingOnlyWhenAnEndpointIsSet(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, endpoint := range []string{"", "http://127.0.0.1:1"} {
+		env := map[string]string{"DATABASE_URL": "postgres://x", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+		getenv := func(k string) string { return env[k] }
+		c, err := loadConfig(getenv, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.pool, err = pgxpool.ParseConfig(env["DATABASE_URL"]); err != nil { // loadConfig's run mode parses it
+			t.Fatal(err)
+		}
+		tr, err := traced(context.Background(), getenv, &c, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		on := endpoint != ""
+		if tr.Enabled() != on || (len(c.temporal.Interceptors) == 1) != on ||
+			(c.pool.ConnConfig.Tracer != nil) != on || (c.live.HTTPTransport != nil) != on {
+			t.Errorf("endpoint %q: tracing %v, %d interceptors, pool tracer %T, transport %T; want all %v",
+				endpoint, tr.Enabled(), len(c.temporal.Interceptors), c.pool.ConnConfig.Tracer, c.live.HTTPTransport, on)
+		}
+		flushTraces(tr, logger)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/everywherecommerce/fulfilment/activities"
@@ -29,6 +30,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/messages"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
 	"github.com/everywherecommerce/fulfilment/starter/api"
+	"github.com/everywherecommerce/fulfilment/tracing"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -70,6 +72,12 @@ type systemSettings struct {
 	// faultRate fails that share of sandbox provider calls (chaos tests).
 	faultRate float64
 	faultSeed uint64
+	// tracing, when set, traces the client (worker and starter), the store's
+	// pool and the API as the worker and the starter do with tracing on.
+	tracing *tracing.Tracing
+	// logs, when set, receives the system's log lines (text, with trace IDs
+	// as the processes log them); they are discarded otherwise.
+	logs io.Writer
 }
 
 // systemOption changes the system newSystem builds.
@@ -97,10 +105,28 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := settings.logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(logs, nil)))
 
 	db := pgtest.New(t)
 	store := postgres.NewStore(db)
+	var interceptors []interceptor.ClientInterceptor
+	if settings.tracing != nil {
+		pc := db.Config()
+		pc.ConnConfig.Tracer = postgres.NewTracer(settings.tracing.Provider())
+		traced, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(traced.Close)
+		store = postgres.NewStore(traced)
+		if interceptors, err = settings.tracing.Interceptors(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := store.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +143,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.Dial(tadapter.ClientOptions(client.Options{HostPort: addr, Namespace: ns}, codec, logger))
+	c, err := client.Dial(tadapter.ClientOptions(client.Options{HostPort: addr, Namespace: ns, Interceptors: interceptors}, codec, logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +176,11 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	listening := make(chan struct{})
 	go func() { _ = server.ListenForRevocations(lctx); close(listening) }()
 	t.Cleanup(func() { stopListening(); <-listening })
-	srv := httptest.NewServer(server.Handler())
+	handler := server.Handler()
+	if settings.tracing != nil {
+		handler = settings.tracing.Handler(handler, "starter")
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 
 	s := &system{t: t, url: srv.URL, http: srv.Client(), dataConverter: tadapter.DataConverter(codec), store: store, db: db, client: c,

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
@@ -76,6 +78,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if route == "" {
 			route = unmatchedRoute
 		}
+		// The trace's span (tracing.Handler's, when tracing is on) is named by
+		// the route, as the metrics are; a no-op span otherwise.
+		span := trace.SpanFromContext(r.Context())
+		span.SetName(route)
+		span.SetAttributes(attribute.String("http.route", route))
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK // nothing written: net/http answers 200

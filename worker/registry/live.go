@@ -32,6 +32,9 @@ type LiveConfig struct {
 	// account key file FCMCredentialsFile (a service account JSON); empty sends none.
 	FCMProjectID       string
 	FCMCredentialsFile string
+	// HTTPTransport, when set, carries the Stripe, EasyPost, SendGrid and
+	// Twilio calls (the worker's tracing transport); nil is http.DefaultTransport.
+	HTTPTransport http.RoundTripper
 }
 
 // providerTimeout bounds one provider call: well inside the activities' 30 s
@@ -43,12 +46,13 @@ const providerTimeout = 20 * time.Second
 // HTTP client of its own with a timeout. Twilio for SMS and FCM for push are
 // optional: without them customers hear by email only.
 func Live(ctx context.Context, cfg LiveConfig, store *postgres.Store) (Providers, error) {
-	payments, err := stripe.NewPayments(stripe.Config{SecretKey: cfg.StripeSecretKey, HTTPClient: &http.Client{Timeout: providerTimeout}})
+	newClient := func() *http.Client { return &http.Client{Timeout: providerTimeout, Transport: cfg.HTTPTransport} }
+	payments, err := stripe.NewPayments(stripe.Config{SecretKey: cfg.StripeSecretKey, HTTPClient: newClient()})
 	if err != nil {
 		return Providers{}, fmt.Errorf("stripe: %w", err)
 	}
 	carrier, err := easypost.NewCarrier(easypost.Config{
-		APIKey: cfg.EasyPostAPIKey, HTTPClient: &http.Client{Timeout: providerTimeout}, Rate: cfg.EasyPostRate,
+		APIKey: cfg.EasyPostAPIKey, HTTPClient: newClient(), Rate: cfg.EasyPostRate,
 		Parcel:    easypost.Parcel{LengthIn: 12, WidthIn: 9, HeightIn: 4, WeightOzPerItem: 16},
 		Purchases: store,
 	})
@@ -56,7 +60,7 @@ func Live(ctx context.Context, cfg LiveConfig, store *postgres.Store) (Providers
 		return Providers{}, fmt.Errorf("easypost: %w", err)
 	}
 	email, err := sendgrid.New(sendgrid.Config{
-		APIKey: cfg.SendGridAPIKey, HTTPClient: &http.Client{Timeout: providerTimeout},
+		APIKey: cfg.SendGridAPIKey, HTTPClient: newClient(),
 		FromEmail: cfg.EmailFrom, FromName: cfg.EmailFromName,
 	})
 	if err != nil {
@@ -65,7 +69,7 @@ func Live(ctx context.Context, cfg LiveConfig, store *postgres.Store) (Providers
 	p := Providers{Payments: payments, Carrier: carrier, Email: email}
 	if cfg.SMS != nil {
 		smsCfg := *cfg.SMS
-		smsCfg.HTTPClient = &http.Client{Timeout: providerTimeout}
+		smsCfg.HTTPClient = newClient()
 		sms, err := twilio.New(smsCfg)
 		if err != nil {
 			return Providers{}, err
