@@ -271,7 +271,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listen(gctx, cfg.addr, cfg.stopTimeout, srv.Handler(), logger) })
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
-	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, nil, logger) })
 	return g.Wait()
 }
 

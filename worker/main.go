@@ -27,6 +27,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
+	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 	"github.com/everywherecommerce/fulfilment/admin"
@@ -296,6 +297,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
+	// One registry for the SDK's metrics, ours and the runtime's, served at
+	// /metrics on the admin address (docs/observability.md).
+	reg := metrics.NewRegistry()
+	if cfg.temporal.MetricsHandler, err = metrics.TemporalHandler(reg, logger); err != nil {
+		return err
+	}
+	business, err := metrics.NewBusiness(reg)
+	if err != nil {
+		return fmt.Errorf("register business metrics: %w", err)
+	}
 	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
@@ -323,6 +334,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(cfg.payloadKeys)...); err != nil {
 		return err
 	}
+	providers.Metrics = business
 	// Process-wide, and read when the first worker is created: this is the one call.
 	worker.SetStickyWorkflowCacheSize(cfg.workflowCache)
 	d := &drain{}
@@ -355,7 +367,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		stopWorker(w, d, health, cfg.stopTimeout, logger)
 		return nil
 	})
-	g.Go(func() error { return admin.Serve(adminCtx, cfg.adminAddr, health, logger) })
+	g.Go(func() error { return admin.Serve(adminCtx, cfg.adminAddr, health, metrics.Handler(reg), logger) })
 	return g.Wait()
 }
 
