@@ -21,9 +21,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/admin"
@@ -249,6 +251,12 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
+	// The Temporal client's SDK metrics (temporal_request, ...) join the API's
+	// in one registry, served at /metrics (docs/observability.md).
+	reg := prometheus.NewRegistry()
+	if cfg.temporal.MetricsHandler, err = metrics.TemporalHandler(reg, logger); err != nil {
+		return err
+	}
 	c, codec, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
@@ -264,7 +272,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	srv := api.New(api.Config{
 		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
-		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
+		PickupCodes: codes, Registry: reg, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)

@@ -25,9 +25,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
+	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
-	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 	"github.com/everywherecommerce/fulfilment/admin"
