@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/otlptranslator"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
@@ -40,7 +41,7 @@ func Handler(reg *prometheus.Registry) http.Handler {
 
 // TemporalHandler is a Temporal SDK metrics handler (client.Options.MetricsHandler)
 // whose metrics are collected into reg under the SDK's own names: the OTel
-// exporter adds no unit suffix and no _total to them (temporal_request,
+// exporter (UnderscoreEscapingWithoutSuffixes) adds no unit suffix and no _total to them (temporal_request,
 // temporal_activity_schedule_to_start_latency_bucket, ...), no scope labels and no
 // target_info. Latencies are histograms in seconds (LatencyBuckets). An error
 // while recording (which the SDK cannot act on) is logged, never a panic.
@@ -50,8 +51,8 @@ func TemporalHandler(reg prometheus.Registerer, logger *slog.Logger) (client.Met
 	}
 	exporter, err := otelprom.New(
 		otelprom.WithRegisterer(reg),
-		otelprom.WithoutUnits(),
-		otelprom.WithoutCounterSuffixes(),
+		// Names as they are (underscores stay underscores), no unit or _total suffix.
+		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithoutSuffixes),
 		otelprom.WithoutScopeInfo(),
 		otelprom.WithoutTargetInfo(),
 		otelprom.WithAggregationSelector(func(k sdkmetric.InstrumentKind) sdkmetric.Aggregation {
