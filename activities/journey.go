@@ -198,7 +198,7 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 			return AdvanceResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, id, err))
 		}
 		if fresh {
-			metricsOr(a.Metrics).StageEntered(p.Order.Method, st.Stage)
+			countStage(a.Metrics, p.Order.Method, st.Stage, st.Note)
 		}
 	}
 	if p.PlanAfter > 0 && len(p.Stages) > 0 {
@@ -236,7 +236,7 @@ func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req Not
 			return ReviewResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, order.OrderID, err))
 		}
 		if fresh {
-			metricsOr(a.Metrics).StageEntered(order.Method, st.Stage)
+			countStage(a.Metrics, order.Method, st.Stage, st.Note)
 		}
 	}
 	return ReviewResult{Sent: n.Skipped == "", Skipped: n.Skipped}, nil
@@ -249,7 +249,11 @@ func (a *Journey) RecordJourney(ctx context.Context, e JourneyEntry) error {
 		return classify(fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err))
 	}
 	if fresh && e.Kind == EntryAttention {
-		metricsOr(a.Metrics).Attention(AttentionReason(e.Detail))
+		reason := AttentionReason(e.Detail)
+		metricsOr(a.Metrics).Attention(reason)
+		if reason == "locked" {
+			metricsOr(a.Metrics).Pickup("locked")
+		}
 	}
 	return nil
 }

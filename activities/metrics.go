@@ -32,6 +32,9 @@ type Metrics interface {
 	// Message counts a message's outcome on a channel: sent, failed (one per
 	// failed attempt: a retry sends again), undeliverable, unconfirmed, skipped.
 	Message(channel domain.Channel, outcome string)
+	// Pickup counts how a pickup ended, once (with the stage or flag that says
+	// it): handed_over, expired, locked.
+	Pickup(outcome string)
 	// Attention counts an order flagged for a person, by reason (a bounded
 	// category, AttentionReason), when its journey entry was new.
 	Attention(reason string)
@@ -55,6 +58,24 @@ func (NoMetrics) PaymentRefunded(string, int64)            {}
 func (NoMetrics) LabelBought(string)                       {}
 func (NoMetrics) Message(domain.Channel, string)           {}
 func (NoMetrics) Attention(string)                         {}
+func (NoMetrics) Pickup(string)                            {}
+
+// NoteNotPickedUp is the note of the cancelled stage an order enters when its
+// pickup deadline passed (the workflow writes it; Pickup counts it as expired).
+const NoteNotPickedUp = "the order was not picked up in time"
+
+// countStage counts a new stage and, for a handover or an expired pickup, the
+// pickup's end.
+func countStage(m Metrics, method domain.Method, stage domain.Stage, note string) {
+	m = metricsOr(m)
+	m.StageEntered(method, stage)
+	switch {
+	case stage == domain.StagePickedUp:
+		m.Pickup("handed_over")
+	case stage == domain.StageCancelled && note == NoteNotPickedUp:
+		m.Pickup("expired")
+	}
+}
 
 // metricsOr is m, or NoMetrics when m is nil.
 func metricsOr(m Metrics) Metrics {

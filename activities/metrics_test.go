@@ -53,6 +53,13 @@ type countingMetrics struct {
 	stages   map[domain.Stage]int
 	captured map[string]int64
 	flagged  map[string]int
+	pickups  map[string]int
+}
+
+func (m *countingMetrics) Pickup(outcome string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pickups[outcome]++
 }
 
 func (m *countingMetrics) StageEntered(_ domain.Method, s domain.Stage) {
@@ -89,7 +96,7 @@ func TestRetriedActivitiesCountOnce(t *testing.T) {
 	if err := store.SetStock("dc", "S", 5); err != nil {
 		t.Fatal(err)
 	}
-	m := &countingMetrics{stages: map[domain.Stage]int{}, captured: map[string]int64{}, flagged: map[string]int{}}
+	m := &countingMetrics{stages: map[domain.Stage]int{}, captured: map[string]int64{}, flagged: map[string]int{}, pickups: map[string]int{}}
 	journey := &onceJourney{}
 	checkout := &activities.Checkout{Stock: store, Payments: acceptingPayments{}, Locations: store, Journey: journey, Metrics: m}
 	order := activities.OrderSummary{OrderID: "A-1", Method: domain.MethodShipToStore, Currency: "EUR"}
@@ -111,8 +118,8 @@ func TestRetriedActivitiesCountOnce(t *testing.T) {
 	if m.stages[domain.StageAccepted] != 1 || m.stages[domain.StagePaymentCaptured] != 1 || m.captured["EUR"] != 2500 {
 		t.Errorf("counted stages %v, captured %v; want accepted and payment_captured once, EUR 2500", m.stages, m.captured)
 	}
-	if m.flagged["locked"] != 1 || len(m.flagged) != 1 {
-		t.Errorf("counted flags %v, want locked once", m.flagged)
+	if m.flagged["locked"] != 1 || len(m.flagged) != 1 || m.pickups["locked"] != 1 || len(m.pickups) != 1 {
+		t.Errorf("counted flags %v, pickups %v; want locked once each", m.flagged, m.pickups)
 	}
 }
 

@@ -225,6 +225,7 @@ var workerOptional = map[string]bool{
 	"fulfilment_payments_refunded_amount_total":   true,
 	"fulfilment_labels_bought_total":              true,
 	"fulfilment_orders_flagged_total":             true,
+	"fulfilment_pickups_total":                    true,
 }
 
 // starterGolden are the starter's Temporal client metrics after checkouts.

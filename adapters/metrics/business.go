@@ -19,6 +19,7 @@ type Business struct {
 	labels        *prometheus.CounterVec
 	messages      *prometheus.CounterVec
 	attention     *prometheus.CounterVec
+	pickups       *prometheus.CounterVec
 }
 
 var _ activities.Metrics = (*Business)(nil)
@@ -45,8 +46,10 @@ func NewBusiness(reg prometheus.Registerer) (*Business, error) {
 			"Customer messages by channel and outcome (sent, failed, undeliverable, unconfirmed, skipped).", "channel", "outcome"),
 		attention: counter("fulfilment_orders_flagged_total",
 			"Orders flagged for a person (needs attention), by reason category.", "reason"),
+		pickups: counter("fulfilment_pickups_total",
+			"Pickups by how they ended: handed_over, expired (deadline passed), locked (wrong codes).", "outcome"),
 	}
-	for _, c := range []prometheus.Collector{b.stages, b.captured, b.capturedMinor, b.refunded, b.refundedMinor, b.labels, b.messages, b.attention} {
+	for _, c := range []prometheus.Collector{b.stages, b.captured, b.capturedMinor, b.refunded, b.refundedMinor, b.labels, b.messages, b.attention, b.pickups} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -75,3 +78,5 @@ func (b *Business) Message(channel domain.Channel, outcome string) {
 }
 
 func (b *Business) Attention(reason string) { b.attention.WithLabelValues(reason).Inc() }
+
+func (b *Business) Pickup(outcome string) { b.pickups.WithLabelValues(outcome).Inc() }
