@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/everywherecommerce/fulfilment/domain"
 )
 
 // CheckoutRequest reserves an order's stock and captures its payment.
@@ -42,6 +44,7 @@ type Checkout struct {
 	Payments  PaymentProvider
 	Locations LocationDirectory
 	Journey   JourneyStore
+	Metrics   Metrics // nil: NoMetrics
 }
 
 // CheckOut reserves the order's stock, then captures the payment. A shortage or a
@@ -90,8 +93,16 @@ func (a *Checkout) CheckOut(ctx context.Context, req CheckoutRequest) (CheckoutO
 			v.Captured = capture.Amount
 			c.Order.View = &v
 		}
-		if err := a.Journey.RecordStage(ctx, c); err != nil {
+		fresh, err := recordStage(ctx, a.Journey, c)
+		if err != nil {
 			return CheckoutOutcome{}, classify(fmt.Errorf("record stage %s of order %s: %w", c.Stage, orderID, err))
+		}
+		if fresh {
+			m := metricsOr(a.Metrics)
+			m.StageEntered(c.Order.Method, c.Stage)
+			if c.Stage == domain.StagePaymentCaptured {
+				m.PaymentCaptured(req.Capture.Currency, capture.Amount)
+			}
 		}
 	}
 	return out, nil

@@ -125,6 +125,8 @@ type Journey struct {
 	Notifications *Notifications
 	// Labels buys a Progress's label (the Shipping activities).
 	Labels LabelBuyer
+	// Metrics counts stages entered and orders flagged (nil: NoMetrics).
+	Metrics Metrics
 }
 
 // LabelBuyer buys an order's shipping label, once per order and purpose.
@@ -191,9 +193,12 @@ func (a *Journey) Advance(ctx context.Context, p Progress) (AdvanceResult, error
 		res.Notified = append(res.Notified, r...)
 	}
 	for _, st := range p.Stages {
-		err := a.Store.RecordStage(ctx, StageChange{Order: p.Order, Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
+		fresh, err := recordStage(ctx, a.Store, StageChange{Order: p.Order, Stage: st.Stage, At: st.At, Actor: st.Actor, Note: st.Note})
 		if err != nil {
 			return AdvanceResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, id, err))
+		}
+		if fresh {
+			countStage(a.Metrics, p.Order.Method, st.Stage, st.Note)
 		}
 	}
 	if p.PlanAfter > 0 && len(p.Stages) > 0 {
@@ -226,8 +231,12 @@ func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req Not
 		stages = []StageEntry{{Stage: domain.StageCompleted, At: at, Note: "review request skipped: " + n.Skipped}}
 	}
 	for _, st := range stages {
-		if err := a.Store.RecordStage(ctx, StageChange{Order: order, Stage: st.Stage, At: st.At, Note: st.Note}); err != nil {
+		fresh, err := recordStage(ctx, a.Store, StageChange{Order: order, Stage: st.Stage, At: st.At, Note: st.Note})
+		if err != nil {
 			return ReviewResult{}, classify(fmt.Errorf("record stage %s of order %s: %w", st.Stage, order.OrderID, err))
+		}
+		if fresh {
+			countStage(a.Metrics, order.Method, st.Stage, st.Note)
 		}
 	}
 	return ReviewResult{Sent: n.Skipped == "", Skipped: n.Skipped}, nil
@@ -235,8 +244,16 @@ func (a *Journey) RequestReview(ctx context.Context, order OrderSummary, req Not
 
 // RecordJourney records a journey entry that is not a stage change.
 func (a *Journey) RecordJourney(ctx context.Context, e JourneyEntry) error {
-	if err := a.Store.RecordEntry(ctx, e); err != nil {
+	fresh, err := recordEntry(ctx, a.Store, e)
+	if err != nil {
 		return classify(fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err))
+	}
+	if fresh && e.Kind == EntryAttention {
+		reason := AttentionReason(e.Detail)
+		metricsOr(a.Metrics).Attention(reason)
+		if reason == "locked" {
+			metricsOr(a.Metrics).Pickup("locked")
+		}
 	}
 	return nil
 }

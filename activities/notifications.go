@@ -32,6 +32,8 @@ type Notifications struct {
 	Codes *pickupcode.Codes
 	// Now is the clock for quiet hours; time.Now unless a test sets it.
 	Now func() time.Time
+	// Metrics counts each message's outcome (nil: NoMetrics).
+	Metrics Metrics
 }
 
 // NotifyRequest asks for a touchpoint's message. Facts fill the template. It holds

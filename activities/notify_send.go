@@ -14,12 +14,15 @@ import (
 // skip records in the journey that a message was deliberately not sent, and why.
 func (a *Notifications) skip(ctx context.Context, req NotifyRequest, channel domain.Channel, reason string) (NotifyResult, error) {
 	key := req.key(string(channel))
-	err := a.Journey.RecordEntry(ctx, JourneyEntry{
+	fresh, err := recordEntry(ctx, a.Journey, JourneyEntry{
 		OrderID: req.OrderID, Kind: EntryNotification, Key: key + ":skipped",
 		Detail: fmt.Sprintf("%s via %s skipped: %s", req.Touchpoint, channel, reason), At: time.Now(),
 	})
 	if err != nil {
 		return NotifyResult{}, classify(fmt.Errorf("record skipped %s: %w", key, err))
+	}
+	if fresh {
+		metricsOr(a.Metrics).Message(channel, MessageSkipped)
 	}
 	return NotifyResult{Key: key, Channel: channel, Skipped: reason}, nil
 }
@@ -53,6 +56,7 @@ func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel dom
 			if err != nil {
 				return res, classify(fmt.Errorf("settle notification %s: %w", key, err))
 			}
+			metricsOr(a.Metrics).Message(channel, MessageUnconfirmed)
 			res.Skipped = SkipUnconfirmed
 			return res, nil
 		}
@@ -75,6 +79,7 @@ func (a *Notifications) send(ctx context.Context, req NotifyRequest, channel dom
 	if err := a.Log.Complete(ctx, key, id); err != nil {
 		return res, classify(fmt.Errorf("complete notification %s: %w", key, err))
 	}
+	metricsOr(a.Metrics).Message(channel, MessageSent)
 	res.MessageID = id
 	return res, nil
 }
@@ -99,6 +104,7 @@ func (a *Notifications) failed(ctx context.Context, req NotifyRequest, res Notif
 		if err := a.Log.Settle(ctx, key, NotificationUndeliverable, detail); err != nil {
 			return res, classify(fmt.Errorf("settle notification %s: %w", key, err))
 		}
+		metricsOr(a.Metrics).Message(res.Channel, MessageUndeliverable)
 		res.Skipped = SkipUndeliverable
 		return res, nil
 	}
@@ -106,6 +112,7 @@ func (a *Notifications) failed(ctx context.Context, req NotifyRequest, res Notif
 		if err := a.Log.Settle(ctx, key, NotificationFailed, ""); err != nil {
 			return res, classify(fmt.Errorf("settle notification %s: %w (after %w)", key, err, sendErr))
 		}
+		metricsOr(a.Metrics).Message(res.Channel, MessageFailed)
 	}
 	return res, classify(fmt.Errorf("send notification %s: %w", key, sendErr))
 }

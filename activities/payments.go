@@ -52,7 +52,10 @@ type PaymentProvider interface {
 }
 
 // Payments groups the payment activities; worker/main.go sets Provider once.
-type Payments struct{ Provider PaymentProvider }
+type Payments struct {
+	Provider PaymentProvider
+	Metrics  Metrics // nil: NoMetrics
+}
 
 // RefundPayment refunds the given amount of a captured payment.
 func (a *Payments) RefundPayment(ctx context.Context, req RefundRequest) (Refund, error) {
@@ -60,6 +63,7 @@ func (a *Payments) RefundPayment(ctx context.Context, req RefundRequest) (Refund
 	if err != nil {
 		return Refund{}, classify(fmt.Errorf("refund %s: %w", req.IdempotencyKey, err))
 	}
+	metricsOr(a.Metrics).PaymentRefunded(req.Currency, r.Amount)
 	return r, nil
 }
 

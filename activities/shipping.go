@@ -64,6 +64,7 @@ type Shipping struct {
 	Carrier   Carrier
 	Shipments ShipmentStore
 	Locations LocationDirectory
+	Metrics   Metrics // nil: NoMetrics
 }
 
 // BuyLabelRequest is the input of BuyLabel: from a location to an address, or to
@@ -107,6 +108,7 @@ func (a *Shipping) BuyLabel(ctx context.Context, req BuyLabelRequest) (Label, er
 	if err := a.Shipments.SaveShipment(ctx, s); err != nil {
 		return Label{}, classify(fmt.Errorf("save shipment for order %s: %w", req.OrderID, err))
 	}
+	metricsOr(a.Metrics).LabelBought(req.Purpose)
 	return label, nil
 }
 

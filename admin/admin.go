@@ -22,9 +22,13 @@ import (
 // Handler is the admin mux: /debug/pprof/ (index and named profiles such as
 // heap, goroutine and allocs), the CPU profile and execution trace, and
 // /debug/vars (expvar: memstats.HeapAlloc, cmdline, anything published); with
-// health, GET /healthz and GET /readyz too.
-func Handler(health *Health) http.Handler {
+// health, GET /healthz and GET /readyz too; with metrics, GET /metrics
+// (Prometheus text, docs/observability.md).
+func Handler(health *Health, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	if health != nil {
 		mux.HandleFunc("GET /healthz", health.live)
 		mux.HandleFunc("GET /readyz", health.ready)
@@ -42,11 +46,11 @@ func Handler(health *Health) http.Handler {
 // profile or trace (?seconds=60), which pprof refuses when it would not fit.
 const writeTimeout = 90 * time.Second
 
-// Serve listens on addr and serves Handler(health) until ctx ends; an empty
+// Serve listens on addr and serves Handler(health, metrics) until ctx ends; an empty
 // addr means the endpoints are off, and Serve just waits for ctx. The listener
 // is opened before Serve logs the address, so a caller can rely on it once
 // logged.
-func Serve(ctx context.Context, addr string, health *Health, logger *slog.Logger) error {
+func Serve(ctx context.Context, addr string, health *Health, metrics http.Handler, logger *slog.Logger) error {
 	if addr == "" {
 		<-ctx.Done()
 		return nil
@@ -56,7 +60,7 @@ func Serve(ctx context.Context, addr string, health *Health, logger *slog.Logger
 		return fmt.Errorf("admin: listen on %s: %w", addr, err)
 	}
 	hs := &http.Server{
-		Handler:           Handler(health),
+		Handler:           Handler(health, metrics),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       90 * time.Second,
@@ -66,6 +70,9 @@ func Serve(ctx context.Context, addr string, health *Health, logger *slog.Logger
 	paths := "/debug/pprof/ /debug/vars"
 	if health != nil {
 		paths += " /healthz /readyz"
+	}
+	if metrics != nil {
+		paths += " /metrics"
 	}
 	logger.Info("admin endpoints listening", "addr", ln.Addr().String(), "paths", paths)
 	select {

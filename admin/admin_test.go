@@ -12,7 +12,7 @@ import (
 
 func TestHandlerServesVarsAndProfiles(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(Handler(nil))
+	srv := httptest.NewServer(Handler(nil, nil))
 	t.Cleanup(srv.Close)
 
 	res, err := srv.Client().Get(srv.URL + "/debug/vars")
@@ -48,7 +48,7 @@ func TestHandlerServesVarsAndProfiles(t *testing.T) {
 func TestHandlerServesNothingElse(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
-	Handler(nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/orders", nil))
+	Handler(nil, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/orders", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("GET /v1/orders on the admin mux: status %d, want 404", rec.Code)
 	}
@@ -69,7 +69,7 @@ func TestHealth(t *testing.T) {
 		}},
 		Check{Name: "temporal", Func: func(context.Context) error { return nil }},
 	)
-	mux := Handler(h)
+	mux := Handler(h, nil)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -97,7 +97,7 @@ func TestHealth(t *testing.T) {
 		}
 	}
 	rec := httptest.NewRecorder()
-	Handler(nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	Handler(nil, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("/readyz without a Health: %d, want 404 (the starter has its own on the public address)", rec.Code)
 	}

@@ -21,9 +21,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/admin"
@@ -264,6 +266,12 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
+	// The Temporal client's SDK metrics (temporal_request, ...) join the API's
+	// in one registry, served at /metrics (docs/observability.md).
+	reg := prometheus.NewRegistry()
+	if cfg.temporal.MetricsHandler, err = metrics.TemporalHandler(reg, logger); err != nil {
+		return err
+	}
 	c, codec, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
@@ -279,7 +287,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	}
 	srv := api.New(api.Config{
 		TaskQueue: cfg.taskQueue, Policy: cfg.policy, Sandbox: cfg.providers == "sandbox", UIOrigins: cfg.uiOrigins, Links: signer,
-		PickupCodes: codes, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
+		PickupCodes: codes, Registry: reg, TokenCacheTTL: cfg.tokenCacheTTL, OIDC: accessTokens(cfg.oidc),
 		StripeWebhookSecret: cfg.webhooks.stripe, EasyPostWebhookSecret: cfg.webhooks.easyPost,
 		SendGridWebhookPublicKey: cfg.webhooks.sendGridKey, TwilioAuthToken: cfg.webhooks.twilioToken, PublicURL: cfg.webhooks.publicURL,
 	}, c, postgres.NewStore(pool), codec, logger)
@@ -288,7 +296,7 @@ func serve(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return listen(gctx, cfg.addr, cfg.stopTimeout, tr.Handler(srv.Handler(), "starter"), logger)
 	})
 	g.Go(func() error { return srv.ListenForRevocations(gctx) })
-	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, logger) })
+	g.Go(func() error { return admin.Serve(gctx, cfg.adminAddr, nil, nil, logger) })
 	return g.Wait()
 }
 

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/everywherecommerce/fulfilment/adapters/easypost"
+	"github.com/everywherecommerce/fulfilment/adapters/metrics"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/sandbox"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
@@ -316,6 +317,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer pool.Close()
+	// One registry for the SDK's metrics, ours and the runtime's, served at
+	// /metrics on the admin address (docs/observability.md).
+	reg := metrics.NewRegistry()
+	if cfg.temporal.MetricsHandler, err = metrics.TemporalHandler(reg, logger); err != nil {
+		return err
+	}
+	business, err := metrics.NewBusiness(reg)
+	if err != nil {
+		return fmt.Errorf("register business metrics: %w", err)
+	}
 	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {
 		return err
@@ -343,6 +354,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(cfg.payloadKeys)...); err != nil {
 		return err
 	}
+	providers.Metrics = business
 	// Process-wide, and read when the first worker is created: this is the one call.
 	worker.SetStickyWorkflowCacheSize(cfg.workflowCache)
 	d := &drain{}
@@ -383,7 +395,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		stopWorker(w, d, health, cfg.stopTimeout, logger)
 		return nil
 	})
-	g.Go(func() error { return admin.Serve(adminCtx, cfg.adminAddr, health, logger) })
+	g.Go(func() error { return admin.Serve(adminCtx, cfg.adminAddr, health, metrics.Handler(reg), logger) })
 	return g.Wait()
 }
 

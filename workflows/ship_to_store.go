@@ -74,7 +74,7 @@ func (f *fulfilment) awaitPickup(ctx workflow.Context) error {
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(f.pickup.deadline) {
-			return f.cancel(ctx, "the order was not picked up in time", "", true)
+			return f.cancel(ctx, activities.NoteNotPickedUp, "", true)
 		}
 		next, summary := f.pickup.deadline, "pickup deadline"
 		reminder := f.pickup.reminded < len(f.pickup.reminders)

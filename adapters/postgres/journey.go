@@ -6,7 +6,10 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
+
+var _ activities.OnceRecorder = (*Store)(nil)
 
 // RecordStage upserts the order's projection row and adds the journey entry
 // "stage:<stage>" in one transaction. The entry is written once per stage. The
@@ -19,12 +22,20 @@ import (
 // summary only when the row is created (a flag raised before the order had a
 // row); afterwards attention entries own it.
 func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error {
+	_, err := s.RecordStageOnce(ctx, c)
+	return err
+}
+
+// RecordStageOnce is RecordStage, and reports whether the stage's journey entry
+// was new (false: the stage was recorded before, by an earlier attempt).
+func (s *Store) RecordStageOnce(ctx context.Context, c activities.StageChange) (bool, error) {
 	o := c.Order
 	if o.OrderID == "" || c.Stage == "" {
-		return fmt.Errorf("record stage %q of order %q: %w", c.Stage, o.OrderID, activities.ErrInvalidRequest)
+		return false, fmt.Errorf("record stage %q of order %q: %w", c.Stage, o.OrderID, activities.ErrInvalidRequest)
 	}
 	// One round trip: the statements go as a batch, which PostgreSQL runs as one
 	// implicit transaction (all of them or none).
+	fresh := false
 	b := &pgx.Batch{}
 	b.Queue(`
 			insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at,
@@ -57,12 +68,15 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
 		o.OrderID, activities.EntryStage, "stage:"+string(c.Stage), string(c.Stage), c.Note, c.Actor, c.At,
-	)
+	).Exec(func(ct pgconn.CommandTag) error {
+		fresh = ct.RowsAffected() == 1
+		return nil
+	})
 	err := s.pool.SendBatch(ctx, b).Close()
 	if err != nil {
-		return fmt.Errorf("record stage %s of order %s: %w", c.Stage, o.OrderID, err)
+		return false, fmt.Errorf("record stage %s of order %s: %w", c.Stage, o.OrderID, err)
 	}
-	return nil
+	return fresh, nil
 }
 
 // RecordEntry adds a journey entry once per (order, key); a repeat changes nothing.
@@ -72,16 +86,27 @@ func (s *Store) RecordStage(ctx context.Context, c activities.StageChange) error
 // entry (activities.EntryAttention) sets needs_attention, so support lists show
 // the order, and an EntryAttentionResolved entry clears it.
 func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) error {
+	_, err := s.RecordEntryOnce(ctx, e)
+	return err
+}
+
+// RecordEntryOnce is RecordEntry, and reports whether the entry was new.
+func (s *Store) RecordEntryOnce(ctx context.Context, e activities.JourneyEntry) (bool, error) {
 	if e.OrderID == "" || e.Key == "" || e.Kind == "" {
-		return fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
+		return false, fmt.Errorf("record journey %q of order %q: %w", e.Key, e.OrderID, activities.ErrInvalidRequest)
 	}
 	// One round trip: a batch runs as one implicit transaction.
+	fresh := false
 	b := &pgx.Batch{}
 	b.Queue(`
 			insert into order_journey (order_id, kind, entry_key, stage, detail, actor, at)
 			values ($1, $2, $3, $4, $5, $6, $7)
 			on conflict (order_id, entry_key) do nothing`,
-		e.OrderID, e.Kind, e.Key, string(e.Stage), e.Detail, e.Actor, e.At)
+		e.OrderID, e.Kind, e.Key, string(e.Stage), e.Detail, e.Actor, e.At,
+	).Exec(func(ct pgconn.CommandTag) error {
+		fresh = ct.RowsAffected() == 1
+		return nil
+	})
 	if e.Pickup != nil {
 		queuePickupFacts(b, e.OrderID, *e.Pickup)
 	}
@@ -97,9 +122,9 @@ func (s *Store) RecordEntry(ctx context.Context, e activities.JourneyEntry) erro
 	}
 	err := s.pool.SendBatch(ctx, b).Close()
 	if err != nil {
-		return fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err)
+		return false, fmt.Errorf("record journey %s of order %s: %w", e.Key, e.OrderID, err)
 	}
-	return nil
+	return fresh, nil
 }
 
 // Journey returns the order's touchpoints in the order they happened (time, then

@@ -127,3 +127,36 @@ func TestProjectionAndStoreWork(t *testing.T) {
 		t.Errorf("OrderRow(nope) err = %v, want ErrNotFound", err)
 	}
 }
+
+// TestRecordOnceSaysWhetherNew: the Once variants report a new journey entry
+// once, and a retry (a write that finds the entry) as not new, which is what the
+// business counters rely on (docs/observability.md).
+func TestRecordOnceSaysWhetherNew(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	order := activities.OrderSummary{OrderID: "A-ONCE", CustomerID: "c1", Method: domain.MethodShipToStore,
+		StoreID: "s1", Total: 24900, Currency: "EUR", PlacedAt: t0}
+	for i, want := range []bool{true, false, false} {
+		fresh, err := st.RecordStageOnce(t.Context(), activities.StageChange{Order: order, Stage: domain.StageAccepted, At: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh != want {
+			t.Errorf("stage write %d: new = %v, want %v", i+1, fresh, want)
+		}
+	}
+	if fresh, err := st.RecordStageOnce(t.Context(), activities.StageChange{Order: order, Stage: domain.StagePaymentCaptured, At: t0}); err != nil || !fresh {
+		t.Errorf("another stage: new = %v, %v; want true", fresh, err)
+	}
+	entry := activities.JourneyEntry{OrderID: "A-ONCE", Kind: activities.EntryAttention, Key: "attention:1", Detail: "picking SLA passed", At: t0}
+	for i, want := range []bool{true, false} {
+		fresh, err := st.RecordEntryOnce(t.Context(), entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh != want {
+			t.Errorf("entry write %d: new = %v, want %v", i+1, fresh, want)
+		}
+	}
+}

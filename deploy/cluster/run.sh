@@ -356,6 +356,7 @@ print_summary() {
     store console     $STARTER_URL/store/
     sandbox outbox    $STARTER_URL/dev/outbox
     workers           worker-1 and worker-2 on task queue fulfilment; profiles http://127.0.0.1:${WORKER_ADMIN_PORTS[0]}/debug/pprof/, :${WORKER_ADMIN_PORTS[1]}
+    worker metrics    http://127.0.0.1:${WORKER_ADMIN_PORTS[0]}/metrics, :${WORKER_ADMIN_PORTS[1]}  (starters: $STARTER_URL/metrics)
     starter profiles  http://127.0.0.1:${STARTER_ADMIN_PORTS[0]}/debug/pprof/, :${STARTER_ADMIN_PORTS[1]}
     tokens            $TOKENS_FILE
     logs              $DEV_DIR/{worker-1,worker-2,starter-1,starter-2,ui,temporal-*}.log

@@ -340,6 +340,25 @@ func checkWiring(t *testing.T, m *manifests) {
 		}
 	}
 	worker := m.deployment(t, "worker")
+	for _, pm := range m.PodMonitors {
+		if !labels.SelectorFromSet(pm.Spec.Selector.MatchLabels).Matches(labels.Set(worker.Spec.Template.Labels)) {
+			t.Errorf("PodMonitor %s does not select the worker's pods", pm.Name)
+		}
+		for _, e := range pm.Spec.PodMetricsEndpoints {
+			named := false
+			for _, c := range worker.Spec.Template.Spec.Containers {
+				for _, p := range c.Ports {
+					named = named || p.Name == e.Port
+				}
+			}
+			if !named || e.Path != "/metrics" {
+				t.Errorf("PodMonitor %s: endpoint %s %s not served by the worker (its admin port serves /metrics)", pm.Name, e.Port, e.Path)
+			}
+		}
+	}
+	if len(m.PodMonitors) != len(m.ServiceMonitors) {
+		t.Errorf("rendered %d PodMonitors and %d ServiceMonitors: the worker's and the starter's metrics go together", len(m.PodMonitors), len(m.ServiceMonitors))
+	}
 	for _, so := range m.ScaledObjects {
 		if so.Spec.ScaleTargetRef.Name != worker.Name {
 			t.Errorf("ScaledObject %s targets %q, want the worker %q", so.Name, so.Spec.ScaleTargetRef.Name, worker.Name)

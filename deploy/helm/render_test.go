@@ -104,6 +104,7 @@ type manifests struct {
 	NetworkPolicies []networkingv1.NetworkPolicy
 	Ingresses       []networkingv1.Ingress
 	ServiceMonitors []serviceMonitor
+	PodMonitors     []podMonitor
 	ScaledObjects   []scaledObject
 	TriggerAuths    []triggerAuthentication
 	// Docs counts every document, to check that nothing was skipped.
@@ -175,6 +176,8 @@ func (m *manifests) add(tm metav1.TypeMeta, doc []byte) error {
 		return strict(doc, &m.Ingresses)
 	case "monitoring.coreos.com/v1 ServiceMonitor":
 		return strict(doc, &m.ServiceMonitors)
+	case "monitoring.coreos.com/v1 PodMonitor":
+		return strict(doc, &m.PodMonitors)
 	case "keda.sh/v1alpha1 ScaledObject":
 		return strict(doc, &m.ScaledObjects)
 	case "keda.sh/v1alpha1 TriggerAuthentication":
@@ -225,6 +228,22 @@ type serviceMonitor struct {
 			Interval      string `json:"interval"`
 			ScrapeTimeout string `json:"scrapeTimeout"`
 		} `json:"endpoints"`
+	} `json:"spec"`
+}
+
+// podMonitor mirrors monitoring.coreos.com/v1 PodMonitor (Prometheus Operator).
+type podMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Selector            metav1.LabelSelector `json:"selector"`
+		PodMetricsEndpoints []struct {
+			Port          string `json:"port"`
+			Path          string `json:"path"`
+			Scheme        string `json:"scheme"`
+			Interval      string `json:"interval"`
+			ScrapeTimeout string `json:"scrapeTimeout"`
+		} `json:"podMetricsEndpoints"`
 	} `json:"spec"`
 }
 

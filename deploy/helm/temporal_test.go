@@ -148,9 +148,9 @@ func TestChartSelfHosted(t *testing.T) {
 			t.Errorf("starter %s = %q, want %q", name, got, want)
 		}
 	}
-	if len(m.ServiceMonitors) != 1 || len(m.ScaledObjects) != 1 || len(m.Ingresses) != 2 {
-		t.Errorf("rendered %d ServiceMonitors, %d ScaledObjects, %d Ingresses; want 1, 1, 2",
-			len(m.ServiceMonitors), len(m.ScaledObjects), len(m.Ingresses))
+	if len(m.ServiceMonitors) != 1 || len(m.PodMonitors) != 1 || len(m.ScaledObjects) != 1 || len(m.Ingresses) != 2 {
+		t.Errorf("rendered %d ServiceMonitors, %d PodMonitors, %d ScaledObjects, %d Ingresses; want 1, 1, 1, 2",
+			len(m.ServiceMonitors), len(m.PodMonitors), len(m.ScaledObjects), len(m.Ingresses))
 	}
 	if len(m.TriggerAuths) != 0 || m.ScaledObjects[0].Spec.Triggers[0].AuthenticationRef != nil {
 		t.Errorf("KEDA authentication rendered for a plaintext frontend")

@@ -142,6 +142,7 @@ print_summary() {
     starter API       $STARTER_URL
     store console     $STARTER_URL/store/
     sandbox outbox    $STARTER_URL/dev/outbox
+    worker metrics    http://$FULFILMENT_ADMIN_ADDR/metrics  (starter: $STARTER_URL/metrics)
     worker profiles   http://$FULFILMENT_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
     starter profiles  http://$STARTER_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
     tokens            $TOKENS_FILE

@@ -30,9 +30,12 @@ type metrics struct {
 // unmatchedRoute labels requests no route matched (404 or 405 from the mux).
 const unmatchedRoute = "unmatched"
 
-func newMetrics() *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
+		registry: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fulfilment_http_requests_total",
 			Help: "HTTP requests answered by the starter, by route pattern and status code.",

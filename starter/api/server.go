@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -69,6 +70,10 @@ type Config struct {
 	Sandbox bool
 	// UIOrigins may call the codec endpoint from a browser (CORS).
 	UIOrigins []string
+	// Registry, when set, is where /metrics's request metrics go, next to what
+	// the caller put there (the Temporal client's SDK metrics); it must not hold
+	// the Go and process collectors yet. Unset: a registry of the Server's own.
+	Registry *prometheus.Registry
 	// OIDC, when set, admits the retailer's SSO access tokens (JWTs) with a
 	// support claim to the codec endpoint, and to no other route: the Temporal
 	// Web UI forwards its user's token there (docs/support.md).
@@ -165,7 +170,7 @@ func New(cfg Config, tc TemporalClient, store Store, codec converter.PayloadCode
 	if cfg.TokenCacheTTL == 0 {
 		cfg.TokenCacheTTL = DefaultTokenCacheTTL
 	}
-	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics(),
+	return &Server{cfg: cfg, temporal: tc, store: store, codec: codec, logger: logger, metrics: newMetrics(cfg.Registry),
 		tokens: newTokenCache(cfg.TokenCacheTTL, cfg.Now)}
 }
 

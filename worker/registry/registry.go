@@ -43,6 +43,9 @@ type Providers struct {
 	// proofs staff's codes arrive as. Required: without it no order could be
 	// handed over.
 	PickupCodes *pickupcode.Codes
+	// Metrics counts the business events (docs/observability.md); nil counts
+	// nothing.
+	Metrics activities.Metrics
 }
 
 // Registrar is the part of worker.Registry used here; a worker and the test
@@ -69,12 +72,13 @@ func Register(r Registrar, store Store, p Providers) error {
 	r.RegisterWorkflowWithOptions(workflows.OrderFulfilment, workflow.RegisterOptions{Name: workflows.WorkflowTypeV1})
 	notifications := &activities.Notifications{Log: store, Email: p.Email, SMS: p.SMS, Push: p.Push,
 		Contacts: store, Locations: store, Journey: store, Messages: catalog, Recommendations: store, Links: p.Links,
-		Codes: p.PickupCodes}
-	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store, Journey: store})
-	r.RegisterActivity(&activities.Payments{Provider: p.Payments})
-	shipping := &activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store}
+		Codes: p.PickupCodes, Metrics: p.Metrics}
+	r.RegisterActivity(&activities.Checkout{Stock: store, Payments: p.Payments, Locations: store, Journey: store, Metrics: p.Metrics})
+	r.RegisterActivity(&activities.Payments{Provider: p.Payments, Metrics: p.Metrics})
+	shipping := &activities.Shipping{Carrier: p.Carrier, Shipments: store, Locations: store, Metrics: p.Metrics}
 	r.RegisterActivity(shipping)
-	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications, Labels: shipping})
+	r.RegisterActivity(&activities.Journey{Store: store, Tasks: store, Stock: store, Notifications: notifications, Labels: shipping,
+		Metrics: p.Metrics})
 	r.RegisterActivity(&activities.Pickups{Codes: p.PickupCodes})
 	return nil
 }
