@@ -63,6 +63,17 @@ func (f *fulfilment) track(ctx workflow.Context, label activities.Label) {
 	f.wake()
 }
 
+// hasEarlyEvents reports whether carrier events for trackingCode are waiting for
+// track.
+func (f *fulfilment) hasEarlyEvents(trackingCode string) bool {
+	for _, ev := range f.shipping.early {
+		if ev.TrackingCode == trackingCode {
+			return true
+		}
+	}
+	return false
+}
+
 // versionDeliveryProblemNotice: a carrier exception on a home delivery also tells
 // the customer (orders started before it only flag the order for support).
 const versionDeliveryProblemNotice = "delivery-problem-notice"

@@ -23,9 +23,10 @@ import (
 
 // minHistories is how many recorded histories testdata/ holds at least: the 14
 // recorded before the GetVersion patches (old branches), the 20 v2-* and 20 v3-*
-// paths recorded with them (OrderFulfilment, V1) and the 20 v4-* paths of
-// OrderFulfilmentV2 (starter/api TestRecordPaths). Raise it when recording a path.
-const minHistories = 74
+// paths recorded with them (OrderFulfilment, V1), the 20 v4-* paths of
+// OrderFulfilmentV2 and the v5-* paths of its own patches (starter/api
+// TestRecordPaths). Raise it when recording a path.
+const minHistories = 75
 
 // TestReplayRecordedHistories replays every history in testdata/ — recorded from
 // the dev server, one per path of the lifecycle — with today's code. A change that

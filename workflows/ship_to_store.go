@@ -184,16 +184,30 @@ func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelR
 	if res.Label == nil {
 		return fmt.Errorf("buy %s label: the journey activity returned no label", req.Purpose)
 	}
-	f.enter(ctx, domain.StageInTransitToStore, "", "")
-	f.since, f.journey[len(f.journey)-1].At = now, now
-	f.next.stages = nil // recorded by the activity
 	// In transit before the label's early events are applied: the carrier may
 	// report the parcel delivered while the activity was still recording (a
 	// worker restart in between makes that likely), and a delivered event only
-	// counts as the arrival of an order in transit.
-	f.track(ctx, *res.Label)
+	// counts as the arrival of an order in transit. Orders that met early events
+	// before this fix applied them first (and so missed such an arrival); the
+	// marker is asked only then, so the ordinary transfer costs nothing more.
+	early := f.hasEarlyEvents(res.Label.TrackingCode)
+	oldOrder := early && workflow.GetVersion(ctx, versionInTransitBeforeEarlyEvents, workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	if oldOrder {
+		f.track(ctx, *res.Label)
+	}
+	f.enter(ctx, domain.StageInTransitToStore, "", "")
+	f.since, f.journey[len(f.journey)-1].At = now, now
+	f.next.stages = nil // recorded by the activity
+	if !oldOrder {
+		f.track(ctx, *res.Label)
+	}
 	return f.upsertStage(ctx)
 }
+
+// versionInTransitBeforeEarlyEvents: a transfer enters in_transit_to_store before
+// the carrier events that arrived for its label early are applied (V2 orders that
+// met such events before applied them first). Asked only when there are some.
+const versionInTransitBeforeEarlyEvents = "in-transit-before-early-events"
 
 func (f *fulfilment) buyLabel(ctx workflow.Context, req activities.BuyLabelRequest) (activities.Label, error) {
 	var sh *activities.Shipping

@@ -103,7 +103,7 @@ func (c *Carrier) BuyLabel(ctx context.Context, req activities.LabelRequest) (ac
 		return activities.Label{}, fmt.Errorf("sandbox label %s: %w", req.IdempotencyKey, errUnavailable)
 	}
 	h := shortHash(req.IdempotencyKey)
-	code := "SBX" + strings.ToUpper(h[:12])
+	code := TrackingCode(req.IdempotencyKey)
 	l, err = c.ledger.RecordLabel(ctx, req.IdempotencyKey, activities.Label{
 		ShipmentID:   "shp_sbx_" + h,
 		Carrier:      "SandboxPost",
@@ -150,4 +150,10 @@ func (c *Carrier) LabelsBought() int {
 		panic(fmt.Sprintf("sandbox: count labels in the ledger: %v", err))
 	}
 	return n
+}
+
+// TrackingCode is the tracking code of the sandbox label bought with
+// idempotencyKey: the same key, the same label.
+func TrackingCode(idempotencyKey string) string {
+	return "SBX" + strings.ToUpper(shortHash(idempotencyKey)[:12])
 }

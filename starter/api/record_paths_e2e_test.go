@@ -72,6 +72,25 @@ func recordedPaths() []recordedPath {
 			s.pickAll(id, "dc-erfurt", "dc")
 			s.handOver(id) // the sandbox carrier's delivered event makes it ready
 		}},
+		// The carrier reports the transfer delivered before the workflow has taken
+		// its label in (the webhook was faster than the label's activity): the
+		// event waits, and counts as the arrival once the order is in transit
+		// (GetVersion in-transit-before-early-events).
+		{name: "v5-transfer-delivered-before-the-label-was-tracked", stage: domain.StageCompleted, opts: []systemOption{withIdleCarrier()},
+			run: func(s *system, id string) {
+				s.setStock("berlin-mitte", "WATCH-001", 0)
+				s.place(id, "ship_to_store")
+				s.waitStage(id, "picking")
+				code := sandbox.TrackingCode(id + ":label:" + activities.PurposeStoreTransfer)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				ev := workflows.CarrierEvent{EventID: code + ":delivered", TrackingCode: code, Status: workflows.CarrierDelivered, At: time.Now()}
+				if err := registry.SignalCarrierEvent(ctx, s.client, id, ev); err != nil {
+					s.t.Fatal(err)
+				}
+				s.pickAll(id, "dc-erfurt", "dc")
+				s.handOver(id) // ready without staff confirming the arrival
+			}},
 		{name: "v4-home-delivery", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "home_delivery")
 			s.pickAll(id, "dc-erfurt", "dc")
