@@ -1,0 +1,56 @@
+package records
+
+import "time"
+
+// Alarm is one episode of the alarm bell (docs/alarms.md): a signal of a store
+// (or of all stores, "*") that moved away from its own baseline, from the end
+// of the first window that showed it until the window in which it had returned.
+type Alarm struct {
+	ID     int64  `json:"id"`
+	Signal string `json:"signal"`
+	// KPI is the KPI the signal is read from (docs/kpis.md).
+	KPI     string `json:"kpi"`
+	StoreID string `json:"store_id"`
+	// Direction is "up" (the signal rose) or "down" (it fell).
+	Direction  string     `json:"direction"`
+	OpenedAt   time.Time  `json:"opened_at"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	// WindowHours is the length of the window that showed the shift; it ends at
+	// OpenedAt.
+	WindowHours int `json:"window_hours"`
+	// Observed and Expected are the window's value and the baseline's value for
+	// the same window: a count, a rate (0-1) or seconds, as the signal's KPI.
+	Observed float64 `json:"observed"`
+	Expected float64 `json:"expected"`
+	// ObservedEvents and ExpectedEvents are the counted events behind them (the
+	// rate's numerator, the count, or the durations' samples); Volume is the
+	// rate's denominator in the window.
+	ObservedEvents float64 `json:"observed_events"`
+	ExpectedEvents float64 `json:"expected_events"`
+	Volume         float64 `json:"volume"`
+	// Baseline says how Expected was formed, e.g. "same weekday and hour over
+	// the previous 4 weeks".
+	Baseline string  `json:"baseline"`
+	PValue   float64 `json:"p_value"`
+	// PeakRatio is the largest observed/expected of the episode so far (the
+	// smallest for a signal that fell).
+	PeakRatio       float64   `json:"peak_ratio"`
+	LastEvaluatedAt time.Time `json:"last_evaluated_at"`
+	LastObserved    float64   `json:"last_observed"`
+	LastExpected    float64   `json:"last_expected"`
+}
+
+// Open reports whether the episode is still going on.
+func (a Alarm) Open() bool { return a.ResolvedAt == nil }
+
+// AlarmFilter selects alarms for GET /v1/alarms and the console; empty fields
+// match all. From and To bound OpenedAt (To exclusive); an episode still open
+// at From is included too when OpenOnly is false.
+type AlarmFilter struct {
+	StoreID  string
+	Signal   string
+	OpenOnly bool
+	From     time.Time
+	To       time.Time
+	Limit    int
+}
