@@ -40,6 +40,7 @@ create table alarm_notifications (
 	attempts   int not null default 0,
 	last_error text not null default '',
 	created_at timestamptz not null default now(),
+	claimed_at timestamptz, -- when a sender took it (status sending)
 	sent_at    timestamptz,
 	primary key (alarm_id, event, channel)
 );
