@@ -82,7 +82,10 @@ func simulate(seed uint64, start time.Time, days int, stores []simStore, shifts 
 	r := rand.New(rand.NewPCG(seed, 1))
 	d := NewData(start, days*24)
 	share := hourShare()
-	type acc struct{ orders, declN, declD, expN, expD, lateN, lateD, slaN, slaD, sent, bounced float64; picks []float64 }
+	type acc struct {
+		orders, declN, declD, expN, expD, lateN, lateD, slaN, slaD, sent, bounced float64
+		picks                                                                     []float64
+	}
 	factor := func(store, what string, h int) float64 {
 		f := 1.0
 		for _, s := range shifts {
@@ -289,4 +292,3 @@ func TestRingsOnShifts(t *testing.T) {
 		})
 	}
 }
-
