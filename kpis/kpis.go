@@ -16,14 +16,20 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/everywherecommerce/fulfilment/alarms"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
 const (
 	// ScheduleID is the one schedule that recomputes the KPIs.
 	ScheduleID = "kpis"
-	// WorkflowType is the workflow the schedule starts.
-	WorkflowType = "ComputeKPIs"
+	// WorkflowType is the workflow the schedule starts: the KPIs, then the
+	// alarm bell over them.
+	WorkflowType = "KPIsAndAlarms"
+	// OldWorkflowType is the workflow schedules started before the alarm bell
+	// (KPIs only); it stays registered so that a run started by an older worker
+	// finishes on a newer one, and can go once no such run is left.
+	OldWorkflowType = "ComputeKPIs"
 	// ActivityName is its one activity.
 	ActivityName = "RecomputeKPIs"
 	// DefaultInterval is how often the KPIs are recomputed (FULFILMENT_KPI_INTERVAL).
@@ -71,15 +77,47 @@ func ComputeKPIs(ctx workflow.Context) error {
 	return nil
 }
 
+// KPIsAndAlarms is the scheduled workflow: the KPIs of the window ending at its
+// start, then the alarm bell evaluated up to that hour, then the messages it
+// queued. Each step is one activity with its own business key (the window, the
+// hour, the queued rows), so a retried step repeats nothing.
+func KPIsAndAlarms(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	w := records.NewKPIWindow(now, HourBuckets, DayBuckets)
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	var n int64
+	if err := workflow.ExecuteActivity(ctx, ActivityName, w).Get(ctx, &n); err != nil {
+		return err
+	}
+	var ev alarms.Evaluation
+	if err := workflow.ExecuteActivity(ctx, alarms.DetectActivity, now).Get(ctx, &ev); err != nil {
+		return err
+	}
+	var sent alarms.Sent
+	if err := workflow.ExecuteActivity(ctx, alarms.NotifyActivity).Get(ctx, &sent); err != nil {
+		return err
+	}
+	workflow.GetLogger(ctx).Info("KPIs recomputed and alarms evaluated", "values", n,
+		"alarms_opened", ev.Opened, "alarms_resolved", ev.Resolved, "alarms_open", ev.Open,
+		"messages_sent", sent.Sent, "messages_failed", sent.Failed, "messages_unconfirmed", sent.Unconfirmed, "messages_retry", sent.Retry)
+	return nil
+}
+
 // Registrar is the part of worker.Registry used here.
 type Registrar interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
 }
 
-// Register adds the workflow and its activity to r.
-func Register(r Registrar, store Store) {
-	r.RegisterWorkflowWithOptions(ComputeKPIs, workflow.RegisterOptions{Name: WorkflowType})
+// Register adds the workflows and their activities to r: the KPI activity on
+// store, the alarm bell's on a.
+func Register(r Registrar, store Store, a *alarms.Activities) {
+	alarms.Register(r, a)
+	r.RegisterWorkflowWithOptions(KPIsAndAlarms, workflow.RegisterOptions{Name: WorkflowType})
+	r.RegisterWorkflowWithOptions(ComputeKPIs, workflow.RegisterOptions{Name: OldWorkflowType})
 	r.RegisterActivityWithOptions((&Activities{Store: store}).RecomputeKPIs, activity.RegisterOptions{Name: ActivityName})
 }
 
@@ -125,7 +163,7 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) err
 	action, _ := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
 	is := desc.Schedule.Spec
 	if is != nil && len(is.Intervals) == 1 && is.Intervals[0].Every == every && is.Intervals[0].Offset == 0 &&
-		action != nil && action.TaskQueue == o.TaskQueue {
+		action != nil && action.TaskQueue == o.TaskQueue && workflowName(action.Workflow) == WorkflowType {
 		return nil
 	}
 	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
@@ -133,6 +171,7 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) err
 		s.Spec = &spec
 		if a, ok := s.Action.(*client.ScheduleWorkflowAction); ok {
 			a.TaskQueue = o.TaskQueue
+			a.Workflow = WorkflowType
 		}
 		return &client.ScheduleUpdate{Schedule: &s}, nil
 	}})
@@ -140,4 +179,13 @@ func EnsureSchedule(ctx context.Context, c client.Client, o ScheduleOptions) err
 		return fmt.Errorf("update schedule %s to every %s: %w", o.ID, every, err)
 	}
 	return nil
+}
+
+// workflowName is a schedule action's workflow type: a name, or (as Describe
+// returns it) a name too; anything else is not ours.
+func workflowName(w any) string {
+	if s, ok := w.(string); ok {
+		return s
+	}
+	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
+	"github.com/everywherecommerce/fulfilment/alarms"
 	"github.com/everywherecommerce/fulfilment/kpis"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
@@ -69,6 +70,20 @@ func TestKPIScheduleIsCreatedOnceAndFollowsTheInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(5*time.Minute, "kpis-test-2")
+	// A schedule made by a worker from before the alarm bell (workflow
+	// ComputeKPIs) is switched to KPIsAndAlarms.
+	err = c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		s := in.Description.Schedule
+		s.Action.(*client.ScheduleWorkflowAction).Workflow = kpis.OldWorkflowType
+		return &client.ScheduleUpdate{Schedule: &s}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kpis.EnsureSchedule(ctx, c, o); err != nil {
+		t.Fatal(err)
+	}
+	check(5*time.Minute, "kpis-test-2")
 	// One schedule of that ID: listing finds exactly one (visibility is eventual).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -105,8 +120,9 @@ func countSchedules(t *testing.T, c client.Client, id string) (int, error) {
 }
 
 // TestKPIScheduleRunComputesIntoPostgreSQL triggers the schedule once with a
-// worker polling its queue: the ComputeKPIs workflow runs its activity, which
-// writes the window's values to kpi_values.
+// worker polling its queue: the KPIsAndAlarms workflow runs its activities,
+// which write the window's values to kpi_values and move the alarm watermark to
+// the hour.
 func TestKPIScheduleRunComputesIntoPostgreSQL(t *testing.T) {
 	addr := os.Getenv("TEMPORAL_ADDRESS")
 	if addr == "" {
@@ -131,7 +147,7 @@ func TestKPIScheduleRunComputesIntoPostgreSQL(t *testing.T) {
 	suffix := rand.Text()[:10]
 	queue, id := "kpis-run-"+suffix, "kpis-run-"+suffix
 	w := worker.New(c, queue, worker.Options{})
-	kpis.Register(w, store)
+	kpis.Register(w, store, &alarms.Activities{Bell: &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals()}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +189,12 @@ func TestKPIScheduleRunComputesIntoPostgreSQL(t *testing.T) {
 	started := d.Info.RecentActions[0].StartWorkflowResult
 	if err := c.GetWorkflow(ctx, started.WorkflowID, started.FirstExecutionRunID).Get(ctx, nil); err != nil {
 		t.Fatalf("the scheduled workflow %s: %v", started.WorkflowID, err)
+	}
+	st, err := store.AlarmState(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hour := time.Now().UTC().Truncate(time.Hour); st.EvaluatedThrough.Before(hour.Add(-time.Hour)) {
+		t.Fatalf("alarms evaluated through %s, want the hour %s", st.EvaluatedThrough, hour)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/mail"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -31,6 +34,7 @@ import (
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 	"github.com/everywherecommerce/fulfilment/adapters/twilio"
 	"github.com/everywherecommerce/fulfilment/admin"
+	"github.com/everywherecommerce/fulfilment/alarms"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/envvar"
 	"github.com/everywherecommerce/fulfilment/kpis"
@@ -106,6 +110,8 @@ type config struct {
 	messageDelay    time.Duration // sandbox: each message takes this long to send
 	workflowCache   int           // workflows kept in memory between their tasks (sticky cache)
 	kpiInterval     time.Duration // how often the kpis schedule recomputes the journey KPIs; 0 = leave the schedule alone
+	alarmWebhook    string        // Slack-compatible webhook for journey alarms; "" = none
+	alarmEmail      string        // address journey alarms are emailed to; "" = none
 	memoryLimit     int64         // soft memory limit in bytes to set; 0 = leave the runtime's (GOMEMLIMIT, or none)
 	memoryLimitFrom string        // where memoryLimit comes from, for the log
 	live            registry.LiveConfig
@@ -156,6 +162,17 @@ func loadConfig(getenv func(string) string, needTemporal bool) (config, error) {
 			problems = append(problems, fmt.Errorf("FULFILMENT_KPI_INTERVAL=%q: want a duration of at least 1m such as 15m, or off", v))
 		}
 		c.kpiInterval = d
+	}
+	c.alarmWebhook, c.alarmEmail = getenv("FULFILMENT_ALARM_WEBHOOK_URL"), getenv("FULFILMENT_ALARM_EMAIL")
+	if v := c.alarmWebhook; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			problems = append(problems, errors.New("FULFILMENT_ALARM_WEBHOOK_URL: want an absolute http(s) URL such as https://hooks.slack.com/services/…"))
+		}
+	}
+	if v := c.alarmEmail; v != "" {
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			problems = append(problems, fmt.Errorf("FULFILMENT_ALARM_EMAIL=%q: want one email address such as ops@example.com", v))
+		}
 	}
 	if !needTemporal {
 		return c, errors.Join(problems...)
@@ -292,8 +309,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		}
 		return migrate(ctx, cfg.databaseURL, logger)
 	}
+	if len(args) > 0 && args[0] == "alarms" {
+		cfg, err := loadConfig(getenv, false)
+		if err != nil {
+			return err
+		}
+		return alarmsCommand(ctx, args[1:], cfg, logger)
+	}
 	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q: want no argument (run the worker) or \"migrate\"", args[0])
+		return fmt.Errorf("unknown command %q: want no argument (run the worker), \"migrate\" or \"alarms replay\"", args[0])
 	}
 	cfg, err := loadConfig(getenv, true)
 	if err != nil {
@@ -365,7 +389,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err := registry.Register(w, store, providers); err != nil {
 		return err
 	}
-	kpis.Register(w, store)
+	notifier := &alarms.Notifier{Store: store, WebhookURL: cfg.alarmWebhook, HTTPClient: &http.Client{Timeout: 20 * time.Second},
+		EmailTo: cfg.alarmEmail, Email: providers.Email, ConsoleURL: cfg.publicURL}
+	kpis.Register(w, store, &alarms.Activities{
+		Bell:     &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(), Channels: notifier.Channels(), Logger: logger},
+		Notifier: notifier,
+	})
 	// Every worker makes sure the schedule exists with the configured interval;
 	// the first creates it, the others find it. "off" leaves it as it is (bench).
 	if cfg.kpiInterval > 0 {

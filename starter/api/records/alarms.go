@@ -54,3 +54,43 @@ type AlarmFilter struct {
 	To       time.Time
 	Limit    int
 }
+
+// AlarmState is what the detector starts from: how far it has evaluated (zero
+// before the first evaluation) and the episodes that may matter (open ones and
+// those resolved since the time asked for).
+type AlarmState struct {
+	EvaluatedThrough time.Time
+	Known            []Alarm
+}
+
+// AlarmEpisode is an episode as an evaluation left it: New when it opened in
+// the evaluation, NewlyResolved when it resolved in it.
+type AlarmEpisode struct {
+	Alarm         Alarm
+	New           bool
+	NewlyResolved bool
+}
+
+// AlarmApply is one evaluation's outcome, written in one transaction if the
+// watermark is still ExpectedThrough: the episodes, a notification row per
+// opened or resolved episode and channel (status NotifyStatus), and the new
+// watermark Through. ResetFrom, when set, first removes the alarms opened at
+// or after it and reopens those resolved at or after it (a replay).
+type AlarmApply struct {
+	ExpectedThrough time.Time
+	Through         time.Time
+	ResetFrom       time.Time
+	Episodes        []AlarmEpisode
+	Channels        []string
+	NotifyStatus    string
+}
+
+// AlarmNotification is one message about an alarm to send: the alarm, whether
+// it opened or resolved, the channel (webhook, email), and how many attempts
+// were made (this one included).
+type AlarmNotification struct {
+	Alarm    Alarm
+	Event    string
+	Channel  string
+	Attempts int
+}
