@@ -79,8 +79,17 @@ func binomial(r *rand.Rand, n, p float64) float64 {
 // start: per store and for all stores ("*"), with a daily volume factor (sd
 // about 10%) on top of Poisson arrivals, as real stores have.
 func simulate(seed uint64, start time.Time, days int, stores []simStore, shifts []simShift) *Data {
-	r := rand.New(rand.NewPCG(seed, 1))
 	d := NewData(start, days*24)
+	for _, v := range simulateValues(seed, start, days, stores, shifts) {
+		d.Add(v)
+	}
+	return d
+}
+
+// simulateValues makes the values of simulate.
+func simulateValues(seed uint64, start time.Time, days int, stores []simStore, shifts []simShift) []records.KPIValue {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var d []records.KPIValue
 	share := hourShare()
 	type acc struct {
 		orders, declN, declD, expN, expD, lateN, lateD, slaN, slaD, sent, bounced float64
@@ -126,7 +135,7 @@ func simulate(seed uint64, start time.Time, days int, stores []simStore, shifts 
 				for range int(a.slaD) {
 					a.picks = append(a.picks, s.pickMins*60*factor(s.id, "slow_picking", h)*math.Exp(0.5*r.NormFloat64()))
 				}
-				addSim(d, s.id, at, a.orders, a.declN, a.declD, a.expN, a.expD, a.lateN, a.lateD, a.slaN, a.slaD, a.sent, a.bounced, a.picks)
+				d = addSim(d, s.id, at, a.orders, a.declN, a.declD, a.expN, a.expD, a.lateN, a.lateD, a.slaN, a.slaD, a.sent, a.bounced, a.picks)
 				all.orders += a.orders
 				all.declN += a.declN
 				all.declD += a.declD
@@ -140,21 +149,21 @@ func simulate(seed uint64, start time.Time, days int, stores []simStore, shifts 
 				all.bounced += a.bounced
 				all.picks = append(all.picks, a.picks...)
 			}
-			addSim(d, records.KPIAll, at, all.orders, all.declN, all.declD, all.expN, all.expD, all.lateN, all.lateD, all.slaN, all.slaD, all.sent, all.bounced, all.picks)
+			d = addSim(d, records.KPIAll, at, all.orders, all.declN, all.declD, all.expN, all.expD, all.lateN, all.lateD, all.slaN, all.slaD, all.sent, all.bounced, all.picks)
 		}
 	}
 	return d
 }
 
-func addSim(d *Data, store string, at time.Time, orders, declN, declD, expN, expD, onTimeLateN, lateD, slaN, slaD, sent, bounced float64, picks []float64) {
+func addSim(d []records.KPIValue, store string, at time.Time, orders, declN, declD, expN, expD, onTimeLateN, lateD, slaN, slaD, sent, bounced float64, picks []float64) []records.KPIValue {
 	count := func(kpi string, v float64) {
 		if v > 0 {
-			d.Add(records.KPIValue{KPI: kpi, StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at, Value: v, Samples: int64(v)})
+			d = append(d, records.KPIValue{KPI: kpi, StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at, Value: v, Samples: int64(v)})
 		}
 	}
 	rate := func(kpi string, num, den float64) {
 		if den > 0 {
-			d.Add(records.KPIValue{KPI: kpi, StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at,
+			d = append(d, records.KPIValue{KPI: kpi, StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at,
 				Value: num / den, Numerator: &num, Denominator: &den, Samples: int64(den)})
 		}
 	}
@@ -166,9 +175,10 @@ func addSim(d *Data, store string, at time.Time, orders, declN, declD, expN, exp
 	count("messages_sent_email", sent)
 	count("messages_bounced_email", bounced)
 	if len(picks) > 0 {
-		d.Add(records.KPIValue{KPI: "time_to_pick_p50", StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at,
+		d = append(d, records.KPIValue{KPI: "time_to_pick_p50", StoreID: store, Method: records.KPIAll, Granularity: records.GranularityHour, BucketStart: at,
 			Value: median(picks), Samples: int64(len(picks))})
 	}
+	return d
 }
 
 func simStores() []simStore {
