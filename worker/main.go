@@ -40,6 +40,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/kpis"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/pickupcode"
+	"github.com/everywherecommerce/fulfilment/starter/api/records"
 	"github.com/everywherecommerce/fulfilment/tracing"
 	"github.com/everywherecommerce/fulfilment/worker/registry"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -350,6 +351,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	business, err := metrics.NewBusiness(reg)
 	if err != nil {
 		return fmt.Errorf("register business metrics: %w", err)
+	}
+	if err := metrics.RegisterAlarms(reg, func(ctx context.Context) ([]records.Alarm, error) {
+		return postgres.NewStore(pool).Alarms(ctx, records.AlarmFilter{OpenOnly: true})
+	}, logger); err != nil {
+		return fmt.Errorf("register alarm metrics: %w", err)
 	}
 	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
 	if err != nil {

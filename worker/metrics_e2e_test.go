@@ -143,6 +143,7 @@ func TestWorkerMetrics(t *testing.T) {
 		{"fulfilment_payments_captured_amount_total", map[string]string{"currency": "EUR"}, n * 24900},
 		{"fulfilment_messages_total", map[string]string{"channel": "email", "outcome": "sent"}, n},
 		{"temporal_local_activity_execution_latency", map[string]string{"activity_type": "CheckOut"}, n},
+		{"fulfilment_alarm_read_errors", nil, 0},
 	} {
 		if v := value(families, c.name, c.labels); v != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, v, c.want)
@@ -161,6 +162,7 @@ func TestWorkerMetrics(t *testing.T) {
 // workerGolden are the worker's metrics after two checkouts, with their type
 // and label sets: docs/observability.md lists them.
 var workerGolden = map[string]string{
+	"fulfilment_alarm_read_errors":                     "gauge {}",
 	"fulfilment_messages_total":                        "counter {channel,outcome}",
 	"fulfilment_order_stages_total":                    "counter {method,stage}",
 	"fulfilment_payments_captured_amount_total":        "counter {currency}",
@@ -194,6 +196,8 @@ var workerGolden = map[string]string{
 // failure, the cache evicting); their names are documented too, their label
 // sets are not held (failures add failure_reason or status_code).
 var workerOptional = map[string]bool{
+	"fulfilment_alarm_open":                       true, // only while an alarm is open
+	"fulfilment_alarm_ratio":                      true,
 	"temporal_sticky_cache_hit":                   true,
 	"temporal_sticky_cache_miss":                  true,
 	"temporal_sticky_cache_total_forced_eviction": true,

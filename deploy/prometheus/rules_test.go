@@ -24,6 +24,9 @@ const (
 	runbookURL = "https://github.com/everywherecommerce/fulfilment/blob/main/docs/runbook.md#"
 )
 
+// workerSrcs register the worker's own metrics.
+var workerSrcs = []string{"../../adapters/metrics/business.go", "../../adapters/metrics/alarms.go"}
+
 type kind int
 
 const (
@@ -99,6 +102,17 @@ var starterMetrics = []string{
 	"fulfilment_http_request_duration_seconds_count",
 }
 
+// workerMetrics are the worker's own (adapters/metrics), exported by
+// prometheus/client_golang under exactly these names.
+var workerMetrics = []string{
+	"fulfilment_order_stages_total",
+	"fulfilment_pickups_total",
+	"fulfilment_messages_total",
+	"fulfilment_alarm_open",
+	"fulfilment_alarm_ratio",
+	"fulfilment_alarm_read_errors",
+}
+
 // exportedNames is every series name our processes or the Temporal server can
 // export: the SDK's and the server's in both spellings (OpenTelemetry exporter:
 // counters with _total, timers as _seconds_bucket; tally: without the suffixes).
@@ -122,7 +136,7 @@ func exportedNames() map[string]bool {
 	}
 	add(sdkMetrics)
 	add(serverMetrics)
-	for _, n := range starterMetrics {
+	for _, n := range append(append([]string(nil), starterMetrics...), workerMetrics...) {
 		names[n] = true
 	}
 	return names
@@ -220,13 +234,36 @@ func TestRuleMetricsExist(t *testing.T) {
 // TestStarterMetricNames: the starter's names in starterMetrics are the ones
 // starter/api/metrics.go registers.
 func TestStarterMetricNames(t *testing.T) {
-	src, err := os.ReadFile(starterSrc)
+	checkNames(t, starterSrc, []string{"fulfilment_http_requests_total", "fulfilment_http_request_duration_seconds"})
+}
+
+// TestWorkerMetricNames: the worker's names in workerMetrics are the ones
+// adapters/metrics registers.
+func TestWorkerMetricNames(t *testing.T) {
+	for _, n := range workerMetrics {
+		found := false
+		for _, src := range workerSrcs {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found = found || strings.Contains(string(b), fmt.Sprintf("%q", n))
+		}
+		if !found {
+			t.Errorf("no metric named %s in %v any more; update alerts.yml and this test", n, workerSrcs)
+		}
+	}
+}
+
+func checkNames(t *testing.T, file string, names []string) {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"fulfilment_http_requests_total", "fulfilment_http_request_duration_seconds"} {
+	for _, n := range names {
 		if !strings.Contains(string(src), fmt.Sprintf("Name: %q", n)) && !strings.Contains(string(src), fmt.Sprintf("Name:    %q", n)) {
-			t.Errorf("%s: no metric named %s any more; update alerts.yml and this test", starterSrc, n)
+			t.Errorf("%s: no metric named %s any more; update alerts.yml and this test", file, n)
 		}
 	}
 }
