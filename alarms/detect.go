@@ -21,6 +21,10 @@ type Config struct {
 	// LearningHours is the least baseline (hours of the store's own data) before
 	// a signal may ring.
 	LearningHours int
+	// ResolveWindow is the longest window in hours an open alarm is tested on
+	// to resolve: long enough that an ordinary dip during a real shift does not
+	// resolve it; it reaches back no further than the episode's first window.
+	ResolveWindow int
 	// AlphaOpen is the largest p-value that opens an alarm; AlphaHold the
 	// p-value under which an open alarm is held even when its ratio has eased.
 	AlphaOpen, AlphaHold float64
@@ -28,7 +32,7 @@ type Config struct {
 
 // DefaultConfig is the detector as it runs.
 func DefaultConfig() Config {
-	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, AlphaOpen: 1e-5, AlphaHold: 0.01}
+	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, ResolveWindow: 72, AlphaOpen: 1e-5, AlphaHold: 0.01}
 }
 
 // Data are the hourly KPI values of every store (method "*"), hour i being

@@ -114,10 +114,9 @@ func (d *Detector) Step(h time.Time) []Change {
 func (d *Detector) step(k trackKey, s Signal, end int, h time.Time) (Change, bool) {
 	t := d.track(k)
 	if a := d.open[k]; a != nil {
-		w := 24
-		if a.WindowHours > 24 {
-			w = 72
-		}
+		// The window reaches back to the episode's start at most: before it the
+		// data were ordinary, and would resolve the alarm at once.
+		w := min(d.cfg.ResolveWindow, max(24, end-(d.data.index(a.OpenedAt)-a.WindowHours)))
 		r := d.cfg.test(t, s, end, w)
 		if r.OK {
 			a.LastObserved, a.LastExpected = r.Observed, r.Expected
