@@ -100,6 +100,8 @@ export_env() {
   export STARTER_ADDR="127.0.0.1:$STARTER_PORT"
   export FULFILMENT_ADMIN_ADDR="127.0.0.1:$WORKER_ADMIN_PORT"
   export STARTER_ADMIN_ADDR="127.0.0.1:$STARTER_ADMIN_PORT"
+  # Journey alarms are emailed into the sandbox outbox (docs/alarms.md).
+  export FULFILMENT_ALARM_EMAIL="${FULFILMENT_ALARM_EMAIL:-alarms@example.com}"
   export STARTER_URL
 }
 
@@ -141,7 +143,8 @@ print_summary() {
     Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT
     starter API       $STARTER_URL
     store console     $STARTER_URL/store/
-    sandbox outbox    $STARTER_URL/dev/outbox
+    sandbox outbox    $STARTER_URL/dev/outbox  (journey alarms are emailed there to $FULFILMENT_ALARM_EMAIL)
+    KPIs and alarms   $STARTER_URL/v1/kpis, $STARTER_URL/v1/alarms (support token), $STARTER_URL/store/kpis.html
     worker metrics    http://$FULFILMENT_ADMIN_ADDR/metrics  (starter: $STARTER_URL/metrics)
     worker profiles   http://$FULFILMENT_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
     starter profiles  http://$STARTER_ADMIN_ADDR/debug/pprof/  (memstats: /debug/vars)
