@@ -352,19 +352,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return fmt.Errorf("register business metrics: %w", err)
 	}
+	store := postgres.NewStore(pool)
 	if err := metrics.RegisterAlarms(reg, func(ctx context.Context) ([]records.Alarm, error) {
-		return postgres.NewStore(pool).Alarms(ctx, records.AlarmFilter{OpenOnly: true})
+		return store.Alarms(ctx, records.AlarmFilter{OpenOnly: true})
 	}, logger); err != nil {
 		return fmt.Errorf("register alarm metrics: %w", err)
 	}
-	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, logger)
+	// The SDK's log names every workflow task it could not process; support
+	// sees those orders at GET /v1/workflow-problems.
+	failures := newTaskFailures(logger.Handler())
+	c, _, err := tadapter.Dial(ctx, cfg.temporal, cfg.payloadKeys, slog.New(failures))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	store := postgres.NewStore(pool)
 	g, gctx := errgroup.WithContext(ctx)
+	failuresCtx, stopFailures := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFailures()
+	go failures.run(failuresCtx, store.RecordWorkflowTaskFailure, logger)
 	var providers registry.Providers
 	if cfg.providers == "live" {
 		if providers, err = registry.Live(ctx, cfg.live, store); err != nil {

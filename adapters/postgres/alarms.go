@@ -220,3 +220,36 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// RecordWorkflowTaskFailure keeps the latest failure of a workflow run's task.
+func (s *Store) RecordWorkflowTaskFailure(ctx context.Context, f records.WorkflowTaskFailure) error {
+	_, err := s.pool.Exec(ctx, `insert into workflow_task_failures (workflow_id, run_id, workflow_type, attempt, error, first_failed_at, last_failed_at)
+		values ($1, $2, $3, $4, $5, $6, $6)
+		on conflict (workflow_id, run_id) do update set attempt = greatest(workflow_task_failures.attempt, excluded.attempt),
+			error = excluded.error, last_failed_at = greatest(workflow_task_failures.last_failed_at, excluded.last_failed_at)`,
+		f.WorkflowID, f.RunID, f.WorkflowType, f.Attempt, f.Error, f.LastFailedAt)
+	if err != nil {
+		return fmt.Errorf("record the failed workflow task of %s: %w", f.WorkflowID, err)
+	}
+	return nil
+}
+
+// WorkflowTaskFailures lists the runs whose workflow task failed at or after
+// since, the latest first.
+func (s *Store) WorkflowTaskFailures(ctx context.Context, since time.Time, limit int) ([]records.WorkflowTaskFailure, error) {
+	rows, err := s.pool.Query(ctx, `select workflow_id, run_id, workflow_type, attempt, error, first_failed_at, last_failed_at
+		from workflow_task_failures where last_failed_at >= $1 order by last_failed_at desc limit $2`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read failed workflow tasks: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (records.WorkflowTaskFailure, error) {
+		var f records.WorkflowTaskFailure
+		err := row.Scan(&f.WorkflowID, &f.RunID, &f.WorkflowType, &f.Attempt, &f.Error, &f.FirstFailedAt, &f.LastFailedAt)
+		f.FirstFailedAt, f.LastFailedAt = f.FirstFailedAt.UTC(), f.LastFailedAt.UTC()
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read failed workflow tasks: %w", err)
+	}
+	return out, nil
+}

@@ -53,3 +53,20 @@ create table alarm_watermark (
 	id                 boolean primary key default true check (id),
 	evaluated_through  timestamptz not null
 );
+
+-- Workflow tasks that failed (a panic or a non-determinism error after a
+-- deploy): the order's workflow shows Running but makes no progress, and its
+-- own code cannot flag it. The worker records each failure the SDK reports
+-- (docs/runbook.md); support lists them at GET /v1/workflow-problems.
+create table workflow_task_failures (
+	workflow_id     text not null,
+	run_id          text not null,
+	workflow_type   text not null,
+	attempt         int not null,
+	error           text not null,
+	first_failed_at timestamptz not null,
+	last_failed_at  timestamptz not null,
+	primary key (workflow_id, run_id)
+);
+
+create index workflow_task_failures_last on workflow_task_failures (last_failed_at);

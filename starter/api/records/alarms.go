@@ -94,3 +94,16 @@ type AlarmNotification struct {
 	Channel  string
 	Attempts int
 }
+
+// WorkflowTaskFailure is an order whose workflow task failed: the worker could
+// not run its workflow code (a panic, or a non-determinism error after a
+// deploy). The server retries the task; the order makes no progress meanwhile.
+type WorkflowTaskFailure struct {
+	WorkflowID    string    `json:"workflow_id"`
+	RunID         string    `json:"run_id"`
+	WorkflowType  string    `json:"workflow_type"`
+	Attempt       int       `json:"attempt"`
+	Error         string    `json:"error"`
+	FirstFailedAt time.Time `json:"first_failed_at"`
+	LastFailedAt  time.Time `json:"last_failed_at"`
+}
