@@ -57,6 +57,7 @@ type Store interface {
 	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
 	KPIs(ctx context.Context, f records.KPIFilter) ([]records.KPIValue, error)
 	WorkflowTaskFailures(ctx context.Context, since time.Time, limit int) ([]records.WorkflowTaskFailure, error)
+	Alarms(ctx context.Context, f records.AlarmFilter) ([]records.Alarm, error)
 	WebhookStore
 }
 
@@ -252,6 +253,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders/{id}/resolve", s.auth(s.resolveOrder, records.RoleSupport))
 	mux.Handle("GET /v1/kpis", s.auth(s.listKPIs, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/workflow-problems", s.auth(s.listWorkflowProblems, records.RoleSupport))
+	mux.Handle("GET /v1/alarms", s.auth(s.listAlarms, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, records.RoleStaff, records.RoleSupport))
