@@ -117,6 +117,8 @@ func matrixRoutes() []matrixRoute {
 		// Without store_id staff read their own store's KPIs (another store's is a
 		// 403, in TestKPIAPIScopesFiltersAndFormats).
 		{pattern: "GET /v1/kpis", roles: staffSupport},
+		// Likewise the charts (another store's is a 403, in TestKPIChartsAPI).
+		{pattern: "GET /v1/kpis/charts", roles: staffSupport},
 		{pattern: "GET /v1/stores/{store}/work", roles: staffSupport, scope: scopeStore},
 		{pattern: "POST /v1/stores/{store}/orders/{id}/start-pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
 			body: func(*matrix) any { return map[string]any{} },

@@ -56,6 +56,7 @@ type Store interface {
 	CheckoutFacts(ctx context.Context, q records.CheckoutLookup) (records.CheckoutFacts, error)
 	Journey(ctx context.Context, orderID string) ([]activities.JourneyEntry, error)
 	KPIs(ctx context.Context, f records.KPIFilter) ([]records.KPIValue, error)
+	Alarms(ctx context.Context, f records.AlarmFilter) ([]records.Alarm, error)
 	WebhookStore
 }
 
@@ -250,6 +251,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /v1/orders/{id}/resend-notification", s.auth(s.resendNotification, records.RoleSupport))
 	mux.Handle("POST /v1/orders/{id}/resolve", s.auth(s.resolveOrder, records.RoleSupport))
 	mux.Handle("GET /v1/kpis", s.auth(s.listKPIs, records.RoleSupport, records.RoleStaff))
+	mux.Handle("GET /v1/kpis/charts", s.auth(s.kpiCharts, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, records.RoleStaff, records.RoleSupport))
