@@ -24,6 +24,7 @@ const texts = {
 const state = {
   lang: sessionStorage.getItem("lang") || (navigator.language.startsWith("de") ? "de" : "en"),
   token: sessionStorage.getItem("token") || "", role: "", store: "", days: Number(sessionStorage.getItem("kpiDays")) || 28,
+  seq: 0, // the latest load; an older answer arriving late is dropped
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => texts[state.lang][key] || texts.en[key];
@@ -105,7 +106,9 @@ async function load() {
   $("load-error").textContent = "";
   $("kpis").setAttribute("aria-busy", "true");
   const q = new URLSearchParams({ store_id: state.store, days: String(state.days), lang: state.lang });
+  const seq = ++state.seq;
   const { status, data } = await api("/v1/kpis/charts?" + q);
+  if (seq !== state.seq) return;
   $("kpis").removeAttribute("aria-busy");
   if (status === 401) return signOut();
   if (status !== 200) {
