@@ -128,6 +128,8 @@ func Value(kind band.Kind, v float64, lang string) string {
 func duration(seconds float64, lang string) string {
 	s := int64(math.Round(seconds))
 	switch {
+	case s == 0:
+		return "0"
 	case s < 60:
 		return fmt.Sprintf("%d s", s)
 	case s < 3600:
@@ -157,13 +159,15 @@ var text = map[string][2]string{ // en, de
 	"latest":      {"Latest: %s.", "Zuletzt: %s."},
 	"expected":    {"expected %s, ordinary range %s to %s", "erwartet %s, Normalbereich %s bis %s"},
 	"noValue":     {"no value", "kein Wert"},
-	"outside":     {"%d days outside the ordinary range.", "%d Tage außerhalb des Normalbereichs."},
-	"alarms":      {"%d alarms marked.", "%d Alarme markiert."},
+	"noValues":    {"no values in these days", "keine Werte in diesen Tagen"},
+	"soFar":       {"today so far", "heute bis jetzt"},
+	"outside":     {"Days outside the ordinary range: %d.", "Tage außerhalb des Normalbereichs: %d."},
+	"alarms":      {"Alarms marked: %d.", "Markierte Alarme: %d."},
 	"alarm":       {"Alarm", "Alarm"},
 	"up":          {"rose", "gestiegen"},
 	"down":        {"fell", "gefallen"},
 	"observed":    {"%s instead of the expected %s", "%s statt erwartet %s"},
-	"window":      {"in %d h to %s", "in %d h bis %s"},
+	"window":      {"in the %d h to %s", "in den %d h bis %s"},
 	"baseline":    {"baseline: %s", "Basis: %s"},
 	"open":        {"open", "offen"},
 	"resolved":    {"resolved %s", "beendet %s"},

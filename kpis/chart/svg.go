@@ -29,12 +29,16 @@ type Input struct {
 	Alarms []records.Alarm
 	// Now ends an open alarm's shading.
 	Now time.Time
+	// PartialLast says the last day is still going on (today): its value is
+	// drawn hollow, "so far", and not held against the band, so that a
+	// morning does not look like a drop.
+	PartialLast bool
 }
 
 // Geometry of the drawing, in SVG user units; the page scales it to its column.
 const (
 	width, height   = 480.0, 210.0
-	left, right     = 58.0, 470.0
+	left, right     = 58.0, 456.0
 	top, bottom     = 22.0, 180.0
 	colourValue     = "#1d2433"
 	colourBand      = "#0b6e4f"
@@ -62,6 +66,7 @@ func SVG(in Input) string {
 	c.band(&b)
 	c.values(&b)
 	c.note(&b)
+	c.empty(&b)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
@@ -209,7 +214,7 @@ func (c *canvas) band(b *strings.Builder) {
 // values draws the day's values as a line with a dot per day; a day outside
 // its band is a larger red dot.
 func (c *canvas) values(b *strings.Builder) {
-	ok := func(i int) bool { return c.in.Values[i].OK }
+	ok := func(i int) bool { return c.in.Values[i].OK && !c.partial(i) }
 	for _, r := range runs(c.days(), ok) {
 		if r[0] == r[1] {
 			continue
@@ -220,11 +225,21 @@ func (c *canvas) values(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, `<polyline class="value" points="%s" fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round"/>`, strings.Join(pts, " "), colourValue)
 	}
+	n := c.days()
+	if n >= 2 && c.partial(n-1) && c.in.Values[n-1].OK && c.in.Values[n-2].OK {
+		fmt.Fprintf(b, `<line class="value partial" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="3 3"/>`,
+			c.x(n-2), c.y(c.in.Values[n-2].Value), c.x(n-1), c.y(c.in.Values[n-1].Value), colourValue)
+	}
 	for i, v := range c.in.Values {
 		if !v.OK {
 			continue
 		}
 		label := Date(c.in.Start.AddDate(0, 0, i), c.in.Lang) + ": " + Value(c.kind, v.Value, c.in.Lang)
+		if c.partial(i) {
+			fmt.Fprintf(b, `<circle class="point partial" cx="%.1f" cy="%.1f" r="3" fill="#fff" stroke="%s" stroke-width="1.5"><title>%s</title></circle>`,
+				c.x(i), c.y(v.Value), colourValue, esc(label+" ("+tr("soFar", c.in.Lang)+")"))
+			continue
+		}
 		class, radius, colour := "point", ordinaryRadius, colourValue
 		if bd, has := c.bandAt(i); has {
 			label += " (" + tr("expected", c.in.Lang, Value(c.kind, bd.Expected, c.in.Lang), Value(c.kind, bd.Low, c.in.Lang), Value(c.kind, bd.High, c.in.Lang)) + ")"
@@ -234,6 +249,17 @@ func (c *canvas) values(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, `<circle class="%s" cx="%.1f" cy="%.1f" r="%g" fill="%s"><title>%s</title></circle>`, class, c.x(i), c.y(v.Value), radius, colour, esc(label))
 	}
+}
+
+// partial reports whether day i is today, still going on.
+func (c *canvas) partial(i int) bool { return c.in.PartialLast && i == c.days()-1 }
+
+// Latest is the index of the last complete day of in, -1 for none.
+func Latest(in Input) int {
+	if in.PartialLast {
+		return len(in.Values) - 2
+	}
+	return len(in.Values) - 1
 }
 
 func outside(v float64, bd band.Band) bool { return v < bd.Low-1e-9 || v > bd.High+1e-9 }
@@ -251,7 +277,7 @@ func (c *canvas) alarms(b *strings.Builder) {
 			continue
 		}
 		x0, x1 := c.xAt(maxTime(a.OpenedAt, start)), c.xAt(minTime(until, end))
-		label := AlarmText(a, c.in.Lang, time.UTC)
+		label := tr("alarm", c.in.Lang) + ": " + AlarmText(a, c.in.Lang, time.UTC)
 		fmt.Fprintf(b, `<rect class="alarm-span" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.10"><title>%s</title></rect>`,
 			x0, top, math.Max(1, x1-x0), bottom-top, colourAlarm, esc(label))
 		if a.OpenedAt.Before(start) {
@@ -275,7 +301,7 @@ func (c *canvas) chartAlarms() []records.Alarm {
 // note says where the band is missing because the history is too short.
 func (c *canvas) note(b *strings.Builder) {
 	missing := c.missingBands()
-	if missing == 0 {
+	if missing == 0 || c.presentDays() == 0 {
 		return
 	}
 	msg := tr("partialBand", c.in.Lang, missing)
@@ -283,6 +309,15 @@ func (c *canvas) note(b *strings.Builder) {
 		msg = tr("noBand", c.in.Lang)
 	}
 	fmt.Fprintf(b, `<text class="band-note" x="%.1f" y="%.1f" text-anchor="end" fill="%s" font-style="italic">%s</text>`, right, top-8, colourMuted, esc(msg))
+}
+
+// empty says so across the plot when no day has a value.
+func (c *canvas) empty(b *strings.Builder) {
+	if c.presentDays() > 0 {
+		return
+	}
+	fmt.Fprintf(b, `<text class="no-values" x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-size="13">%s</text>`,
+		(left+right)/2, (top+bottom)/2, colourMuted, esc(tr("noValues", c.in.Lang)))
 }
 
 // presentDays counts the days with a value; missingBands those of them without a band.
@@ -314,18 +349,17 @@ func (c *canvas) describe() string {
 		return ""
 	}
 	parts := []string{tr("desc", lang, Date(c.in.Start, lang), Date(c.in.Start.AddDate(0, 0, n-1), lang))}
-	last := c.in.Values[n-1]
 	latest := tr("noValue", lang)
-	if last.OK {
-		latest = Value(c.kind, last.Value, lang)
-		if bd, ok := c.bandAt(n - 1); ok {
+	if li := Latest(c.in); li >= 0 && c.in.Values[li].OK {
+		latest = Date(c.in.Start.AddDate(0, 0, li), lang) + ": " + Value(c.kind, c.in.Values[li].Value, lang)
+		if bd, ok := c.bandAt(li); ok {
 			latest += ", " + tr("expected", lang, Value(c.kind, bd.Expected, lang), Value(c.kind, bd.Low, lang), Value(c.kind, bd.High, lang))
 		}
 	}
 	parts = append(parts, tr("latest", lang, latest))
 	out := 0
 	for i, v := range c.in.Values {
-		if bd, ok := c.bandAt(i); ok && v.OK && outside(v.Value, bd) {
+		if bd, ok := c.bandAt(i); ok && v.OK && !c.partial(i) && outside(v.Value, bd) {
 			out++
 		}
 	}
@@ -344,21 +378,28 @@ func AlarmText(a records.Alarm, lang string, loc *time.Location) string {
 	if a.Direction == "down" {
 		dir = tr("down", lang)
 	}
-	s := fmt.Sprintf("%s %s: %s %s, %s", tr("alarm", lang), Title(a.KPI, lang), dir,
-		tr("observed", lang, Value(kind, a.Observed, lang), Value(kind, a.Expected, lang)),
-		tr("window", lang, a.WindowHours, DateTime(a.OpenedAt.In(loc), lang)))
+	s := fmt.Sprintf("%s %s: %s", Title(a.KPI, lang), dir, tr("observed", lang, Value(kind, a.Observed, lang), Value(kind, a.Expected, lang)))
 	if a.Expected > 0 {
 		s += fmt.Sprintf(" (×%s)", number(a.Observed/a.Expected, 1, lang))
 	}
+	s += " " + tr("window", lang, a.WindowHours, DateTime(a.OpenedAt.In(loc), lang)+zoneName(loc))
 	if a.Baseline != "" {
 		s += "; " + tr("baseline", lang, a.Baseline)
 	}
 	if a.ResolvedAt != nil {
-		s += "; " + tr("resolved", lang, DateTime(a.ResolvedAt.In(loc), lang))
+		s += "; " + tr("resolved", lang, DateTime(a.ResolvedAt.In(loc), lang)+zoneName(loc))
 	} else {
 		s += "; " + tr("open", lang)
 	}
 	return s
+}
+
+// zoneName is " UTC" for UTC, else " " and the zone's name.
+func zoneName(loc *time.Location) string {
+	if loc == time.UTC {
+		return " UTC"
+	}
+	return " " + loc.String()
 }
 
 func pt(x, y float64) string { return fmt.Sprintf("%.1f,%.1f", x, y) }

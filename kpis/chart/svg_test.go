@@ -111,7 +111,7 @@ func TestSVGBandPointsAndAlarm(t *testing.T) {
 		t.Errorf("title %q", got)
 	}
 	desc := textOf(es, "desc")
-	for _, want := range []string{"Daily values from 2 Mar to 29 Mar", "Latest: 40, expected 10", "1 days outside", "2 alarms marked"} {
+	for _, want := range []string{"Daily values from 2 Mar to 29 Mar", "Latest: 29 Mar: 40, expected 10", "Days outside the ordinary range: 1.", "Alarms marked: 2."} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("desc %q lacks %q", desc, want)
 		}
@@ -146,13 +146,39 @@ func TestSVGBandPointsAndAlarm(t *testing.T) {
 			lineX = es[i+2].attrs["x1"] // title, then the line
 		}
 	}
-	// Opened at 15:00 on the last of 28 days: 27.625 days into the 412-unit
-	// wide plot that starts at x=58: 58 + 27.625/28·412.
-	if want := "464.5"; lineX != want {
+	// Opened at 15:00 on the last of 28 days: 27.625 days into the 398-unit
+	// wide plot that starts at x=58: 58 + 27.625/28·398.
+	if want := "450.7"; lineX != want {
 		t.Errorf("the open alarm's marker at x=%s, want %s", lineX, want)
 	}
-	if len(withClass(es, "band-note")) != 0 {
-		t.Errorf("a band note although every day has a band")
+	if len(withClass(es, "band-note")) != 0 || len(withClass(es, "no-values")) != 0 {
+		t.Errorf("a band note or a no-values note although every day has a value and a band")
+	}
+}
+
+func TestSVGTodaySoFar(t *testing.T) {
+	in := last28("orders_placed", English, nil)
+	in.PartialLast = true
+	in.Values[27].Value = 2 // this morning: far below the band, and no alarm for it
+	es := parse(t, SVG(in))
+	if n := len(withClass(es, "out")); n != 0 {
+		t.Errorf("%d days outside the band, want none: today is not over", n)
+	}
+	if n := len(withClass(es, "partial")); n != 2 {
+		t.Errorf("%d partial elements, want today's point and the dashed line to it", n)
+	}
+	if Latest(in) != 26 || !strings.Contains(textOf(es, "desc"), "Latest: 28 Mar: ") {
+		t.Errorf("latest day %d, desc %q: want yesterday", Latest(in), textOf(es, "desc"))
+	}
+}
+
+func TestSVGWithoutValues(t *testing.T) {
+	es := parse(t, SVG(Input{KPI: "delivery_time_p50", Lang: English, ID: "e", Start: start, Values: make([]band.Day, 14), Bands: make([]band.Band, 14)}))
+	if notes := withClass(es, "no-values"); len(notes) != 1 || notes[0].text != "no values in these days" {
+		t.Errorf("no-values note %+v", notes)
+	}
+	if len(withClass(es, "point")) != 0 || len(withClass(es, "band-note")) != 0 {
+		t.Errorf("points or a band note without values")
 	}
 }
 
@@ -222,7 +248,7 @@ func TestAlarmTextAndLabels(t *testing.T) {
 	resolved := time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC)
 	a := records.Alarm{KPI: "expired_pickups", Direction: "up", OpenedAt: time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC), WindowHours: 24,
 		Observed: 12, Expected: 5, Baseline: "same weekday over the previous 4 weeks", ResolvedAt: &resolved}
-	if got, want := AlarmText(a, German, time.UTC), "Alarm Abgelaufene Abholfristen: gestiegen 12 statt erwartet 5, in 24 h bis 2. März 14:00 (×2,4); Basis: same weekday over the previous 4 weeks; beendet 3. März 06:00"; got != want {
+	if got, want := AlarmText(a, German, time.UTC), "Abgelaufene Abholfristen gestiegen: 12 statt erwartet 5 (×2,4) in den 24 h bis 2. März 14:00 UTC; Basis: same weekday over the previous 4 weeks; beendet 3. März 06:00 UTC"; got != want {
 		t.Errorf("German:\n got %q\nwant %q", got, want)
 	}
 	for _, kpi := range Curated {

@@ -109,14 +109,13 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 	for i, kpi := range kpis {
 		days := series(kpi)
 		bands := band.Compute(band.KindOf(kpi), days)
-		shown, shownBands := days[band.Lookback:], bands[band.Lookback:]
+		in := chart.Input{KPI: kpi, Lang: q.lang, ID: "kpi-" + strconv.Itoa(i), Start: first, Values: days[band.Lookback:], Bands: bands[band.Lookback:],
+			Alarms: storeAlarms, Now: now, PartialLast: true} // the last day is today
 		latest := "–"
-		if last := shown[len(shown)-1]; last.OK {
-			latest = chart.Value(band.KindOf(kpi), last.Value, q.lang)
+		if li := chart.Latest(in); li >= 0 && in.Values[li].OK {
+			latest = chart.Value(band.KindOf(kpi), in.Values[li].Value, q.lang)
 		}
-		answer.Charts = append(answer.Charts, chartAnswer{KPI: kpi, Title: chart.Title(kpi, q.lang), Latest: latest,
-			SVG: chart.SVG(chart.Input{KPI: kpi, Lang: q.lang, ID: "kpi-" + strconv.Itoa(i), Start: first, Values: shown, Bands: shownBands,
-				Alarms: storeAlarms, Now: now})})
+		answer.Charts = append(answer.Charts, chartAnswer{KPI: kpi, Title: chart.Title(kpi, q.lang), Latest: latest, SVG: chart.SVG(in)})
 	}
 	writeJSON(w, http.StatusOK, answer)
 }

@@ -145,8 +145,12 @@ func TestKPIPageChartsAPI(t *testing.T) {
 		}
 		// The totals have a band, and no alarm of their own to mark.
 		classes := chartSVG(t, body, "orders_placed")
-		if !slices.Contains(classes, "band") || slices.Contains(classes, "alarm-marker") {
+		if !slices.Contains(classes, "band") || slices.Contains(classes, "alarm-marker") || !slices.Contains(classes, "point partial") {
 			t.Errorf("the totals' orders chart: %q", classes)
+		}
+		// No declines are computed for the totals: the chart says so.
+		if declines := chartSVG(t, body, "payment_decline_rate"); !slices.Contains(declines, "no-values") || slices.Contains(declines, "point") {
+			t.Errorf("the totals' declines chart without values: %q", declines)
 		}
 	})
 	t.Run("support, one store, German", func(t *testing.T) {
@@ -177,7 +181,7 @@ func TestKPIPageChartsAPI(t *testing.T) {
 			}
 		}
 		for _, a := range body["alarms"].([]any) {
-			if m := a.(map[string]any); m["kpi"] == "expired_pickups" && !strings.Contains(m["text"].(string), "gestiegen 8 statt erwartet 1,5") {
+			if m := a.(map[string]any); m["kpi"] == "expired_pickups" && !strings.Contains(m["text"].(string), "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") {
 				t.Errorf("German alarm text %q", m["text"])
 			}
 		}
@@ -260,7 +264,7 @@ func TestKPIPageInBrowser(t *testing.T) {
 	expired := `#charts figure[data-kpi="expired_pickups"]`
 	b.waitFor("the alarm marked on the expired pickups' chart", fmt.Sprintf(`document.querySelectorAll(%s).length === 1 && document.querySelectorAll(%s).length === 1`,
 		jsString(expired+" .alarm-marker"), jsString(expired+" .band")), `document.querySelector(`+jsString(expired)+`).innerHTML.slice(0, 300)`)
-	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Alarm Expired pickups: rose 8 instead of the expected 1.5") ||
+	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Expired pickups rose: 8 instead of the expected 1.5 (×5.3) in the 24 h to ") ||
 		!strings.Contains(text, "baseline: same weekday over the previous 4 weeks") {
 		t.Errorf("the open alarm says %q", text)
 	}
@@ -283,7 +287,7 @@ func TestKPIPageInBrowser(t *testing.T) {
 	loaded("berlin-mitte/56/de")
 	b.waitText("h1", "Filial-Kennzahlen")
 	b.waitText(expired+" h3", "Abgelaufene Abholfristen")
-	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "gestiegen 8 statt erwartet 1,5") {
+	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") {
 		t.Errorf("the open alarm in German says %q", text)
 	}
 	if note := b.eval(`document.querySelector('#charts figure[data-kpi="ready_early_rate"] .band-note')?.textContent ?? ""`); note != "noch kein Normalbereich: zu wenig Verlauf" {
