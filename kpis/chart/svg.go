@@ -143,7 +143,11 @@ func niceStep(raw float64, kind band.Kind) float64 {
 
 func (c *canvas) grid(b *strings.Builder) {
 	b.WriteString(`<g class="axes">`)
-	for v := 0.0; v <= c.yMax+c.step/2; v += c.step {
+	yMax := c.yMax
+	if c.presentDays() == 0 {
+		yMax = 0 // no values: only the zero line, no made-up scale
+	}
+	for v := 0.0; v <= yMax+c.step/2; v += c.step {
 		y := c.y(v)
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`, left, y, right, y, colourGrid)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="%s">%s</text>`, left-6, y+4, colourMuted, esc(Value(c.kind, v, c.in.Lang)))

@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,8 +280,8 @@ func TestKPIPageInBrowser(t *testing.T) {
 	}
 	b.checkNoHorizontalScroll()
 	b.screenshot("kpi-02-support-berlin")
-	b.do("scroll to the expired pickups", chromedp.ScrollIntoView(chromedp.CSS(expired)))
-	b.screenshot("kpi-03-expired-pickups")
+	b.elementScreenshot("kpi-03-expired-pickups", expired)
+	b.elementScreenshot("kpi-03b-orders-placed", `#charts figure[data-kpi="orders_placed"]`)
 
 	// 3. Deutsch, 56 Tage.
 	b.do("switch to German", chromedp.Click(chromedp.ID("lang")))
@@ -310,4 +313,19 @@ func TestKPIPageInBrowser(t *testing.T) {
 	loaded("berlin-mitte/28/en")
 	b.screenshot("kpi-05-staff-berlin")
 	b.checkConsole()
+}
+
+// elementScreenshot saves one element, at twice the pixels, as
+// testdata/artefacts/<name>.png: a chart up close.
+func (b *browser) elementScreenshot(name, sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS(sel), 2))
+	if err != nil {
+		b.fail("screenshot "+sel, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.artefacts, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
 }

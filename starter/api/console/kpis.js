@@ -10,14 +10,14 @@ const texts = {
     badToken: "This token is not valid for the KPIs.", store: "Store", allStores: "All stores", days: "Days",
     legend: "Daily values (UTC days, all fulfilment methods). The green band is the ordinary range, from the store's own previous 28 days; red dots lie outside it; red marks and shading are alarms.",
     alarms: "Alarms", trends: "Trends", noAlarms: "No alarms in these days.", open: "open", resolved: "resolved",
-    latest: "last day", failed: "The KPIs cannot be read now. Please try again.", loading: "Loading…",
+    latest: "yesterday", failed: "The KPIs cannot be read now. Please try again.", loading: "Loading…",
   },
   de: {
     title: "Filial-Kennzahlen", console: "Filial-Konsole", token: "Ihr Mitarbeiter- oder Support-Token", signin: "Anmelden", signout: "Abmelden",
     badToken: "Dieses Token gilt nicht für die Kennzahlen.", store: "Filiale", allStores: "Alle Filialen", days: "Tage",
     legend: "Tageswerte (UTC-Tage, alle Versandarten). Das grüne Band ist der Normalbereich aus den 28 Tagen davor in derselben Filiale; rote Punkte liegen außerhalb; rote Markierungen und Flächen sind Alarme.",
     alarms: "Alarme", trends: "Verlauf", noAlarms: "Keine Alarme in diesen Tagen.", open: "offen", resolved: "beendet",
-    latest: "letzter Tag", failed: "Die Kennzahlen sind gerade nicht lesbar. Bitte erneut versuchen.", loading: "Wird geladen…",
+    latest: "gestern", failed: "Die Kennzahlen sind gerade nicht lesbar. Bitte erneut versuchen.", loading: "Wird geladen…",
   },
 };
 
