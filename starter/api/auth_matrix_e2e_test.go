@@ -120,6 +120,8 @@ func matrixRoutes() []matrixRoute {
 		// Likewise the alarms (TestAlarmsAPI); the workflow problems are support's.
 		{pattern: "GET /v1/alarms", roles: staffSupport},
 		{pattern: "GET /v1/workflow-problems", roles: []string{"support"}},
+		// Likewise the charts (another store's is a 403, in TestKPIChartsAPI).
+		{pattern: "GET /v1/kpis/charts", roles: staffSupport},
 		{pattern: "GET /v1/stores/{store}/work", roles: staffSupport, scope: scopeStore},
 		{pattern: "POST /v1/stores/{store}/orders/{id}/start-pick", roles: staffSupport, scope: scopeStoreOrder, order: "picking",
 			body: func(*matrix) any { return map[string]any{} },

@@ -254,6 +254,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("GET /v1/kpis", s.auth(s.listKPIs, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/workflow-problems", s.auth(s.listWorkflowProblems, records.RoleSupport))
 	mux.Handle("GET /v1/alarms", s.auth(s.listAlarms, records.RoleSupport, records.RoleStaff))
+	mux.Handle("GET /v1/kpis/charts", s.auth(s.kpiCharts, records.RoleSupport, records.RoleStaff))
 	mux.Handle("GET /v1/stores/{store}/work", s.auth(s.storeWork, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/start-pick", s.auth(s.startPick, records.RoleStaff, records.RoleSupport))
 	mux.Handle("POST /v1/stores/{store}/orders/{id}/pick", s.auth(s.completePick, records.RoleStaff, records.RoleSupport))

@@ -18,6 +18,7 @@ const texts = {
     lockedBadge: "locked", failed: "That did not work. Please try again.", qty: "of",
     short: "short", less: "One less", more: "One more", items: "items", item: "item",
     startPick: "Start picking", pickStarted: "Picking started for", pickingBy: "picking:",
+    kpis: "KPIs",
   },
   de: {
     title: "Filial-Konsole", token: "Ihr Mitarbeiter-Token", signin: "Anmelden", signout: "Abmelden",
@@ -34,6 +35,7 @@ const texts = {
     lockedBadge: "gesperrt", failed: "Das hat nicht geklappt. Bitte erneut versuchen.", qty: "von",
     short: "Fehlmenge", less: "Eins weniger", more: "Eins mehr", items: "Artikel", item: "Artikel",
     startPick: "Pick beginnen", pickStarted: "Pick begonnen für", pickingBy: "pickt:",
+    kpis: "Kennzahlen",
   },
 };
 
