@@ -31,8 +31,7 @@ func ordersRow(b *dashboard.DashboardBuilder) {
 		WithPanel(graph("Stages entered per minute",
 			"Orders that entered each stage of the lifecycle (docs/lifecycle.md), counted once per new journey entry.",
 			"cpm",
-			query(perMinute("fulfilment_order_stages_total", "stage"), "{{stage}}")).
-			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))).
+			query(perMinute("fulfilment_order_stages_total", "stage"), "{{stage}}"))).
 		WithPanel(graph("Pickups by outcome per minute",
 			"How pickups ended: handed_over, expired (the pickup deadline passed; the order is cancelled), locked (wrong codes).",
 			"cpm",

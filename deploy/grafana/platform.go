@@ -23,9 +23,15 @@ func httpRow(b *dashboard.DashboardBuilder) {
 			"4xx and 5xx answers. 5xx (red) are the starter's or Temporal's failures; docs/runbook.md#starter-5xx-rate.",
 			"reqps",
 			query(fmt.Sprintf(`sum by (route, status) (rate(%s{status=~"[45].."}[$__rate_interval]))`, requests), "{{route}} {{status}}"),
-			query(fmt.Sprintf(`sum(rate(%s{status=~"5.."}[$__rate_interval])) / sum(rate(%s[$__rate_interval]))`, requests, requests), "5xx share of all")).
+			query(fmt.Sprintf(`sum(rate(%s{status=~"5.."}[$__rate_interval])) / sum(rate(%s[$__rate_interval]))`, requests, requests), "5xx share")).
 			Span(12).
-			OverrideByRegexp(".* 5[0-9][0-9]", red())).
+			OverrideByRegexp(".* 5[0-9][0-9]", red()).
+			// The share is a ratio: on its own axis, in percent.
+			OverrideByName("5xx share", []dashboard.DynamicConfigValue{
+				{Id: "unit", Value: "percentunit"},
+				{Id: "custom.axisPlacement", Value: "right"},
+				{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-red"}},
+			})).
 		WithPanel(graph("Latency (all routes)",
 			"p50, p95 and p99 of the time to answer, over every route (default client_golang buckets, 5 ms to 10 s).",
 			"s",
@@ -77,9 +83,9 @@ func temporalRow(b *dashboard.DashboardBuilder) {
 			query(`sum by (worker_type) (temporal_worker_task_slots_available{`+sdkLabels+`})`, "available {{worker_type}}")).
 			Span(6)).
 		WithPanel(graph("Sticky cache size",
-			"Workflows held in each worker's cache (FULFILMENT_WORKFLOW_CACHE).",
+			"Workflows held in each worker process's cache (FULFILMENT_WORKFLOW_CACHE; one cache per process, reported by each of its workers).",
 			"short",
-			query(`sum by (instance) (temporal_sticky_cache_size{`+sdkLabels+`})`, "{{instance}}")).
+			query(`max by (instance) (temporal_sticky_cache_size{`+sdkLabels+`})`, "{{instance}}")).
 			Span(6)).
 		WithPanel(graph("Sticky cache hits and misses per second",
 			"Workflow tasks served from the cache (hit) or by replaying the history (miss), and forced evictions.",
