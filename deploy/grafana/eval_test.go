@@ -5,14 +5,20 @@ package grafana
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	sdkprom "github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/promqltest"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/util/annotations"
 )
 
 // scrape is what Prometheus would hold after 25 minutes of scraping, every 15 s,
@@ -21,7 +27,6 @@ import (
 // without suffixes), plus decoys the dashboard must leave out: a worker of
 // another namespace (w2, "staging") and a Go program that is not ours (other).
 const scrape = `
-load 15s
 	temporal_num_pollers{job="worker", instance="w1", SDK, poller_type="workflow_task"} 2x100
 	temporal_num_pollers{job="worker", instance="w2", namespace="staging", task_queue="fulfilment", poller_type="workflow_task"} 2x100
 	temporal_request{job="worker", instance="w1", SDK, operation="PollWorkflowTaskQueue"} 0+1x100
@@ -62,6 +67,7 @@ load 15s
 	temporal_activity_execution_failed{job="worker", instance="w1", SDK} 0+1x100
 	temporal_local_activity_execution_failed{job="worker", instance="w1", SDK} 0+1x100
 	temporal_request_failure{job="worker", instance="w1", SDK, operation="RespondWorkflowTaskCompleted", status_code="Unavailable"} 0+1x100
+	temporal_long_request_failure{job="worker", instance="w1", SDK, operation="PollWorkflowTaskQueue", status_code="Unavailable"} 0+1x100
 	temporal_unregistered_activity_invocation{job="worker", instance="w1", SDK} 0+1x100
 	temporal_corrupted_signals{job="worker", instance="w1", SDK} 0+1x100
 	process_resident_memory_bytes{job="worker", instance="w1"} 50000000x100
@@ -81,8 +87,14 @@ const sdkSeriesLabels = `namespace="default", task_queue="fulfilment", client_na
 // program that is not ours.
 func TestQueriesReturnData(t *testing.T) {
 	d := loadCommitted(t)
-	storage := promqltest.LoadedStorage(t, strings.ReplaceAll(scrape, "SDK", sdkSeriesLabels))
-	engine := promqltest.NewTestEngine(t, false, 5*time.Minute, 1_000_000)
+	db := loadSeries(t, strings.ReplaceAll(scrape, "SDK", sdkSeriesLabels), 15*time.Second)
+	engine := promql.NewEngine(promql.EngineOpts{
+		MaxSamples:    1_000_000,
+		Timeout:       time.Minute,
+		LookbackDelta: 5 * time.Minute,
+		Parser:        parser.NewParser(parser.Options{}),
+	})
+	t.Cleanup(func() { _ = engine.Close() })
 	at := time.Unix(0, 0).Add(20 * time.Minute)
 	values := strings.NewReplacer(
 		"$__rate_interval", "1m", "$__range", "10m",
@@ -94,7 +106,7 @@ func TestQueriesReturnData(t *testing.T) {
 				continue
 			}
 			expr := values.Replace(q.Expr)
-			vec := evalInstant(t, engine, storage, expr, at)
+			vec := evalInstant(t, engine, db, expr, at)
 			if len(vec) == 0 {
 				t.Errorf("panel %q, query %s: no data\n%s", deref(p.Title), deref(q.RefId), expr)
 			}
@@ -137,3 +149,76 @@ func evalInstant(t *testing.T, engine *promql.Engine, db storage.Queryable, expr
 		return nil
 	}
 }
+
+// loadSeries is an in-memory Prometheus storage holding one series per line of
+// spec, in the series notation of Prometheus' own PromQL tests
+// (`name{labels} 0+1x100`: 0, 1, 2… for 101 samples), one sample every step
+// from time 0. (Prometheus' promqltest would do the same, but pulls its remote
+// write configuration, with the Azure, Google and AWS SDKs, into this module.)
+func loadSeries(t *testing.T, spec string, step time.Duration) storage.Queryable {
+	t.Helper()
+	p := parser.NewParser(parser.Options{})
+	var all []storage.Series
+	for _, line := range strings.Split(spec, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		lset, values, err := p.ParseSeriesDesc(line)
+		if err != nil {
+			t.Fatalf("series %q: %v", line, err)
+		}
+		var samples []chunks.Sample
+		for i, v := range values {
+			if !v.Omitted {
+				samples = append(samples, point{t: int64(i) * step.Milliseconds(), f: v.Value})
+			}
+		}
+		all = append(all, storage.NewListSeries(lset, samples))
+	}
+	slices.SortFunc(all, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
+	querier := &storage.MockQuerier{SelectMockFunction: func(_ bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+		var out []storage.Series
+		for _, s := range all {
+			if matchAll(s.Labels(), ms) {
+				out = append(out, s)
+			}
+		}
+		return &seriesSet{series: out}
+	}}
+	return storage.QueryableFunc(func(int64, int64) (storage.Querier, error) { return querier, nil })
+}
+
+func matchAll(lset labels.Labels, ms []*labels.Matcher) bool {
+	for _, m := range ms {
+		if !m.Matches(lset.Get(m.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// point is one float sample.
+type point struct {
+	t int64
+	f float64
+}
+
+func (p point) T() int64                      { return p.t }
+func (p point) ST() int64                     { return 0 }
+func (p point) F() float64                    { return p.f }
+func (p point) H() *histogram.Histogram       { return nil }
+func (p point) FH() *histogram.FloatHistogram { return nil }
+func (p point) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
+func (p point) Copy() chunks.Sample           { return p }
+
+// seriesSet iterates over series already selected, in label order.
+type seriesSet struct {
+	series []storage.Series
+	next   int
+}
+
+func (s *seriesSet) Next() bool                        { s.next++; return s.next <= len(s.series) }
+func (s *seriesSet) At() storage.Series                { return s.series[s.next-1] }
+func (s *seriesSet) Err() error                        { return nil }
+func (s *seriesSet) Warnings() annotations.Annotations { return nil }

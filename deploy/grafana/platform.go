@@ -116,12 +116,16 @@ func failuresRow(b *dashboard.DashboardBuilder) {
 		WithPanel(graph("Activity failures per second",
 			"Failed activity attempts (local activities included), by activity type; the server retries them.",
 			"ops",
-			query(`sum by (activity_type) (rate(`+sdkCounter("temporal_(local_)?activity_execution_failed")+`[$__rate_interval]))`, "{{activity_type}}")).
+			// Two queries, not one `(local_)?` regex: rate() drops the name, and an
+			// activity and a local activity with the same labels would collide.
+			query(`sum by (activity_type) (rate(`+sdkCounter("temporal_activity_execution_failed")+`[$__rate_interval]))`, "{{activity_type}}"),
+			query(`sum by (activity_type) (rate(`+sdkCounter("temporal_local_activity_execution_failed")+`[$__rate_interval]))`, "{{activity_type}} (local)")).
 			Span(10)).
 		WithPanel(graph("Temporal request failures per second",
-			"Failed gRPC calls to the Temporal frontend from workers and starters (long polls included), by operation and status code.",
+			"Failed gRPC calls to the Temporal frontend from workers and starters, long requests (polls, Update-with-Start) apart, by operation and status code.",
 			"ops",
-			query(`sum by (operation, status_code) (rate(`+sdkCounter("temporal_(long_)?request_failure")+`[$__rate_interval]))`, "{{operation}} {{status_code}}")).
+			query(`sum by (operation, status_code) (rate(`+sdkCounter("temporal_request_failure")+`[$__rate_interval]))`, "{{operation}} {{status_code}}"),
+			query(`sum by (operation, status_code) (rate(`+sdkCounter("temporal_long_request_failure")+`[$__rate_interval]))`, "{{operation}} {{status_code}} (long)")).
 			Span(12)).
 		WithPanel(graph("Unknown activities and corrupted signals per second",
 			"Tasks for an activity this worker does not register (a deploy out of step), and signals that could not be decoded.",
