@@ -74,34 +74,49 @@ func paymentsRow(b *dashboard.DashboardBuilder) {
 			Span(12))
 }
 
-// alarmsRow shows the journey alarms: fulfilment_alarm_open{signal,store_id} is
-// 1 while an alarm episode is open (docs/alarms.md). More than one worker may
-// export it, so the panels take the max per signal and store.
+// alarmsRow shows the journey alarms (docs/alarms.md). The worker reads the
+// open alarms from PostgreSQL at each scrape: fulfilment_alarm_open{signal,
+// store_id,direction} is 1 for each open episode and absent otherwise,
+// fulfilment_alarm_ratio its latest observed/expected, and
+// fulfilment_alarm_read_errors 1 when that read failed. Every worker exports the
+// same alarms, so the panels take the max per alarm, never the sum.
 func alarmsRow(b *dashboard.DashboardBuilder) {
-	open := `max by (signal, store_id) (fulfilment_alarm_open{store_id=~"$store"} and on (job, instance) ` + workers + `)`
+	const by = "signal, store_id, direction"
+	ofWorkers := func(metric string) string {
+		return fmt.Sprintf(`max by (%s) (%s{store_id=~"$store"} and on (job, instance) %s)`, by, metric, workers)
+	}
+	open := ofWorkers("fulfilment_alarm_open")
 	b.WithRow(dashboard.NewRowBuilder("Journey alarms")).
 		WithPanel(singleStat("Alarms open",
 			"Alarm episodes open now, over the chosen stores (docs/alarms.md).",
 			"none", 1,
-			query(`count(`+open+` == 1)`, "open")).
+			query(`count(`+open+`)`, "open")).
 			NoValue("0")).
+		WithPanel(singleStat("Alarm reads failing",
+			"Workers that could not read the open alarms from PostgreSQL at their last scrape: then the panels beside show none.",
+			"none", 1,
+			query(`sum(fulfilment_alarm_read_errors and on (job, instance) `+workers+`)`, "failing"))).
 		WithPanel(statetimeline.NewPanelBuilder().
-			Title("Alarms by signal and store").
-			Description("When each alarm was open (red) or closed (green), per signal and store.").
+			Title("Alarms by signal, store and direction").
+			Description("Red while an alarm episode is open; empty while none is.").
 			Datasource(datasource()).
-			Span(20).
+			Span(16).
 			Height(8).
 			MergeValues(true).
 			ShowValue(common.VisibilityModeNever).
 			Mappings([]dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{
 				Type: dashboard.MappingTypeValueToText,
 				Options: map[string]dashboard.ValueMappingResult{
-					"0": {Text: cog.ToPtr("closed"), Color: cog.ToPtr("green")},
 					"1": {Text: cog.ToPtr("open"), Color: cog.ToPtr("red")},
 				},
 			}}}).
 			Tooltip(common.NewVizTooltipOptionsBuilder().
 				Mode(common.TooltipDisplayModeSingle).
 				Sort(common.SortOrderNone)).
-			WithTarget(query(open, "{{signal}} {{store_id}}").RefId(refID(0))))
+			WithTarget(query(open, "{{signal}} {{direction}} {{store_id}}").RefId(refID(0)))).
+		WithPanel(graph("Open alarms: observed / expected",
+			"The latest observed/expected ratio of each open alarm (2 = twice the store's usual level).",
+			"short",
+			query(ofWorkers("fulfilment_alarm_ratio"), "{{signal}} {{direction}} {{store_id}}")).
+			Span(24))
 }

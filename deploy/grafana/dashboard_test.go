@@ -308,7 +308,7 @@ func TestQueriesUseExportedMetrics(t *testing.T) {
 var mustShow = []string{
 	"fulfilment_order_stages_total", "fulfilment_payments_captured_total", "fulfilment_payments_refunded_total",
 	"fulfilment_messages_total", "fulfilment_pickups_total", "fulfilment_orders_flagged_total",
-	"fulfilment_labels_bought_total", "fulfilment_alarm_open",
+	"fulfilment_labels_bought_total", "fulfilment_alarm_open", "fulfilment_alarm_ratio", "fulfilment_alarm_read_errors",
 	"fulfilment_http_requests_total", "fulfilment_http_request_duration_seconds_bucket",
 	"temporal_workflow_task_schedule_to_start_latency_bucket", "temporal_workflow_task_execution_latency_bucket",
 	"temporal_activity_schedule_to_start_latency_bucket", "temporal_workflow_task_execution_failed",

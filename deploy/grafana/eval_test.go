@@ -44,7 +44,9 @@ const scrape = `
 	fulfilment_messages_total{job="worker", instance="w1", channel="sms", outcome="failed"} 0+1x100
 	fulfilment_pickups_total{job="worker", instance="w1", outcome="handed_over"} 0+1x100
 	fulfilment_orders_flagged_total{job="worker", instance="w1", reason="picking_sla"} 0+1x100
-	fulfilment_alarm_open{job="worker", instance="w1", signal="picking_sla", store_id="S-1"} 1x100
+	fulfilment_alarm_open{job="worker", instance="w1", signal="picking_sla", store_id="S-1", direction="up"} 1x100
+	fulfilment_alarm_ratio{job="worker", instance="w1", signal="picking_sla", store_id="S-1", direction="up"} 2.5x100
+	fulfilment_alarm_read_errors{job="worker", instance="w1"} 0x100
 	fulfilment_http_requests_total{job="starter", instance="s1", route="POST /v1/orders", status="201"} 0+1x100
 	fulfilment_http_requests_total{job="starter", instance="s1", route="POST /v1/orders", status="500"} 0+1x100
 	fulfilment_http_request_duration_seconds_bucket{job="starter", instance="s1", route="POST /v1/orders", le="0.1"} 0+1x100

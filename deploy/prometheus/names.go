@@ -102,8 +102,11 @@ var ownMetrics = map[string]kind{
 	"fulfilment_messages_total":                 exact,
 	"fulfilment_orders_flagged_total":           exact,
 	"fulfilment_pickups_total":                  exact,
-	// The worker's alarm gauge {signal,store_id}: 1 while an alarm episode is open.
-	"fulfilment_alarm_open": gauge,
+	// adapters/metrics/alarms.go (the worker): the open journey alarms
+	// {signal,store_id,direction}, read from PostgreSQL at each scrape.
+	"fulfilment_alarm_open":        gauge,
+	"fulfilment_alarm_ratio":       gauge,
+	"fulfilment_alarm_read_errors": gauge,
 }
 
 // runtimeMetrics are series of prometheus/client_golang's Go runtime and process
