@@ -9,7 +9,7 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK := go run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-.PHONY: help run cluster cluster-test cluster-build test bench chaos lint fmt-check vet staticcheck workflowcheck build image temporal stripe-mock helm helm-check clean
+.PHONY: help run cluster cluster-test cluster-build test bench chaos lint fmt-check vet staticcheck workflowcheck build image temporal stripe-mock helm helm-check grafana clean
 
 help: ## list the targets
 	@echo 'Targets:'
@@ -46,13 +46,17 @@ fmt-check: ## fail if gofmt would change any file
 		echo 'gofmt needed (run gofmt -w on these):'; echo "$$files"; exit 1; \
 	fi
 
-vet: ## go vet ./... (and in the nested module deploy/prometheus)
-	go vet ./...
-	cd deploy/prometheus && go vet ./...
+# Go modules nested in the repository (kept out of the main go.mod for their
+# dependencies), which ./... does not reach: the alerting rules and the dashboard.
+NESTED_MODULES := deploy/prometheus deploy/grafana
 
-staticcheck: ## staticcheck ./... (and in the nested module deploy/prometheus)
+vet: ## go vet ./... (and in the nested modules deploy/prometheus, deploy/grafana)
+	go vet ./...
+	for m in $(NESTED_MODULES); do (cd "$$m" && go vet ./...); done
+
+staticcheck: ## staticcheck ./... (and in the nested modules deploy/prometheus, deploy/grafana)
 	$(STATICCHECK) ./...
-	cd deploy/prometheus && $(STATICCHECK) ./...
+	for m in $(NESTED_MODULES); do (cd "$$m" && $(STATICCHECK) ./...); done
 
 workflowcheck: ## workflowcheck ./... (workflow determinism)
 	$(WORKFLOWCHECK) ./...
@@ -72,6 +76,9 @@ stripe-mock: ## build bin/stripe-mock (Stripe's API mock, pinned; make test star
 
 helm: ## build bin/helm (Helm, pinned; ~3-4 min the first time)
 	@deploy/local/helm.sh ensure
+
+grafana: ## regenerate deploy/grafana/fulfilment.json, the Grafana dashboard, from its Go code (docs/observability.md#dashboard)
+	cd deploy/grafana && go run ./generate fulfilment.json
 
 helm-check: ## helm lint --strict + helm template of deploy/helm/fulfilment per values file, and its test (no services)
 	@deploy/local/helm.sh check

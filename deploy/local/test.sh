@@ -10,8 +10,9 @@
 # and their files removed on exit. Exit code = go test's.
 #
 # Environment:
-#   TEST_PKGS      packages (default ./...; ./... and ./deploy/prometheus/ also run the
-#                  nested module deploy/prometheus, the alerting rules' test)
+#   TEST_PKGS      packages (default ./...; ./... also runs the nested modules
+#                  deploy/prometheus (the alerting rules' test) and deploy/grafana (the
+#                  dashboard's test); ./deploy/prometheus/ or ./deploy/grafana/ runs one)
 #   GOTESTFLAGS    extra go test flags, e.g. GOTESTFLAGS='-run TestOrder -v'
 # Exported to the tests: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL (database
 # "fulfilment"; tests create their own databases from it), TEMPORAL_METRICS_URL (when the
@@ -172,16 +173,25 @@ run_go_test() {
   fi
   local cmd=(go test -count=1 "${flags[@]}" "${pkgs[@]}") rc=0 mod
   local own=() nested=()
-  # Nested modules (deploy/prometheus: the alerting rules' test, kept out of the main
-  # go.mod for its dependencies) are not in the main module's ./...: run them from their
-  # directory when TEST_PKGS is ./... or names them.
+  # Nested modules (deploy/prometheus: the alerting rules' test; deploy/grafana: the
+  # dashboard's; kept out of the main go.mod for their dependencies) are not in the main
+  # module's ./...: run them from their directory when TEST_PKGS is ./... or names them.
   for mod in "${NESTED_MODULES[@]}"; do
     if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./$mod"* ]]; then
       nested+=("$mod")
     fi
   done
-  for mod in "${pkgs[@]}"; do
-    case "$mod" in ./deploy/prometheus*) ;; *) own+=("$mod") ;; esac
+  local pkg nested_pkg
+  for pkg in "${pkgs[@]}"; do
+    nested_pkg=false
+    for mod in "${NESTED_MODULES[@]}"; do
+      if [[ "$pkg" == "./$mod"* ]]; then
+        nested_pkg=true
+      fi
+    done
+    if [[ "$nested_pkg" == false ]]; then
+      own+=("$pkg")
+    fi
   done
   if ((${#own[@]} > 0)); then
     cmd=(go test -count=1 "${flags[@]}" "${own[@]}")
@@ -196,7 +206,7 @@ run_go_test() {
 }
 
 # Go modules inside the repository that ./... does not reach.
-NESTED_MODULES=(deploy/prometheus)
+NESTED_MODULES=(deploy/prometheus deploy/grafana)
 
 main() {
   local mode="${1:-test}" rc=0
