@@ -88,7 +88,8 @@ async function loadStores() {
     o.textContent = s === "*" ? t("allStores") + " (*)" : s;
     select.append(o);
   }
-  state.store = sessionStorage.getItem("kpiStore") || "*";
+  // An alarm's message links here with ?store_id= (docs/alarms.md).
+  state.store = new URLSearchParams(location.search).get("store_id") || sessionStorage.getItem("kpiStore") || "*";
   if (![...select.options].some((o) => o.value === state.store)) state.store = "*";
   select.value = state.store;
 }
