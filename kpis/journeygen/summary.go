@@ -32,6 +32,7 @@ type Summary struct {
 	BounceRate          float64 `json:"bounce_rate"`
 	SMSSent             int     `json:"sms_sent"`
 	SMSFailureRate      float64 `json:"sms_failure_rate"`
+	Messages            int     `json:"messages"` // notifications rows created in the month
 	MessagesSentShare   float64 `json:"messages_sent_share"`
 	TimeToPickupP50H    float64 `json:"time_to_pickup_p50_hours"`
 	DeliveryTimeP50H    float64 `json:"delivery_time_p50_hours"`
@@ -165,6 +166,7 @@ func Summarise(m Month) Summary {
 			s.SMSSent++
 		}
 	}
+	s.Messages = settled
 	s.BounceRate, s.SMSFailureRate, s.MessagesSentShare = ratio(bounces, s.EmailsSent), ratio(smsFailures, s.SMSSent), ratio(sent, settled)
 	s.TimeToPickupP50H, s.DeliveryTimeP50H = median(toPickup), median(delivery)
 	return s
