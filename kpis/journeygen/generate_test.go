@@ -292,9 +292,9 @@ func TestParseShiftAndStores(t *testing.T) {
 		t.Fatalf("ParseShift: %+v, %v", sh, err)
 	}
 	for in, want := range map[string]string{
-		"store=s2,kind=expiry":                   "missing from, to, factor",
-		"store=s2,colour=red":                    `unknown field "colour"`,
-		"store=s2,kind=expiry,from=yesterday":    "from",
+		"store=s2,kind=expiry":                    "missing from, to, factor",
+		"store=s2,colour=red":                     `unknown field "colour"`,
+		"store=s2,kind=expiry,from=yesterday":     "from",
 		"kind=expiry,from=2026-11-18T00:00:00Z,x": "not key=value",
 	} {
 		if _, err := journeygen.ParseShift(in); err == nil || !strings.Contains(err.Error(), want) {
