@@ -317,3 +317,42 @@ func TestParseShiftAndStores(t *testing.T) {
 		t.Error("ParseStores(a): want an error")
 	}
 }
+
+// expiriesByDay counts expired pickups (cancelled by the workflow) per UTC day.
+func expiriesByDay(m journeygen.Month) map[time.Time]int {
+	out := map[time.Time]int{}
+	for _, j := range m.Journey {
+		if j.Stage == domain.StageCancelled && j.Actor == "" {
+			out[j.At.Truncate(24*time.Hour)]++
+		}
+	}
+	return out
+}
+
+func TestWarmupMakesTheFirstWeekOrdinary(t *testing.T) {
+	t.Parallel()
+	m := defaultMonth()
+	exp := expiriesByDay(m)
+	var first, rest float64
+	for d := 0; d < m.Config.Days; d++ {
+		if d < 7 {
+			first += float64(exp[month.AddDate(0, 0, d)]) / 7
+		} else {
+			rest += float64(exp[month.AddDate(0, 0, d)]) / float64(m.Config.Days-7)
+		}
+	}
+	// About 40 expiries a day: a week's mean has a sd of about 2.5 (Poisson and
+	// the day factors), so 0.75 of the rest's mean is more than 4 sd below it.
+	if first < 0.75*rest {
+		t.Errorf("first week %.1f expired pickups a day, the rest %.1f: the warm-up should make them alike", first, rest)
+	}
+	// Without a warm-up nothing can expire in the first week: the reason for it.
+	cold := journeygen.DefaultConfig(month, 1)
+	cold.Days, cold.WarmupDays = 8, 0
+	exp = expiriesByDay(journeygen.Generate(cold))
+	for d := range 7 {
+		if n := exp[month.AddDate(0, 0, d)]; n != 0 {
+			t.Errorf("day %d without warm-up: %d expiries", d, n)
+		}
+	}
+}
