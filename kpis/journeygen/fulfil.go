@@ -55,7 +55,7 @@ func (o *ord) shipToStore(picked, promised time.Time, transfer bool) {
 	if ready.Before(g.end) {
 		o.row.PickupDeadline, o.row.PickupCodeSent = &deadline, true
 	}
-	if d := ready.Sub(promised); d >= 24*time.Hour || d <= -24*time.Hour {
+	if off := ready.Sub(promised); off >= 24*time.Hour || off <= -24*time.Hour {
 		o.notify(domain.TouchPickupChanged, 0, ready, false)
 	}
 	o.notify(domain.TouchReadyForPickup, 0, ready, false)

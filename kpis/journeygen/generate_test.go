@@ -279,7 +279,7 @@ func TestRowsAreWhatTheSystemWrites(t *testing.T) {
 		}
 	}
 	for _, p := range m.PickTasks {
-		if (p.Status == "done") != (p.PickedAt != nil) || (p.PickedAt != nil && !p.PickedAt.Before(end)) {
+		if (p.Status == "done") != (p.PickedAt != nil) || (p.PickedAt != nil && !p.PickedAt.Before(end)) || !p.CreatedAt.Before(end) {
 			t.Fatalf("pick task %+v", p)
 		}
 	}

@@ -134,7 +134,7 @@ func (o *ord) cancel(at time.Time, actor, reason string) {
 func (o *ord) finish() {
 	m := o.g.m
 	m.Orders = append(m.Orders, o.row)
-	if o.task != nil {
+	if o.task != nil && o.task.CreatedAt.Before(o.g.end) {
 		m.PickTasks = append(m.PickTasks, *o.task)
 	}
 	slices.SortStableFunc(o.journey, func(a, b JourneyRow) int { return a.At.Compare(b.At) })
