@@ -112,4 +112,15 @@ func TestLoadedMonthGivesTheKPIsGenerateSays(t *testing.T) {
 	if err != nil || ready == 0 || withLines != ready {
 		t.Errorf("ready orders: %d with a deadline, %d with lines, %v", ready, withLines, err)
 	}
+	// GET /v1/orders/{id} reads it from the projection, as for the system's own.
+	for _, o := range m.Orders[len(m.Orders)-200:] {
+		if o.Stage != domain.StageReadyForPickup {
+			continue
+		}
+		d, err := st.OrderDetail(t.Context(), o.OrderID)
+		if err != nil || d.View == nil || len(d.Journey) < 5 || d.PickupDeadline == nil {
+			t.Errorf("order detail of %s: %+v, %v", o.OrderID, d, err)
+		}
+		break
+	}
 }
