@@ -23,7 +23,8 @@ func (o *ord) shipToStore(picked, promised time.Time, transfer bool) {
 		o.stage(domain.StageInTransitToStore, label, "", "")
 		pEarly := rt.EarlyTransfer
 		fL := factor(g.cfg.Shifts, s.ID, KindLateTransfers, promised) * factor(g.cfg.Shifts, s.ID, KindLateReady, promised)
-		pLate := min(1-pEarly, rt.LateTransfer*fL)
+		lateBase := min(1-pEarly, rt.LateTransfer*g.dayRate(s.ID, KindLateTransfers, promised))
+		pLate := min(1-pEarly, lateBase*fL)
 		u, v := d.u(uReady), d.u(uReadyTime)
 		switch {
 		case u < pEarly:
@@ -37,7 +38,7 @@ func (o *ord) shipToStore(picked, promised time.Time, transfer bool) {
 			ready = earliest.Add(exp(v, 2*time.Hour)) // the parcel needs its time
 		}
 		ready = ready.Truncate(time.Second)
-		o.lateForPromise = &lateDecision{kind: KindLateTransfers, base: rt.LateTransfer, shifted: pLate}
+		o.lateForPromise = &lateDecision{kind: KindLateTransfers, base: lateBase, shifted: pLate}
 		o.shipment(activities.PurposeStoreTransfer, label, ready.Add(-time.Duration(2+int(v*20))*time.Minute))
 	}
 	if o.cancelledBy(ready) {
@@ -60,7 +61,8 @@ func (o *ord) shipToStore(picked, promised time.Time, transfer bool) {
 	}
 	o.notify(domain.TouchReadyForPickup, 0, ready, false)
 
-	pE := min(1, rt.Expiry*factor(g.cfg.Shifts, s.ID, KindExpiry, deadline))
+	pEBase := min(1, rt.Expiry*g.dayRate(s.ID, KindExpiry, deadline))
+	pE := min(1, pEBase*factor(g.cfg.Shifts, s.ID, KindExpiry, deadline))
 	expired := d.u(uExpiry) < pE
 	base := logNormal(d.u(uPickupTime1), d.u(uPickupTime2), rt.PickupMedian, 1.0)
 	wait := time.Duration(float64(base) * factor(g.cfg.Shifts, s.ID, KindSlowPickup, ready))
@@ -78,7 +80,7 @@ func (o *ord) shipToStore(picked, promised time.Time, transfer bool) {
 	if o.cancelledBy(end) {
 		return
 	}
-	g.truth.decide(KindExpiry, s.ID, deadline, rt.Expiry, pE, expired)
+	g.truth.decide(KindExpiry, s.ID, deadline, pEBase, pE, expired)
 	if expired {
 		o.cancel(deadline, "", activities.NoteNotPickedUp)
 		return

@@ -23,6 +23,26 @@ type gen struct {
 	customers map[string]*customer // by ID
 	pools     map[string][]string  // a store's customers so far, in order
 	truth     *truthCounter
+	dayRates  map[dayRateKey]float64
+}
+
+// dayRateKey names one day factor of a probability.
+type dayRateKey struct {
+	store string
+	kind  Kind
+	day   time.Time
+}
+
+// dayRate is the factor (mean 1, sd Rates.RateDaySD) on the probability of
+// kind at the store on t's UTC day; its own stream, so shifts leave it alone.
+func (g *gen) dayRate(store string, kind Kind, t time.Time) float64 {
+	k := dayRateKey{store, kind, t.UTC().Truncate(24 * time.Hour)}
+	f, ok := g.dayRates[k]
+	if !ok {
+		f = dayFactor(stream(g.cfg.Seed, "rate", store, string(kind), k.day.Format(time.DateOnly)), g.cfg.Rates.RateDaySD)
+		g.dayRates[k] = f
+	}
+	return f
 }
 
 // customer is a customer's contact facts, fixed for the month, and its row.
@@ -42,7 +62,7 @@ func Generate(cfg Config) Month {
 	g := &gen{
 		cfg: cfg, end: cfg.End(), zones: map[string]*time.Location{}, catalogue: postgres.DemoSKUs(),
 		m: &Month{Config: cfg}, customers: map[string]*customer{}, pools: map[string][]string{},
-		truth: newTruthCounter(cfg),
+		truth: newTruthCounter(cfg), dayRates: map[dayRateKey]float64{},
 	}
 	for _, s := range cfg.Stores {
 		loc, _ := time.LoadLocation(s.TimeZone) // checked by Validate

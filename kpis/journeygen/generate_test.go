@@ -20,17 +20,25 @@ var defaultMonth = sync.OnceValue(func() journeygen.Month {
 	return journeygen.Generate(journeygen.DefaultConfig(month, 1))
 })
 
-// within fails unless got is within 4 standard deviations of want (a
-// binomial proportion of n trials with probability p: sd = sqrt(p(1-p)/n)).
+// within fails unless got is within 4 standard deviations of want: a
+// binomial proportion of n trials with probability p (variance p(1-p)/n),
+// plus, for a probability with a day factor, the variance of the mean of the
+// day factors (p·RateDaySD)²/days, days being the number of days averaged
+// (conservatively: as if one store; 0 for a probability without day factors).
 // Four sd: a correct generator fails with probability 6e-5 per check, and the
 // seed is fixed anyway, so a failure means the rate moved.
-func within(t *testing.T, name string, got, p float64, n int) {
+func within(t *testing.T, name string, got, p float64, n, days int) {
 	t.Helper()
 	if n == 0 {
 		t.Errorf("%s: no trials", name)
 		return
 	}
-	sd := math.Sqrt(p * (1 - p) / float64(n))
+	v := p * (1 - p) / float64(n)
+	if days > 0 {
+		d := p * journeygen.DefaultRates().RateDaySD
+		v += d * d / float64(days)
+	}
+	sd := math.Sqrt(v)
 	if math.Abs(got-p) > 4*sd {
 		t.Errorf("%s = %.4f over %d; want %.4f ± %.4f (4 sd)", name, got, n, p, 4*sd)
 	} else {
@@ -61,13 +69,13 @@ func TestBaseRatesLandNearTheConfiguredOnes(t *testing.T) {
 	t.Parallel()
 	m := defaultMonth()
 	s, r := m.Truth.Summary, journeygen.DefaultRates()
-	within(t, "decline rate", s.DeclineRate, r.Decline, s.Payments)
-	within(t, "SLA miss rate", s.SLAMissRate, r.SLAMiss, s.Picks)
-	within(t, "short pick rate", s.ShortPickRate, r.ShortPick, s.Picks)
-	within(t, "expired share of pickups", s.ExpiryShare, r.Expiry, s.PickupsResolved)
-	within(t, "email bounce rate", s.BounceRate, r.Bounce, s.EmailsSent)
-	within(t, "SMS failure rate", s.SMSFailureRate, r.SMSFailure, s.SMSSent)
-	within(t, "messages sent", s.MessagesSentShare, 1-r.SendFailed-r.Undeliverable, s.Messages)
+	within(t, "decline rate", s.DeclineRate, r.Decline, s.Payments, 30)
+	within(t, "SLA miss rate", s.SLAMissRate, r.SLAMiss, s.Picks, 30)
+	within(t, "short pick rate", s.ShortPickRate, r.ShortPick, s.Picks, 0)
+	within(t, "expired share of pickups", s.ExpiryShare, r.Expiry, s.PickupsResolved, 30)
+	within(t, "email bounce rate", s.BounceRate, r.Bounce, s.EmailsSent, 30)
+	within(t, "SMS failure rate", s.SMSFailureRate, r.SMSFailure, s.SMSSent, 30)
+	within(t, "messages sent", s.MessagesSentShare, 1-r.SendFailed-r.Undeliverable, s.Messages, 0)
 	// The mixture rates: ready on time is 1 - the store picks' late rate (10 %
 	// of the 70 % picked in store, a little less where the promise leaves no
 	// late time within the SLA) - the transfers' (6 % of 30 %, plus a few whose
@@ -75,7 +83,7 @@ func TestBaseRatesLandNearTheConfiguredOnes(t *testing.T) {
 	if s.ReadyOnTimeRate < 0.89 || s.ReadyOnTimeRate > 0.94 {
 		t.Errorf("ready on time %.4f; want about 0.915", s.ReadyOnTimeRate)
 	}
-	within(t, "ready early rate", s.ReadyEarlyRate, r.EarlyTransfer*s.TransferShare, s.Ready)
+	within(t, "ready early rate", s.ReadyEarlyRate, r.EarlyTransfer*s.TransferShare, s.Ready, 0)
 	// Orders: the stores' means times the month's weekday mix (November 2026:
 	// 5 Sundays and Mondays, 4 of the other days) times the mean of 30 gamma
 	// day factors (sd 10 % / sqrt(30) = 1.8 %), Poisson noise aside.
@@ -196,10 +204,10 @@ func TestAShiftChangesOnlyItsStoreKindAndWindow(t *testing.T) {
 	// In the window the expired share is 3 × 5 %, outside it 5 %.
 	r := journeygen.DefaultRates()
 	inN, inExp, outN, outExp := pickupOutcomes(b, "hamburg-altona", from, to)
-	within(t, "expired share in the window", float64(inExp)/float64(inN), 3*r.Expiry, inN)
-	within(t, "expired share outside the window", float64(outExp)/float64(outN), r.Expiry, outN)
+	within(t, "expired share in the window", float64(inExp)/float64(inN), 3*r.Expiry, inN, 7)
+	within(t, "expired share outside the window", float64(outExp)/float64(outN), r.Expiry, outN, 23)
 	inN, inExp, _, _ = pickupOutcomes(b, "berlin-mitte", from, to)
-	within(t, "berlin-mitte's expired share in the window", float64(inExp)/float64(inN), r.Expiry, inN)
+	within(t, "berlin-mitte's expired share in the window", float64(inExp)/float64(inN), r.Expiry, inN, 7)
 
 	// The truth says the same.
 	if len(b.Truth.Shifts) != 1 || len(b.Truth.Shifts[0].Effects) != 1 {

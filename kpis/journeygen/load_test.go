@@ -29,8 +29,10 @@ func TestLoadedMonthGivesTheKPIsGenerateSays(t *testing.T) {
 	}
 	took := time.Since(began)
 	t.Logf("loaded %v in %s", m.Count(), took.Round(time.Millisecond))
-	if took > time.Minute {
-		t.Errorf("loading a month took %s; want well under a minute", took)
+	// 20-50 s measured on a shared 2-core machine under load (docs/journeygen.md);
+	// the bound catches a load that went row by row, not a busy machine.
+	if took > 3*time.Minute {
+		t.Errorf("loading a month took %s; want well under a minute on an idle machine", took)
 	}
 	if has, err := journeygen.HasOrders(t.Context(), pool); err != nil || !has {
 		t.Fatalf("after loading, HasOrders = %v, %v", has, err)

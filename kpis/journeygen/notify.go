@@ -75,7 +75,7 @@ func (o *ord) later(ch domain.Channel, n NotificationRow, uLater, uDelay float64
 	g, rt := o.g, o.g.cfg.Rates
 	switch ch {
 	case domain.ChannelEmail:
-		p := rt.Bounce
+		p := min(1, rt.Bounce*g.dayRate(o.s.ID, KindBounces, n.CreatedAt))
 		f := factor(g.cfg.Shifts, o.s.ID, KindBounces, n.CreatedAt)
 		bounced := uLater < min(1, p*f)
 		g.truth.decide(KindBounces, o.s.ID, n.CreatedAt, p, min(1, p*f), bounced)
@@ -88,7 +88,7 @@ func (o *ord) later(ch domain.Channel, n NotificationRow, uLater, uDelay float64
 			}
 		}
 	case domain.ChannelSMS:
-		p := rt.SMSFailure
+		p := min(1, rt.SMSFailure*g.dayRate(o.s.ID, KindSMSFailures, n.CreatedAt))
 		f := factor(g.cfg.Shifts, o.s.ID, KindSMSFailures, n.CreatedAt)
 		failed := uLater < min(1, p*f)
 		g.truth.decide(KindSMSFailures, o.s.ID, n.CreatedAt, p, min(1, p*f), failed)

@@ -50,7 +50,7 @@ func (g *gen) order(s StoreSpec, id string, placed time.Time) {
 	o.stage(domain.StageAccepted, placed, "checkout", "")
 
 	payAt := placed.Add(seconds(d.u(uSeconds), 3))
-	p, f := rt.Decline, factor(g.cfg.Shifts, s.ID, KindDeclines, payAt)
+	p, f := rt.Decline*g.dayRate(s.ID, KindDeclines, payAt), factor(g.cfg.Shifts, s.ID, KindDeclines, payAt)
 	declined := d.u(uDecline) < min(1, p*f)
 	g.truth.decide(KindDeclines, s.ID, payAt, p, min(1, p*f), declined)
 	if declined {
@@ -149,14 +149,16 @@ func (o *ord) pick(lines []domain.Line, created, promised time.Time, transfer bo
 	due := created.Add(rt.PickingSLA)
 	o.task = &PickTaskRow{OrderID: o.row.OrderID, LocationID: loc, Lines: lines, DueAt: due, Status: "open", CreatedAt: created}
 	fS := factor(g.cfg.Shifts, loc, KindSLAMiss, created)
-	pMiss := min(1, rt.SLAMiss*fS)
+	pMissBase := min(1, rt.SLAMiss*g.dayRate(loc, KindSLAMiss, created))
+	pMiss := min(1, pMissBase*fS)
 	u, v := d.u(uPick), d.u(uPickTime)
 	var picked time.Time
 	storePick := o.row.Method == domain.MethodShipToStore && !transfer
 	var pLateBase, pLate float64
 	if storePick {
-		pLateBase = max(rt.LateReady, rt.SLAMiss)
-		pLate = max(min(1, rt.LateReady*factor(g.cfg.Shifts, o.s.ID, KindLateReady, promised)), pMiss)
+		late := min(1, rt.LateReady*g.dayRate(o.s.ID, KindLateReady, promised))
+		pLateBase = max(late, pMissBase)
+		pLate = max(min(1, late*factor(g.cfg.Shifts, o.s.ID, KindLateReady, promised)), pMiss)
 	}
 	switch {
 	case u < pMiss:
@@ -193,7 +195,7 @@ func (o *ord) pick(lines []domain.Line, created, promised time.Time, transfer bo
 		}
 		return time.Time{}, false
 	}
-	g.truth.decide(KindSLAMiss, loc, created, rt.SLAMiss, pMiss, picked.After(due))
+	g.truth.decide(KindSLAMiss, loc, created, pMissBase, pMiss, picked.After(due))
 	if storePick {
 		o.lateForPromise = &lateDecision{kind: KindLateReady, base: pLateBase, shifted: pLate}
 	}

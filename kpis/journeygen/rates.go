@@ -50,6 +50,11 @@ type Rates struct {
 	// DailySD is the standard deviation of the day's volume factor (gamma
 	// distributed, mean 1): the overdispersion of daily counts over Poisson.
 	DailySD float64 `json:"daily_sd"`
+	// RateDaySD is the standard deviation of a factor (gamma, mean 1) drawn
+	// for each store, UTC day and probability (declines, SLA misses, lateness,
+	// expiries, bounces, SMS failures): real rates wander from day to day more
+	// than binomial noise alone, and a detector must not take that for a shift.
+	RateDaySD float64 `json:"rate_day_sd"`
 }
 
 // DefaultRates: the brief's figures (3 % declines, 8 % SLA misses, ~92 % ready
@@ -63,7 +68,7 @@ func DefaultRates() Rates {
 		Consent: 0.55, App: 0.35, Phone: 0.85,
 		PickupMedian: 20 * time.Hour, DeliveryMin: day, DeliveryMax: 3 * day,
 		PickingSLA: day, PickupWindow: 7 * day, ReviewDelay: 7 * day, StoreReadyLead: 2 * time.Hour, TransferDays: 2,
-		DailySD: 0.10,
+		DailySD: 0.10, RateDaySD: 0.10,
 	}
 }
 
@@ -74,6 +79,7 @@ func (r Rates) validate() error {
 		"late_ready": r.LateReady, "late_transfer": r.LateTransfer, "early_transfer": r.EarlyTransfer,
 		"expiry": r.Expiry, "bounce": r.Bounce, "sms_failure": r.SMSFailure, "send_failed": r.SendFailed,
 		"undeliverable": r.Undeliverable, "consent": r.Consent, "app": r.App, "phone": r.Phone, "daily_sd": r.DailySD,
+		"rate_day_sd": r.RateDaySD,
 	} {
 		if p < 0 || p > 1 || math.IsNaN(p) {
 			errs = append(errs, fmt.Errorf("rate %s %g must be 0 to 1", name, p))
