@@ -21,6 +21,11 @@ type Config struct {
 	// LearningHours is the least baseline (hours of the store's own data) before
 	// a signal may ring.
 	LearningHours int
+	// SettleHours of a store's first records are left out of rates and
+	// durations, baselines and windows alike: events that lag their order
+	// (an expiry a week after ready, a long pickup, a late delivery) are
+	// missing from a store's first days, which would make its baseline too good.
+	SettleHours int
 	// ResolveWindow is the longest window in hours an open alarm is tested on
 	// to resolve: long enough that an ordinary dip during a real shift does not
 	// resolve it; it reaches back no further than the episode's first window.
@@ -32,7 +37,7 @@ type Config struct {
 
 // DefaultConfig is the detector as it runs.
 func DefaultConfig() Config {
-	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, ResolveWindow: 72, AlphaOpen: 1e-5, AlphaHold: 0.01}
+	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, SettleHours: 7 * 24, ResolveWindow: 72, AlphaOpen: 1e-4, AlphaHold: 0.01}
 }
 
 // Data are the hourly KPI values of every store (method "*"), hour i being
@@ -42,7 +47,13 @@ type Data struct {
 	hours  int
 	rows   map[rowKey]*hourly
 	stores map[string]bool
+	zones  map[string]*time.Location
 }
+
+// SetZones gives the stores' time zones: a store's weekly pattern (opening
+// hours, a closed Sunday) follows its local clock, across summer time too.
+// A store without one (and "*", all stores) keeps UTC.
+func (d *Data) SetZones(z map[string]*time.Location) { d.zones = z }
 
 type rowKey struct{ kpi, store string }
 
@@ -108,8 +119,9 @@ func (d *Data) Stores() []string {
 // samples), with prefix sums over the hours that may serve as baseline.
 type track struct {
 	ev, vol  []float64
-	first    int // first hour with data; -1 when none
+	first    int // first hour with data, after the settling hours of rates and durations; -1 when none
 	excluded []bool
+	how      []uint8   // each hour's hour of the week in the store's zone (0 = Monday 00:00)
 	pev      []float64 // Σ ev of baseline-eligible hours before i
 	pvol     []float64
 	pn       []int // baseline-eligible hours before i
@@ -117,8 +129,17 @@ type track struct {
 	pallVol  []float64
 }
 
-func (d *Data) track(s Signal, store string) *track {
-	t := &track{ev: make([]float64, d.hours), vol: make([]float64, d.hours), first: -1, excluded: make([]bool, d.hours)}
+func (d *Data) track(s Signal, store string, settle int) *track {
+	t := &track{ev: make([]float64, d.hours), vol: make([]float64, d.hours), first: -1, excluded: make([]bool, d.hours),
+		how: make([]uint8, d.hours)}
+	loc := d.zones[store]
+	if loc == nil {
+		loc = time.UTC
+	}
+	for i := range t.how {
+		at := d.start.Add(time.Duration(i) * time.Hour).In(loc)
+		t.how[i] = uint8((int(at.Weekday())+6)%7*24 + at.Hour())
+	}
 	get := func(kpi string) *hourly { return d.rows[rowKey{kpi, store}] }
 	note := func(h *hourly, i int) {
 		if h != nil && h.present[i] && (t.first < 0 || i < t.first) {
@@ -154,6 +175,9 @@ func (d *Data) track(s Signal, store string) *track {
 				}
 			}
 		}
+	}
+	if t.first >= 0 && s.Kind != KindCount {
+		t.first += settle
 	}
 	t.sum()
 	return t
@@ -204,6 +228,9 @@ type Result struct {
 	Volume                         float64
 	P                              float64
 	Baseline                       string
+	// BaselineHours is how many hours of the store's own data the baseline
+	// had (at most Config.BaselineHours).
+	BaselineHours int
 }
 
 // Ratio is observed/expected (Inf when nothing was expected).
@@ -218,7 +245,12 @@ func (r Result) Ratio() float64 {
 }
 
 // fires reports whether the result rings the bell for s.
-func (r Result) fires(s Signal, alpha float64) bool {
+func (r Result) fires(s Signal, alpha float64, full int) bool {
+	// A young baseline (fewer than the full 28 days) knows the store's
+	// pattern less well: it must be surer, by the square of the share missing.
+	if share := float64(r.BaselineHours) / float64(full); share < 1 {
+		alpha *= share * share
+	}
 	if !r.OK || r.P > alpha {
 		return false
 	}
@@ -254,6 +286,7 @@ func (c Config) test(t *track, s Signal, end, w int) Result {
 	if t.pn[st]-t.pn[bStart] < c.LearningHours {
 		return r
 	}
+	r.BaselineHours = t.pn[st] - t.pn[bStart]
 	switch s.Kind {
 	case KindRate:
 		return c.testRate(t, s, st, end, bStart, r)
@@ -306,20 +339,85 @@ func (c Config) poissonP(s Signal, o, e, phi float64) float64 {
 	return poissonUpper(o/phi, e/phi)
 }
 
+// weekCells sums the baseline-eligible events and volume of [bStart, st) by
+// hour of the week (0 = Monday 00:00 UTC): the store's weekly pattern.
+type weekCells struct {
+	ev, vol       [168]float64
+	totEv, totVol float64
+}
+
+func (t *track) cells(st, bStart int) *weekCells {
+	w := &weekCells{}
+	for i := bStart; i < st; i++ {
+		if t.excluded[i] {
+			continue
+		}
+		c := t.how[i]
+		w.ev[c] += t.ev[i]
+		w.vol[c] += t.vol[i]
+		w.totEv += t.ev[i]
+		w.totVol += t.vol[i]
+	}
+	return w
+}
+
+// factors are the store's level in each hour of the week relative to its
+// overall level: each weekday's own (shrunk towards 1), and each hour's own
+// (shrunk towards its weekday's), by shrink(events, volume, prior).
+func (w *weekCells) factors(shrink func(ev, vol, prior float64) float64) [168]float64 {
+	var f [168]float64
+	for d := 0; d < 7; d++ {
+		var ev, vol float64
+		for h := d * 24; h < d*24+24; h++ {
+			ev += w.ev[h]
+			vol += w.vol[h]
+		}
+		day := shrink(ev, vol, 1)
+		for h := d * 24; h < d*24+24; h++ {
+			f[h] = shrink(w.ev[h], w.vol[h], day)
+		}
+	}
+	return f
+}
+
+// rateKappa and durationKappa are how many events (samples) a weekday or an
+// hour of the week needs before its own level counts for half: an hour with
+// few carries its weekday's level, a weekday with few the store's overall.
+const (
+	rateKappa     = 10
+	durationKappa = 30
+)
+
+// testRate tests a rate against the store's rate over the baseline, hour by
+// hour of the week: a Monday morning's late picks (after a Sunday closed)
+// against previous Monday mornings', shrunk towards the store's overall rate
+// where an hour has few events.
 func (c Config) testRate(t *track, s Signal, st, end, bStart int, r Result) Result {
 	o, n := t.pall[end]-t.pall[st], t.pallVol[end]-t.pallVol[st]
-	bNum, bDen := t.pev[st]-t.pev[bStart], t.pvol[st]-t.pvol[bStart]
-	if n < s.MinVolume || bDen < 5*s.MinVolume {
+	wc := t.cells(st, bStart)
+	if n < s.MinVolume || wc.totVol < 5*s.MinVolume {
 		return r
 	}
-	p0 := math.Max(bNum, 1) / bDen
-	e := p0 * n
-	phi := dispersion(t, st, bStart, func(a, b int) (float64, bool) { return p0 * (t.pallVol[b] - t.pallVol[a]), true })
+	p0 := math.Max(wc.totEv, 1) / wc.totVol
+	f := wc.factors(func(ev, vol, prior float64) float64 { return (ev + rateKappa*prior) / (p0*vol + rateKappa) })
+	expected := func(a, b int) (float64, bool) {
+		var e float64
+		for i := a; i < b; i++ {
+			e += p0 * f[t.how[i]] * t.vol[i]
+		}
+		return e, true
+	}
+	e, _ := expected(st, end)
+	phi := dispersion(t, st, bStart, expected)
+	// The baseline is itself an estimate: a window as large as its baseline
+	// doubles the variance of observed − expected.
+	phi *= 1 + n/wc.totVol
 	r.OK = true
-	r.Observed, r.Expected = o/n, p0
+	r.Observed, r.Expected = o/n, e/n
 	r.ObservedEvents, r.ExpectedEvents, r.Volume = o, e, n
 	r.P = c.poissonP(s, o, e, phi)
-	r.Baseline = fmt.Sprintf("rate over the previous %d days (%.0f of %.0f), dispersion %.1f", (st-bStart+23)/24, bNum, bDen, phi)
+	r.Baseline = fmt.Sprintf("the store's rate over the previous %d days (%.0f of %.0f) by hour of the week, dispersion %.1f",
+		(st-bStart+23)/24, wc.totEv, wc.totVol, phi)
 	return r
 }
 
@@ -377,36 +475,63 @@ func (c Config) testCount(t *track, s Signal, st, end, bStart int, r Result) Res
 	return r
 }
 
+// testDuration tests a median duration against the store's level over the
+// baseline by hour of the week (shrunk like rates); the spread is that of the
+// store's days against the same expectation, on a log scale, scaled to the
+// window's samples.
 func (c Config) testDuration(t *track, s Signal, st, end, bStart int, r Result) Result {
 	n := t.pallVol[end] - t.pallVol[st]
 	if n < s.MinEvents || n == 0 {
 		return r
 	}
 	w := (t.pall[end] - t.pall[st]) / n
-	var days, samples []float64
-	dayBlocks(t, st, bStart, func(a, b int) {
-		if v := t.pallVol[b] - t.pallVol[a]; v >= 3 {
-			days = append(days, (t.pall[b]-t.pall[a])/v)
-			samples = append(samples, v)
-		}
-	})
-	if len(days) < 7 {
+	wc := t.cells(st, bStart)
+	if wc.totVol < 5*s.MinEvents || wc.totEv <= 0 || w <= 0 {
 		return r
 	}
-	m := median(days)
-	dev := make([]float64, len(days))
-	for i, d := range days {
-		dev[i] = math.Abs(d - m)
+	m := wc.totEv / wc.totVol
+	f := wc.factors(func(ev, vol, prior float64) float64 { return (ev/m + durationKappa*prior) / (vol + durationKappa) })
+	expected := func(a, b int) float64 {
+		var e, v float64
+		for i := a; i < b; i++ {
+			e += m * f[t.how[i]] * t.vol[i]
+			v += t.vol[i]
+		}
+		if v == 0 {
+			return 0
+		}
+		return e / v
 	}
-	sigma := math.Max(1.4826*median(dev), 0.05*m) * math.Sqrt(median(samples)/n)
-	r.OK = true
-	r.Observed, r.Expected, r.ObservedEvents, r.ExpectedEvents, r.Volume = w, m, n, n, n
-	z := (w - m) / sigma
+	var logs, samples []float64
+	dayBlocks(t, st, bStart, func(a, b int) {
+		v := t.pallVol[b] - t.pallVol[a]
+		x := expected(a, b)
+		if v < 3 || x <= 0 || t.pall[b]-t.pall[a] <= 0 {
+			return
+		}
+		logs = append(logs, math.Log((t.pall[b]-t.pall[a])/v/x))
+		samples = append(samples, v)
+	})
+	x := expected(st, end)
+	if len(logs) < 7 || x <= 0 {
+		return r
+	}
+	mid := median(logs)
+	dev := make([]float64, len(logs))
+	for i, l := range logs {
+		dev[i] = math.Abs(l - mid)
+	}
+	// At least 10 %: a daily median of a few dozen durations moves that much.
+	sigma := math.Max(1.4826*median(dev), 0.1) * math.Sqrt(median(samples)/n)
+	z := math.Log(w/x) / sigma
 	if s.Direction == Down {
 		z = -z
 	}
+	r.OK = true
+	r.Observed, r.Expected, r.ObservedEvents, r.ExpectedEvents, r.Volume = w, x, n, n, n
 	r.P = normalUpper(z)
-	r.Baseline = fmt.Sprintf("median of %d daily medians over the previous %d days", len(days), (st-bStart+23)/24)
+	r.Baseline = fmt.Sprintf("the store's level over the previous %d days by hour of the week, day-to-day spread ×%.2f",
+		(st-bStart+23)/24, math.Exp(1.4826*median(dev)))
 	return r
 }
 

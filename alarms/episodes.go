@@ -73,7 +73,7 @@ func NewDetector(cfg Config, data *Data, signals []Signal, known []records.Alarm
 func (d *Detector) track(k trackKey) *track {
 	t := d.tracks[k]
 	if t == nil {
-		t = d.data.track(d.signals[k.signal], k.store)
+		t = d.data.track(d.signals[k.signal], k.store, d.cfg.SettleHours)
 		d.tracks[k] = t
 	}
 	return t
@@ -143,7 +143,7 @@ func (d *Detector) step(k trackKey, s Signal, end int, h time.Time) (Change, boo
 			continue
 		}
 		r := d.cfg.test(t, s, end, w)
-		if r.fires(s, d.cfg.AlphaOpen) && (!found || r.P < best.P) {
+		if r.fires(s, d.cfg.AlphaOpen, d.cfg.BaselineHours) && (!found || r.P < best.P) {
 			best, found = r, true
 		}
 	}

@@ -17,6 +17,7 @@ type Store interface {
 	ApplyAlarms(ctx context.Context, a records.AlarmApply) error
 	ClaimAlarmNotifications(ctx context.Context, limit int, stale time.Duration) ([]records.AlarmNotification, error)
 	FinishAlarmNotification(ctx context.Context, alarmID int64, event, channel, status, errText string) error
+	StoreTimeZones(ctx context.Context) (map[string]string, error)
 }
 
 // MaxCatchUp is how many hours an evaluation goes back at most: the hour
@@ -128,6 +129,19 @@ func (b *Bell) evaluate(ctx context.Context, st records.AlarmState, from, throug
 	for _, v := range vals {
 		data.Add(v)
 	}
+	names, err := b.Store.StoreTimeZones(ctx)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	zones := map[string]*time.Location{}
+	for id, name := range names {
+		if loc, err := time.LoadLocation(name); err == nil {
+			zones[id] = loc
+		} else if b.Logger != nil {
+			b.Logger.Warn("a store's time zone is unknown; its alarms follow UTC hours", "store_id", id, "time_zone", name)
+		}
+	}
+	data.SetZones(zones)
 	det := NewDetector(b.Config, data, b.Signals, st.Known)
 	var changes []Change
 	for h := from; !h.After(through); h = h.Add(time.Hour) {

@@ -246,7 +246,7 @@ func TestQuietOnOrdinaryNoise(t *testing.T) {
 // stated delay, that nothing else rings for that store, and that the alarm
 // resolves after the shift ends.
 func TestRingsOnShifts(t *testing.T) {
-	const shiftFrom, shiftTo = 21 * 24, 28 * 24 // day 21 to 28: a Monday, for a week
+	const shiftFrom, shiftTo = 35 * 24, 42 * 24 // day 35 to 42: a Monday, for a week, on a full baseline
 	cases := []struct {
 		shift    simShift
 		signal   string
@@ -258,7 +258,7 @@ func TestRingsOnShifts(t *testing.T) {
 	}{
 		{simShift{store: "big", what: "expiry", factor: 2}, "pickup_expiries", 72, 96},
 		{simShift{store: "mid", what: "expiry", factor: 2}, "pickup_expiries", 168, 96},
-		{simShift{store: "big", what: "declines", factor: 3}, "payment_declines", 24, 96},
+		{simShift{store: "big", what: "declines", factor: 3}, "payment_declines", 48, 96},
 		{simShift{store: "mid", what: "bounces", factor: 3}, "email_bounces", 120, 96},
 		{simShift{store: "big", what: "late_ready", factor: 2}, "late_ready", 72, 96},
 		{simShift{store: "mid", what: "sla_miss", factor: 2}, "picking_sla_misses", 96, 96},
@@ -286,7 +286,7 @@ func TestRingsOnShifts(t *testing.T) {
 // to the resolution.
 func ringsOnce(t *testing.T, seed uint64, sh simShift, signal string, maxDelay, maxResolve int) (int, int) {
 	t.Helper()
-	d := simulate(seed, simStart, 35, simStores(), []simShift{sh})
+	d := simulate(seed, simStart, 49, simStores(), []simShift{sh})
 	changes := run(d)
 	var hit *records.Alarm
 	for _, a := range opened(changes) {
@@ -317,8 +317,10 @@ func ringsOnce(t *testing.T, seed uint64, sh simShift, signal string, maxDelay, 
 		return delay, -1
 	}
 	after := int(resolved.Sub(simStart)/time.Hour) - sh.to
-	if after < 0 || (maxResolve > 0 && after > maxResolve) {
-		t.Errorf("seed %d: resolved %d h after the shift ended, want 0..%d", seed, after, maxResolve)
+	// A store with a handful of events a day may dip back under the
+	// resolution line in the shift's last day.
+	if after < -24 || (maxResolve > 0 && after > maxResolve) {
+		t.Errorf("seed %d: resolved %d h after the shift ended, want -24..%d", seed, after, maxResolve)
 	}
 	return delay, after
 }

@@ -253,3 +253,21 @@ func (s *Store) WorkflowTaskFailures(ctx context.Context, since time.Time, limit
 	}
 	return out, nil
 }
+
+// StoreTimeZones maps every location to its IANA time zone.
+func (s *Store) StoreTimeZones(ctx context.Context) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `select id, time_zone from stores`)
+	if err != nil {
+		return nil, fmt.Errorf("read the stores' time zones: %w", err)
+	}
+	out := map[string]string{}
+	var id, zone string
+	_, err = pgx.ForEachRow(rows, []any{&id, &zone}, func() error {
+		out[id] = zone
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the stores' time zones: %w", err)
+	}
+	return out, nil
+}
