@@ -189,6 +189,12 @@ select (select count(*) from upserted), (select count(*) from stale)`
 func (s *Store) ComputeKPIs(ctx context.Context, w records.KPIWindow) (int64, error) {
 	var written int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Plan for this run's window (a generic plan cannot tell a window from
+		// the whole table), and do not JIT-compile: on 100k orders compiling the
+		// statement took longer than running it (docs/kpis.md, "Cost").
+		if _, err := tx.Exec(ctx, "set local plan_cache_mode = force_custom_plan; set local jit = off"); err != nil {
+			return fmt.Errorf("compute KPIs: %w", err)
+		}
 		for _, g := range []struct {
 			name string
 			from time.Time
