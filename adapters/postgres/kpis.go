@@ -173,9 +173,12 @@ const kpiCompute = kpiFacts + `, agg as (
 		samples = excluded.samples, computed_at = excluded.computed_at
 	returning 1
 ), stale as (
-	delete from kpi_values
+	delete from kpi_values v
 	where granularity = $1 and bucket_start >= $2
-		and (kpi, store_id, method, bucket_start) not in (select kpi, store, method, bucket from rows)
+		-- not exists, not "not in": a NOT IN subquery too large for work_mem is
+		-- rescanned for every row (minutes for a window of 40k values)
+		and not exists (select 1 from rows r
+			where r.kpi = v.kpi and r.store = v.store_id and r.method = v.method and r.bucket = v.bucket_start)
 		-- a snapshot of an earlier run's bucket stays as that run left it
 		and not (kpi in ('orders_needing_attention', 'attention_age_p50', 'attention_age_max')
 			and bucket_start < date_trunc($1, $3::timestamptz, 'UTC'))
