@@ -2,6 +2,9 @@
 -- recomputation reads the records of its window instead of whole tables. Each
 -- KPI branch filters its own event time (at >= window start); the entries it
 -- joins (a duration's start) are found by order (order_journey_order_at).
+-- Built in the migration's transaction (not CONCURRENTLY), so writes to these
+-- tables wait while they build: about 5 s in all on 100k orders (1.4 M journey
+-- entries, 800 k notifications).
 --
 -- Stage entries by stage and time: one range per KPI branch. Partial, so that
 -- the other journey entries (notifications, staff actions) cost nothing more.
