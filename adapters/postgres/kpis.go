@@ -10,15 +10,28 @@ import (
 )
 
 // kpiFacts lists one row per counted record: the KPI it counts towards, its kind
-// (count, rate or duration), the store and method, when it happened, and for a
-// rate its numerator and denominator, for a duration its seconds. docs/kpis.md
-// defines each KPI by the branch here that produces it.
+// (count, rate, duration or age), the store and method, when it happened, and
+// for a rate its numerator and denominator, for a duration or an age its
+// seconds. docs/kpis.md defines each KPI by the branch here that produces it.
+//
+// $3 is the run's time: the snapshot KPIs (orders needing attention now) count
+// at it. o, j and pt are NOT MATERIALIZED so that kpiCompute's "at >= window
+// start" reaches every branch's own table and its index (migration 015); the
+// other entries a branch joins (a duration's start, an existence check) are
+// found by order, whatever their age.
 const kpiFacts = `
-with o as (
-	select order_id, method, coalesce(nullif(store_id, ''), location_id) as store, placed_at, promised_ready_at
+with o as not materialized (
+	select order_id, method, coalesce(nullif(store_id, ''), location_id) as store, placed_at, promised_ready_at, needs_attention
 	from orders
-), j as (
+), j as not materialized (
 	select order_id, stage, actor, at from order_journey where kind = 'stage'
+), pt as not materialized (
+	select order_id, location_id, created_at, picked_at, due_at,
+		-- every SKU of the order gets a picked quantity of at most the ordered
+		-- one (validateCompletePick), so fewer units in total is a short pick
+		picked is not null and (select coalesce(sum((l->>'quantity')::int), 0) from jsonb_array_elements(case when jsonb_typeof(picked) = 'array' then picked else '[]' end) l)
+			< (select coalesce(sum((l->>'quantity')::int), 0) from jsonb_array_elements(case when jsonb_typeof(lines) = 'array' then lines else '[]' end) l) as short
+	from pick_tasks where status = 'done' and picked_at is not null
 ), facts (kpi, kind, store, method, at, num, den, secs) as (
 	select 'orders_placed', 'count', o.store, o.method, o.placed_at, null::float8, null::float8, null::float8 from o
 	union all
@@ -28,16 +41,36 @@ with o as (
 	select 'cancellations', 'count', o.store, o.method, j.at, null, null, null
 	from j join o using (order_id) where j.stage = 'cancelled'
 	union all
+	select 'cancellation_rate', 'rate', o.store, o.method, j.at, (j.stage = 'cancelled')::int, 1, null
+	from j join o using (order_id) where j.stage in ('cancelled', 'picked_up', 'delivered')
+	union all
 	select 'expired_pickups', 'count', o.store, o.method, j.at, null, null, null
 	from j join o using (order_id)
 	where j.stage = 'cancelled' and j.actor = ''
 		and exists (select 1 from j r where r.order_id = j.order_id and r.stage = 'ready_for_pickup')
+	union all
+	select 'pickup_expiry_rate', 'rate', o.store, o.method, j.at, (j.stage = 'cancelled')::int, 1, null
+	from j join o using (order_id)
+	where j.stage in ('picked_up', 'cancelled')
+		and (j.stage = 'picked_up' or j.actor = '' and exists (select 1 from j r where r.order_id = j.order_id and r.stage = 'ready_for_pickup'))
 	union all
 	select 'ready_on_time_rate', 'rate', o.store, o.method, j.at, (j.at <= o.promised_ready_at)::int, 1, null
 	from j join o using (order_id) where j.stage = 'ready_for_pickup' and o.promised_ready_at is not null
 	union all
 	select 'ready_early_rate', 'rate', o.store, o.method, j.at, (j.at <= o.promised_ready_at - interval '24 hours')::int, 1, null
 	from j join o using (order_id) where j.stage = 'ready_for_pickup' and o.promised_ready_at is not null
+	union all
+	select 'transfer_time', 'duration', o.store, o.method, r.at, null, null, extract(epoch from r.at - t.at)::float8
+	from j r join j t on t.order_id = r.order_id and t.stage = 'in_transit_to_store' join o on o.order_id = r.order_id
+	where r.stage = 'ready_for_pickup'
+	union all
+	select 'late_transfer_rate', 'rate', o.store, o.method, r.at, (r.at > o.promised_ready_at)::int, 1, null
+	from j r join o using (order_id)
+	where r.stage = 'ready_for_pickup' and o.promised_ready_at is not null
+		and exists (select 1 from j t where t.order_id = r.order_id and t.stage = 'in_transit_to_store')
+	union all
+	select 'placed_to_ready', 'duration', o.store, o.method, j.at, null, null, extract(epoch from j.at - o.placed_at)::float8
+	from j join o using (order_id) where j.stage in ('ready_for_pickup', 'shipped')
 	union all
 	select 'pickups', 'count', o.store, o.method, j.at, null, null, null
 	from j join o using (order_id) where j.stage = 'picked_up'
@@ -56,25 +89,58 @@ with o as (
 	select 'review_requests', 'count', o.store, o.method, j.at, null, null, null
 	from j join o using (order_id) where j.stage = 'review_requested'
 	union all
-	select 'time_to_pick', 'duration', t.location_id, o.method, t.picked_at, null, null, extract(epoch from t.picked_at - t.created_at)::float8
-	from pick_tasks t join o using (order_id) where t.status = 'done' and t.picked_at is not null
+	select 'time_to_pick', 'duration', pt.location_id, o.method, pt.picked_at, null, null, extract(epoch from pt.picked_at - pt.created_at)::float8
+	from pt join o using (order_id)
 	union all
-	select 'picking_sla_miss_rate', 'rate', t.location_id, o.method, t.picked_at, (t.picked_at > t.due_at)::int, 1, null
-	from pick_tasks t join o using (order_id) where t.status = 'done' and t.picked_at is not null
+	select 'picking_sla_miss_rate', 'rate', pt.location_id, o.method, pt.picked_at, (pt.picked_at > pt.due_at)::int, 1, null
+	from pt join o using (order_id)
+	union all
+	select 'short_picks', 'count', pt.location_id, o.method, pt.picked_at, null, null, null
+	from pt join o using (order_id) where pt.short
+	union all
+	select 'short_pick_rate', 'rate', pt.location_id, o.method, pt.picked_at, pt.short::int, 1, null
+	from pt join o using (order_id)
+	union all
+	select 'carrier_problems', 'count', o.store, o.method, e.at, null, null, null
+	from order_journey e join o using (order_id)
+	where e.kind = 'attention' and e.detail like 'carrier reports %'
+	union all
+	select 'orders_needing_attention', 'count', o.store, o.method, $3::timestamptz, null, null, null
+	from o where o.needs_attention
+	union all
+	select 'attention_age', 'age', o.store, o.method, $3::timestamptz, null, null, greatest(0, extract(epoch from $3::timestamptz - a.since))::float8
+	from o cross join lateral (
+		select min(e.at) as since from order_journey e
+		where e.order_id = o.order_id and e.kind = 'attention'
+			and e.at > coalesce((select max(r.at) from order_journey r where r.order_id = o.order_id and r.kind = 'attention_resolved'), '-infinity')
+	) a
+	where o.needs_attention and a.since is not null
 	union all
 	select 'messages_' || n.status || '_' || n.channel, 'count', o.store, o.method, n.created_at, null, null, null
 	from notifications n join o using (order_id) where n.status <> 'sending'
 	union all
+	select 'message_failure_rate_' || n.channel, 'rate', o.store, o.method, n.created_at, (n.status in ('failed', 'undeliverable'))::int, 1, null
+	from notifications n join o using (order_id) where n.status in ('sent', 'failed', 'undeliverable', 'unconfirmed')
+	union all
+	select 'email_bounce_rate', 'rate', o.store, o.method, n.created_at, 0, 1, null
+	from notifications n join o using (order_id) where n.channel = 'email' and n.status = 'sent'
+	union all
 	select case when e.entry_key like 'webhook:sendgrid:%' then 'messages_bounced_email' else 'messages_bounced_sms' end,
 		'count', o.store, o.method, e.at, null, null, null
 	from order_journey e join o using (order_id)
-	where e.kind = 'notification' and (e.entry_key like 'webhook:sendgrid:%' or e.entry_key like 'webhook:twilio:%')
+	where e.kind = 'notification' and e.entry_key like 'webhook:%'
+		and (e.entry_key like 'webhook:sendgrid:%' or e.entry_key like 'webhook:twilio:%')
+	union all
+	select 'email_bounce_rate', 'rate', o.store, o.method, e.at, 1, 0, null
+	from order_journey e join o using (order_id)
+	where e.kind = 'notification' and e.entry_key like 'webhook:%' and e.entry_key like 'webhook:sendgrid:%'
 )`
 
 // kpiCompute aggregates the facts of one granularity ($1) from $2 on into UTC
 // buckets, per store and method and as totals ('*'), upserts them with
 // computed_at $3 and deletes the window's rows it did not write (a bucket whose
-// records moved to another store or method).
+// records moved to another store or method), except the snapshots of earlier
+// runs' buckets. A rate's samples are its denominator.
 const kpiCompute = kpiFacts + `, agg as (
 	select kpi, kind,
 		case when grouping(store) = 1 then '*' else store end as store,
@@ -82,18 +148,23 @@ const kpiCompute = kpiFacts + `, agg as (
 		date_trunc($1, at, 'UTC') as bucket,
 		count(*) as n, sum(num) as num, sum(den) as den,
 		percentile_cont(0.5) within group (order by secs) as p50,
-		percentile_cont(0.9) within group (order by secs) as p90
+		percentile_cont(0.9) within group (order by secs) as p90,
+		max(secs) as max
 	from facts
 	where at >= $2
 	group by grouping sets ((kpi, kind, bucket, store, method), (kpi, kind, bucket, store), (kpi, kind, bucket, method), (kpi, kind, bucket))
 ), rows (kpi, store, method, bucket, value, num, den, n) as (
 	select kpi, store, method, bucket, n::float8, null::float8, null::float8, n from agg where kind = 'count'
 	union all
-	select kpi, store, method, bucket, num / den, num, den, n from agg where kind = 'rate' and den > 0
+	select kpi, store, method, bucket, num / den, num, den, den::bigint from agg where kind = 'rate' and den > 0
 	union all
 	select kpi || '_p50', store, method, bucket, p50, null, null, n from agg where kind = 'duration'
 	union all
 	select kpi || '_p90', store, method, bucket, p90, null, null, n from agg where kind = 'duration'
+	union all
+	select kpi || '_p50', store, method, bucket, p50, null, null, n from agg where kind = 'age'
+	union all
+	select kpi || '_max', store, method, bucket, max, null, null, n from agg where kind = 'age'
 ), upserted as (
 	insert into kpi_values (kpi, store_id, method, granularity, bucket_start, value, numerator, denominator, samples, computed_at)
 	select kpi, store, method, $1, bucket, value, num, den, n, $3 from rows
@@ -102,9 +173,15 @@ const kpiCompute = kpiFacts + `, agg as (
 		samples = excluded.samples, computed_at = excluded.computed_at
 	returning 1
 ), stale as (
-	delete from kpi_values
+	delete from kpi_values v
 	where granularity = $1 and bucket_start >= $2
-		and (kpi, store_id, method, bucket_start) not in (select kpi, store, method, bucket from rows)
+		-- not exists, not "not in": a NOT IN subquery too large for work_mem is
+		-- rescanned for every row (minutes for a window of 40k values)
+		and not exists (select 1 from rows r
+			where r.kpi = v.kpi and r.store = v.store_id and r.method = v.method and r.bucket = v.bucket_start)
+		-- a snapshot of an earlier run's bucket stays as that run left it
+		and not (kpi in ('orders_needing_attention', 'attention_age_p50', 'attention_age_max')
+			and bucket_start < date_trunc($1, $3::timestamptz, 'UTC'))
 	returning 1
 )
 select (select count(*) from upserted), (select count(*) from stale)`
@@ -115,6 +192,12 @@ select (select count(*) from upserted), (select count(*) from stale)`
 func (s *Store) ComputeKPIs(ctx context.Context, w records.KPIWindow) (int64, error) {
 	var written int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Plan for this run's window (a generic plan cannot tell a window from
+		// the whole table), and do not JIT-compile: on 100k orders compiling the
+		// statement took longer than running it (docs/kpis.md, "Cost").
+		if _, err := tx.Exec(ctx, "set local plan_cache_mode = force_custom_plan; set local jit = off"); err != nil {
+			return fmt.Errorf("compute KPIs: %w", err)
+		}
 		for _, g := range []struct {
 			name string
 			from time.Time

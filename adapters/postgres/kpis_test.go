@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,74 @@ func seedKPIJourneys(t *testing.T, pool *pgxpool.Pool) {
 	stage("A4", "review_requested", "", at(0, "15:00"))
 	// Old: outside the 14-day window.
 	order("OLD", "ship_to_store", "s1", "s1", at(-20, "10:00"), nil)
+	seedTransferJourneys(t, pool)
+}
+
+// seedTransferJourneys adds, two days before kpiDay, ship-to-store orders of
+// store s3 picked at the distribution centre dc and transferred (short picks, a
+// late transfer, an expired pickup, a carrier problem), and orders needing
+// attention at the run.
+func seedTransferJourneys(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	order := func(id string, placed time.Time, promised *time.Time, needsAttention bool) {
+		mustExec(t, pool, `insert into orders (order_id, customer_id, method, store_id, location_id, stage, total, currency, placed_at, updated_at, promised_ready_at, needs_attention)
+			values ($1, 'c', 'ship_to_store', 's3', 'dc', 'accepted', 100, 'EUR', $2, $2, $3, $4)`, id, placed, promised, needsAttention)
+	}
+	stage := func(id, stage, actor string, at time.Time) {
+		mustExec(t, pool, `insert into order_journey (order_id, kind, entry_key, stage, actor, at) values ($1, 'stage', 'stage:' || $2, $2, $3, $4)`, id, stage, actor, at)
+	}
+	entry := func(id, kind, key, detail string, at time.Time) {
+		mustExec(t, pool, `insert into order_journey (order_id, kind, entry_key, detail, at) values ($1, $2, $3, $4, $5)`, id, kind, key, detail, at)
+	}
+	pick := func(id, lines, picked string, created, done time.Time) {
+		mustExec(t, pool, `insert into pick_tasks (order_id, location_id, lines, picked, due_at, status, picked_at, created_at) values ($1, 'dc', $2, $3, $4, 'done', $4, $5)`,
+			id, lines, picked, done, created)
+	}
+	note := func(key, id, channel, status string, created time.Time) {
+		mustExec(t, pool, `insert into notifications (key, order_id, touchpoint, channel, status, created_at) values ($1, $2, 'x', $3, $4, $5)`,
+			key, id, channel, status, created)
+	}
+	promisedB1, promisedB2, promisedB4 := at(-2, "12:00"), at(-2, "10:00"), at(-2, "09:00")
+	// B1: 2 of 3 units picked, 3 h in transit, ready on time 15 h after it was
+	// placed, picked up; its ready email bounces, its push failed.
+	order("B1", at(-3, "20:00"), &promisedB1, false)
+	pick("B1", `[{"sku":"a","quantity":2},{"sku":"b","quantity":1}]`, `[{"sku":"a","quantity":1},{"sku":"b","quantity":1}]`, at(-2, "06:00"), at(-2, "07:00"))
+	stage("B1", "in_transit_to_store", "", at(-2, "08:00"))
+	stage("B1", "ready_for_pickup", "", at(-2, "11:00"))
+	stage("B1", "picked_up", "staff:s3", at(-2, "15:00"))
+	note("B1-ready-email", "B1", "email", "sent", at(-2, "11:00"))
+	note("B1-ready-push", "B1", "push", "failed", at(-2, "11:00"))
+	entry("B1", "notification", "webhook:sendgrid:ev3", "email bounced", at(-2, "16:00"))
+	// B2: fully picked, a carrier exception, 9 h in transit, ready 3 h late
+	// (12 h after it was placed), not picked up (expired).
+	order("B2", at(-2, "01:00"), &promisedB2, false)
+	pick("B2", `[{"sku":"a","quantity":1}]`, `[{"sku":"a","quantity":1}]`, at(-2, "02:00"), at(-2, "03:00"))
+	stage("B2", "in_transit_to_store", "", at(-2, "04:00"))
+	entry("B2", "attention", "attention:in_transit_to_store:5", "carrier reports failure", at(-2, "06:00"))
+	entry("B2", "notification", "delivery-problem:ev4", "carrier reports failure: customer told", at(-2, "06:00")) // not counted twice
+	stage("B2", "ready_for_pickup", "", at(-2, "13:00"))
+	stage("B2", "cancelled", "", at(-2, "20:00"))
+	note("B2-ready-email", "B2", "email", "sent", at(-2, "13:00"))
+	note("B2-ready-push", "B2", "push", "sent", at(-2, "13:00"))
+	note("B2-cancel-push", "B2", "push", "sending", at(-2, "20:00"))
+	// B3: nothing could be picked (a short pick too), cancelled.
+	order("B3", at(-2, "02:00"), nil, false)
+	pick("B3", `[{"sku":"a","quantity":2}]`, `[{"sku":"a","quantity":0}]`, at(-2, "02:30"), at(-2, "04:00"))
+	stage("B3", "cancelled", "staff:dc", at(-2, "04:00"))
+	// B4: ready without a transfer, 3 h after it was placed; needs attention
+	// since 12:00 (raised at 09:00, resolved at 10:00, raised again at 12:00,
+	// another reason at 13:00).
+	order("B4", at(-2, "05:00"), &promisedB4, true)
+	stage("B4", "ready_for_pickup", "", at(-2, "08:00"))
+	entry("B4", "attention", "attention:ready_for_pickup:1", "handover locked after 5 wrong pickup codes", at(-2, "09:00"))
+	entry("B4", "attention_resolved", "attention_resolved:ready_for_pickup:2", "unlocked", at(-2, "10:00"))
+	entry("B4", "attention", "attention:ready_for_pickup:3", "handover locked after 5 wrong pickup codes", at(-2, "12:00"))
+	entry("B4", "attention", "attention:ready_for_pickup:4", "payment provider reports a dispute", at(-2, "13:00"))
+	// B5: needs attention since an hour before the run (a parcel returned).
+	order("B5", at(-2, "06:00"), nil, true)
+	entry("B5", "attention", "attention:in_transit_to_store:3", "carrier reports return_to_sender", at(0, "22:30"))
+	// B6: flagged by a writer that left no attention entry: counted, no age.
+	order("B6", at(-2, "07:00"), nil, true)
 }
 
 type kpiKey struct{ kpi, store, method, gran string }
@@ -124,7 +193,7 @@ func TestKPIFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := kpiIndex(t, st)
-	day0, dayM1, hour8 := at(0, "00:00"), at(-1, "00:00"), at(0, "08:00")
+	day0, dayM1, dayM2, hour8 := at(0, "00:00"), at(-1, "00:00"), at(-2, "00:00"), at(0, "08:00")
 	f := func(v float64) *float64 { return &v }
 	cases := []struct {
 		key     kpiKey
@@ -165,6 +234,50 @@ func TestKPIFormulas(t *testing.T) {
 		{kpiKey{"messages_bounced_email", "s1", "ship_to_store", "hour"}, at(0, "10:00"), 1, nil, nil, 1},
 		{kpiKey{"messages_bounced_email", "*", "*", "day"}, day0, 1, nil, nil, 1},
 		{kpiKey{"messages_bounced_sms", "s2", "home_delivery", "day"}, day0, 1, nil, nil, 1},
+		// Ended: A1 picked up, A2 and A5 cancelled; A4 delivered.
+		{kpiKey{"cancellation_rate", "s1", "ship_to_store", "day"}, day0, 2.0 / 3, f(2), f(3), 3},
+		{kpiKey{"cancellation_rate", "s2", "home_delivery", "day"}, day0, 0, f(0), f(1), 1},
+		{kpiKey{"cancellation_rate", "*", "*", "day"}, day0, 0.5, f(2), f(4), 4},
+		{kpiKey{"cancellation_rate", "s3", "ship_to_store", "day"}, dayM2, 2.0 / 3, f(2), f(3), 3},
+		// A1 picked up, A2 expired; A5 (cancelled by support) does not count.
+		{kpiKey{"pickup_expiry_rate", "s1", "ship_to_store", "day"}, day0, 0.5, f(1), f(2), 2},
+		{kpiKey{"pickup_expiry_rate", "s1", "ship_to_store", "hour"}, at(0, "09:00"), 1, f(1), f(1), 1},
+		{kpiKey{"pickup_expiry_rate", "s3", "ship_to_store", "day"}, dayM2, 0.5, f(1), f(2), 2},
+		{kpiKey{"transfer_time_p50", "s3", "ship_to_store", "day"}, dayM2, 21600, nil, nil, 2},
+		{kpiKey{"transfer_time_p90", "s3", "ship_to_store", "day"}, dayM2, 30240, nil, nil, 2},
+		{kpiKey{"transfer_time_p50", "*", "*", "day"}, dayM2, 21600, nil, nil, 2},
+		{kpiKey{"late_transfer_rate", "s3", "ship_to_store", "day"}, dayM2, 0.5, f(1), f(2), 2},
+		{kpiKey{"ready_on_time_rate", "s3", "ship_to_store", "day"}, dayM2, 2.0 / 3, f(2), f(3), 3},
+		// Placed to ready for pickup (ship to store) or shipped (home delivery).
+		{kpiKey{"placed_to_ready_p50", "s1", "ship_to_store", "day"}, day0, 4950, nil, nil, 2},
+		{kpiKey{"placed_to_ready_p90", "s1", "ship_to_store", "day"}, day0, 6990, nil, nil, 2},
+		{kpiKey{"placed_to_ready_p50", "s2", "home_delivery", "day"}, day0, 43200, nil, nil, 1},
+		{kpiKey{"placed_to_ready_p50", "*", "*", "day"}, day0, 7500, nil, nil, 3},
+		{kpiKey{"placed_to_ready_p50", "s3", "ship_to_store", "day"}, dayM2, 43200, nil, nil, 3},
+		{kpiKey{"placed_to_ready_p90", "s3", "ship_to_store", "day"}, dayM2, 51840, nil, nil, 3},
+		// Short picks count where the pick happened (dc); s1's tasks have no lines.
+		{kpiKey{"short_picks", "dc", "ship_to_store", "day"}, dayM2, 2, nil, nil, 2},
+		{kpiKey{"short_pick_rate", "dc", "ship_to_store", "day"}, dayM2, 2.0 / 3, f(2), f(3), 3},
+		{kpiKey{"short_pick_rate", "dc", "*", "day"}, dayM2, 2.0 / 3, f(2), f(3), 3},
+		{kpiKey{"short_pick_rate", "s1", "ship_to_store", "day"}, day0, 0, f(0), f(3), 3},
+		{kpiKey{"carrier_problems", "s3", "ship_to_store", "day"}, dayM2, 1, nil, nil, 1},
+		{kpiKey{"carrier_problems", "*", "*", "hour"}, at(0, "22:00"), 1, nil, nil, 1},
+		// Snapshot at the run (23:30): B4 flagged since 12:00 two days before
+		// (59.5 h), B5 for an hour, B6 without an entry (no age).
+		{kpiKey{"orders_needing_attention", "s3", "ship_to_store", "hour"}, at(0, "23:00"), 3, nil, nil, 3},
+		{kpiKey{"orders_needing_attention", "*", "*", "day"}, day0, 3, nil, nil, 3},
+		{kpiKey{"attention_age_p50", "s3", "ship_to_store", "hour"}, at(0, "23:00"), 108900, nil, nil, 2},
+		{kpiKey{"attention_age_max", "s3", "ship_to_store", "hour"}, at(0, "23:00"), 214200, nil, nil, 2},
+		{kpiKey{"attention_age_max", "*", "*", "day"}, day0, 214200, nil, nil, 2},
+		// Sent, failed, undeliverable (unconfirmed): failed or undeliverable.
+		{kpiKey{"message_failure_rate_email", "s1", "ship_to_store", "day"}, day0, 0.5, f(1), f(2), 2},
+		{kpiKey{"message_failure_rate_sms", "s1", "ship_to_store", "day"}, day0, 1, f(1), f(1), 1},
+		{kpiKey{"message_failure_rate_email", "*", "*", "day"}, dayM1, 0, f(0), f(1), 1},
+		{kpiKey{"message_failure_rate_push", "s3", "ship_to_store", "day"}, dayM2, 0.5, f(1), f(2), 2},
+		// Bounces in the bucket per email sent in it.
+		{kpiKey{"email_bounce_rate", "s1", "ship_to_store", "day"}, day0, 1, f(1), f(1), 1},
+		{kpiKey{"email_bounce_rate", "*", "*", "day"}, dayM1, 0, f(0), f(1), 1},
+		{kpiKey{"email_bounce_rate", "s3", "ship_to_store", "day"}, dayM2, 0.5, f(1), f(2), 2},
 	}
 	for _, c := range cases {
 		v, ok := got[c.key][c.bucket]
@@ -190,10 +303,24 @@ func TestKPIFormulas(t *testing.T) {
 		{"expired_pickups", "s2", "home_delivery", "day"},
 		{"messages_sending_email", "*", "*", "day"},
 		{"ready_on_time_rate", "s2", "home_delivery", "day"},
+		{"short_picks", "s1", "ship_to_store", "day"},
+		{"transfer_time_p50", "s1", "ship_to_store", "day"},
+		{"late_transfer_rate", "s1", "*", "day"},
+		{"pickup_expiry_rate", "s2", "home_delivery", "day"},
+		{"orders_needing_attention", "s1", "*", "day"},
+		{"message_failure_rate_push", "s1", "*", "day"},
 	} {
 		if len(got[k]) != 0 {
 			t.Errorf("%+v: want no values, got %v", k, got[k])
 		}
+	}
+	// A bounce in an hour without emails sent has no rate; the snapshot is in
+	// the run's buckets only.
+	if v, ok := got[kpiKey{"email_bounce_rate", "s3", "ship_to_store", "hour"}][at(-2, "16:00")]; ok {
+		t.Errorf("bounce rate of an hour without sends: %+v", v)
+	}
+	if n := len(got[kpiKey{"orders_needing_attention", "*", "*", "hour"}]); n != 1 {
+		t.Errorf("orders needing attention in %d hour buckets, want the run's one", n)
 	}
 }
 
@@ -219,7 +346,11 @@ func TestKPIRecomputationIsIdempotentAndFollowsLateChanges(t *testing.T) {
 	for k, buckets := range first {
 		for b, v := range buckets {
 			v2 := second[k][b]
-			if v2.Value != v.Value || v2.Samples != v.Samples || !v2.ComputedAt.Equal(w.At) {
+			want := v.Value
+			if strings.HasPrefix(k.kpi, "attention_age_") {
+				want += 15 * 60 // the snapshot's ages grow with the run's time
+			}
+			if v2.Value != want || v2.Samples != v.Samples || !v2.ComputedAt.Equal(w.At) {
 				t.Errorf("%+v at %s: %+v then %+v", k, b, v, v2)
 			}
 		}
@@ -239,6 +370,35 @@ func TestKPIRecomputationIsIdempotentAndFollowsLateChanges(t *testing.T) {
 	}
 	if v := third[kpiKey{"time_to_pick_p50", "s2", "home_delivery", "day"}][at(-1, "00:00")]; v.Value != 600 {
 		t.Errorf("s2's time to pick %v, want 600", v.Value)
+	}
+	// The snapshot: B5's flag is lowered within the hour, so the run's hour is
+	// rewritten; the next hour's run leaves it as it was and adds its own.
+	mustExec(t, pool, `update orders set needs_attention = false where order_id = 'B5'`)
+	if _, err := st.ComputeKPIs(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	next := records.NewKPIWindow(w.At.Add(time.Hour), 48, 14)
+	mustExec(t, pool, `update orders set needs_attention = false where order_id = 'B6'`)
+	if _, err := st.ComputeKPIs(t.Context(), next); err != nil {
+		t.Fatal(err)
+	}
+	fourth := kpiIndex(t, st)
+	for _, c := range []struct {
+		key    kpiKey
+		bucket time.Time
+		want   float64
+	}{
+		{kpiKey{"orders_needing_attention", "*", "*", "hour"}, at(0, "23:00"), 2},
+		{kpiKey{"orders_needing_attention", "*", "*", "day"}, at(0, "00:00"), 2},
+		{kpiKey{"attention_age_max", "*", "*", "hour"}, at(0, "23:00"), 214200 + 900},
+		{kpiKey{"orders_needing_attention", "*", "*", "hour"}, at(1, "00:00"), 1},
+		{kpiKey{"orders_needing_attention", "*", "*", "day"}, at(1, "00:00"), 1},
+		{kpiKey{"attention_age_p50", "s3", "ship_to_store", "hour"}, at(1, "00:00"), 214200 + 900 + 3600},
+	} {
+		v, ok := fourth[c.key][c.bucket]
+		if !ok || v.Value != c.want {
+			t.Errorf("%+v at %s: %v (present %t), want %v", c.key, c.bucket, v.Value, ok, c.want)
+		}
 	}
 }
 

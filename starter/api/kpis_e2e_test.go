@@ -28,6 +28,7 @@ func seedKPIValues(t *testing.T, s *system) {
 		{"orders_placed", "*", "*", "day", day, 7, nil, nil, 7},
 		{"payment_decline_rate", "berlin-mitte", "ship_to_store", "day", day, 0.25, 1.0, 4.0, 4},
 		{"payment_decline_rate", "hamburg-altona", "home_delivery", "day", day.AddDate(0, 0, -1), 0, 0.0, 2.0, 2},
+		{"attention_age_max", "*", "*", "hour", day.Add(23 * time.Hour), 3600, nil, nil, 2},
 	} {
 		if _, err := s.db.Exec(t.Context(), `insert into kpi_values (kpi, store_id, method, granularity, bucket_start, value, numerator, denominator, samples, computed_at)
 			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, v.kpi, v.store, v.method, v.gran, v.bucket, v.value, v.num, v.den, v.samples, computed); err != nil {
@@ -62,17 +63,27 @@ func TestKPIAPIScopesFiltersAndFormats(t *testing.T) {
 		hDay  = "hamburg-altona home_delivery day 2026-03-02T00:00:00Z"
 		hPrev = "hamburg-altona home_delivery day 2026-03-01T00:00:00Z"
 		total = "* * day 2026-03-02T00:00:00Z"
+		snap  = "* * hour 2026-03-02T23:00:00Z"
 	)
+	// Every KPI added in the second round is accepted as a filter.
+	added := ""
+	for _, k := range []string{"cancellation_rate", "pickup_expiry_rate", "transfer_time_p50", "transfer_time_p90",
+		"late_transfer_rate", "placed_to_ready_p50", "placed_to_ready_p90", "short_picks", "short_pick_rate",
+		"carrier_problems", "orders_needing_attention", "attention_age_p50", "attention_age_max",
+		"message_failure_rate_email", "message_failure_rate_sms", "message_failure_rate_push", "email_bounce_rate"} {
+		added += "&kpi=" + k
+	}
 	t.Run("scopes and filters", func(t *testing.T) {
 		for _, tc := range []struct {
 			token, query string
 			want         []string
 		}{
-			{"support", "", []string{"orders_placed " + total, "orders_placed " + bDay, "orders_placed " + bHour, "orders_placed " + hDay, "payment_decline_rate " + bDay, "payment_decline_rate " + hPrev}},
+			{"support", "", []string{"attention_age_max " + snap, "orders_placed " + total, "orders_placed " + bDay, "orders_placed " + bHour, "orders_placed " + hDay, "payment_decline_rate " + bDay, "payment_decline_rate " + hPrev}},
 			{"support", "?kpi=payment_decline_rate", []string{"payment_decline_rate " + bDay, "payment_decline_rate " + hPrev}},
 			{"support", "?kpi=payment_decline_rate&kpi=orders_placed&store_id=*", []string{"orders_placed " + total}},
 			{"support", "?store_id=hamburg-altona&method=home_delivery", []string{"orders_placed " + hDay, "payment_decline_rate " + hPrev}},
-			{"support", "?granularity=hour", []string{"orders_placed " + bHour}},
+			{"support", "?granularity=hour", []string{"attention_age_max " + snap, "orders_placed " + bHour}},
+			{"support", "?granularity=hour" + added, []string{"attention_age_max " + snap}},
 			{"support", "?from=2026-03-02T00:00:00Z&to=2026-03-02T08:00:00Z&store_id=berlin-mitte", []string{"orders_placed " + bDay, "payment_decline_rate " + bDay}},
 			{"support", "?to=2026-03-02T00:00:00%2B01:00", []string{"payment_decline_rate " + hPrev}},
 			{"support", "?kpi=messages_sent_email", []string{}},

@@ -62,10 +62,14 @@ func NewKPIWindow(now time.Time, hours, days int) KPIWindow {
 // messages_<status>_<channel> (ValidKPI).
 func KPINames() []string {
 	return []string{
-		"orders_placed", "payment_decline_rate", "cancellations", "expired_pickups",
-		"ready_on_time_rate", "ready_early_rate", "pickups", "time_to_pickup_p50", "time_to_pickup_p90",
+		"orders_placed", "payment_decline_rate", "cancellations", "cancellation_rate", "expired_pickups",
+		"pickup_expiry_rate", "ready_on_time_rate", "ready_early_rate",
+		"transfer_time_p50", "transfer_time_p90", "late_transfer_rate", "placed_to_ready_p50", "placed_to_ready_p90",
+		"pickups", "time_to_pickup_p50", "time_to_pickup_p90",
 		"deliveries", "delivery_time_p50", "delivery_time_p90", "review_requests",
-		"time_to_pick_p50", "time_to_pick_p90", "picking_sla_miss_rate",
+		"time_to_pick_p50", "time_to_pick_p90", "picking_sla_miss_rate", "short_picks", "short_pick_rate",
+		"carrier_problems", "orders_needing_attention", "attention_age_p50", "attention_age_max",
+		"message_failure_rate_email", "message_failure_rate_sms", "message_failure_rate_push", "email_bounce_rate",
 		"messages_bounced_email", "messages_bounced_sms",
 	}
 }
