@@ -37,7 +37,7 @@ type Config struct {
 
 // DefaultConfig is the detector as it runs.
 func DefaultConfig() Config {
-	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, SettleHours: 7 * 24, ResolveWindow: 72, AlphaOpen: 1e-4, AlphaHold: 0.01}
+	return Config{Windows: []int{24, 72, 168}, BaselineHours: 28 * 24, LearningHours: 7 * 24, SettleHours: 10 * 24, ResolveWindow: 72, AlphaOpen: 1e-4, AlphaHold: 0.01}
 }
 
 // Data are the hourly KPI values of every store (method "*"), hour i being

@@ -64,6 +64,7 @@ func Signals() []Signal {
 		{Name: "late_transfers", KPI: "late_transfer_rate", Kind: KindRate, Direction: Up, MinRatio: 1.5, MinEvents: 8, MinVolume: 30},
 		{Name: "picking_sla_misses", KPI: "picking_sla_miss_rate", Kind: KindRate, Direction: Up, MinRatio: 1.5, MinEvents: 10, MinVolume: 50},
 		{Name: "short_picks", KPI: "short_pick_rate", Kind: KindRate, Direction: Up, MinRatio: 2, MinEvents: 8, MinVolume: 50},
+		{Name: "cancellations", KPI: "cancellation_rate", Kind: KindRate, Direction: Up, MinRatio: 1.5, MinEvents: 10, MinVolume: 50},
 		{Name: "email_bounces", KPI: "messages_bounced_email", Kind: KindRate, Num: []string{"messages_bounced_email"}, Den: []string{"messages_sent_email"}, Direction: Up, MinRatio: 1.5, MinEvents: 10, MinVolume: 100},
 		{Name: "email_failures", KPI: "messages_failed_email", Kind: KindRate, Num: []string{"messages_failed_email", "messages_undeliverable_email"}, Den: emailAll, Direction: Up, MinRatio: 2, MinEvents: 10, MinVolume: 100},
 		{Name: "sms_failures", KPI: "messages_failed_sms", Kind: KindRate, Num: []string{"messages_failed_sms", "messages_undeliverable_sms", "messages_bounced_sms"}, Den: smsAll, Direction: Up, MinRatio: 2, MinEvents: 10, MinVolume: 100},

@@ -1,6 +1,7 @@
 // Package band computes a KPI's expected daily value and the band of ordinary
-// values around it from the store's own history: the picture of the alarm
-// detector's baseline on a daily scale (docs/alarms.md), drawn on the console's
+// values around it from the store's own history: a daily picture of the
+// ordinary range, simpler than the alarm detector's hourly model
+// (docs/alarms.md), drawn on the console's
 // KPI page (docs/kpis.md, "KPI page"). It is pure: a series in, bands out.
 package band
 
