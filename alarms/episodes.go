@@ -41,8 +41,8 @@ type Detector struct {
 	after map[trackKey]int
 }
 
-// NewDetector starts from the episodes known so far (open ones and recently
-// resolved ones), which are kept out of the baselines.
+// NewDetector starts from the episodes known so far: open ones are kept out
+// of the baselines, resolved ones say where a new episode may start.
 func NewDetector(cfg Config, data *Data, signals []Signal, known []records.Alarm) *Detector {
 	d := &Detector{cfg: cfg, data: data, signals: map[string]Signal{}, order: signals,
 		tracks: map[trackKey]*track{}, open: map[trackKey]*records.Alarm{}, after: map[trackKey]int{}}
@@ -62,7 +62,6 @@ func NewDetector(cfg Config, data *Data, signals []Signal, known []records.Alarm
 			continue
 		}
 		end := data.index(*a.ResolvedAt)
-		d.excludeFrom(k, start, end)
 		if end > d.after[k] {
 			d.after[k] = end
 		}
@@ -129,8 +128,10 @@ func (d *Detector) step(k trackKey, s Signal, end int, h time.Time) (Change, boo
 			at := h
 			a.ResolvedAt = &at
 			delete(d.open, k)
-			start := d.data.index(a.OpenedAt) - a.WindowHours
-			t.include(max(end, start), d.data.hours)
+			// Once resolved, the episode's hours count as ordinary again: a
+			// pattern that recurs (every Sunday) is learned after it has rung,
+			// rather than ringing every week.
+			t.include(d.data.index(a.OpenedAt)-a.WindowHours, d.data.hours)
 			d.after[k] = end
 			return Change{Kind: Resolved, Alarm: *a}, true
 		}
