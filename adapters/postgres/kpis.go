@@ -21,7 +21,7 @@ import (
 // found by order, whatever their age.
 const kpiFacts = `
 with o as not materialized (
-	select order_id, method, coalesce(nullif(store_id, ''), location_id) as store, placed_at, promised_ready_at, needs_attention
+	select order_id, customer_id, method, coalesce(nullif(store_id, ''), location_id) as store, placed_at, promised_ready_at, needs_attention
 	from orders
 ), j as not materialized (
 	select order_id, stage, actor, at from order_journey where kind = 'stage'
@@ -116,6 +116,10 @@ with o as not materialized (
 	) a
 	where o.needs_attention and a.since is not null
 	union all
+	select 'marketing_consent_rate', 'rate', o.store, o.method, $3::timestamptz, coalesce(p.marketing_consent, false)::int, 1, null
+	from o left join contact_preferences p using (customer_id)
+	where o.placed_at > $3::timestamptz - interval '30 days' and o.placed_at <= $3::timestamptz
+	union all
 	select 'messages_' || n.status || '_' || n.channel, 'count', o.store, o.method, n.created_at, null, null, null
 	from notifications n join o using (order_id) where n.status <> 'sending'
 	union all
@@ -180,7 +184,7 @@ const kpiCompute = kpiFacts + `, agg as (
 		and not exists (select 1 from rows r
 			where r.kpi = v.kpi and r.store = v.store_id and r.method = v.method and r.bucket = v.bucket_start)
 		-- a snapshot of an earlier run's bucket stays as that run left it
-		and not (kpi in ('orders_needing_attention', 'attention_age_p50', 'attention_age_max')
+		and not (kpi in ('orders_needing_attention', 'attention_age_p50', 'attention_age_max', 'marketing_consent_rate')
 			and bucket_start < date_trunc($1, $3::timestamptz, 'UTC'))
 	returning 1
 )

@@ -415,3 +415,46 @@ func deref(p *float64) any {
 	}
 	return *p
 }
+
+// TestMarketingConsentRate: the share of the last 30 days' orders whose
+// customer consents to marketing now, a snapshot in the run's bucket.
+func TestMarketingConsentRate(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	seedKPIJourneys(t, pool)
+	// Every seeded order is customer c's (s1: A1, A2, A3, A5, OLD; s2: A4;
+	// s3: B1-B6); A1 and A2 become c2's, who does not consent.
+	mustExec(t, pool, `update orders set customer_id = 'c2' where order_id in ('A1', 'A2')`)
+	mustExec(t, pool, `insert into contact_preferences (customer_id, marketing_consent) values ('c', true), ('c2', false)`)
+	run := at(0, "23:30")
+	if _, err := st.ComputeKPIs(t.Context(), records.NewKPIWindow(run, 48, 14)); err != nil {
+		t.Fatal(err)
+	}
+	got := kpiIndex(t, st)
+	f := func(v float64) *float64 { return &v }
+	for _, c := range []struct {
+		key      kpiKey
+		num, den float64
+	}{
+		{kpiKey{"marketing_consent_rate", "s1", "ship_to_store", "hour"}, 3, 5},
+		{kpiKey{"marketing_consent_rate", "s2", "home_delivery", "day"}, 1, 1},
+		{kpiKey{"marketing_consent_rate", "s3", "*", "hour"}, 6, 6},
+		{kpiKey{"marketing_consent_rate", "*", "*", "day"}, 10, 12},
+	} {
+		bucket := at(0, "23:00")
+		if c.key.gran == "day" {
+			bucket = at(0, "00:00")
+		}
+		v, ok := got[c.key][bucket]
+		if !ok {
+			t.Errorf("%+v: no value at %s", c.key, bucket)
+			continue
+		}
+		if v.Value != c.num/c.den || deref(v.Numerator) != deref(f(c.num)) || deref(v.Denominator) != deref(f(c.den)) {
+			t.Errorf("%+v: %g (%g/%g), want %g/%g", c.key, v.Value, deref(v.Numerator), deref(v.Denominator), c.num, c.den)
+		}
+	}
+	if n := len(got[kpiKey{"marketing_consent_rate", "*", "*", "hour"}]); n != 1 {
+		t.Errorf("consent rate in %d hour buckets, want the run's one", n)
+	}
+}

@@ -68,7 +68,7 @@ func KPINames() []string {
 		"pickups", "time_to_pickup_p50", "time_to_pickup_p90",
 		"deliveries", "delivery_time_p50", "delivery_time_p90", "review_requests",
 		"time_to_pick_p50", "time_to_pick_p90", "picking_sla_miss_rate", "short_picks", "short_pick_rate",
-		"carrier_problems", "orders_needing_attention", "attention_age_p50", "attention_age_max",
+		"carrier_problems", "orders_needing_attention", "attention_age_p50", "attention_age_max", "marketing_consent_rate",
 		"message_failure_rate_email", "message_failure_rate_sms", "message_failure_rate_push", "email_bounce_rate",
 		"messages_bounced_email", "messages_bounced_sms",
 	}
