@@ -48,12 +48,13 @@ type Data struct {
 	rows   map[rowKey]*hourly
 	stores map[string]bool
 	zones  map[string]*time.Location
+	how    map[string][]uint8 // hoursOfWeek per store
 }
 
 // SetZones gives the stores' time zones: a store's weekly pattern (opening
 // hours, a closed Sunday) follows its local clock, across summer time too.
 // A store without one (and "*", all stores) keeps UTC.
-func (d *Data) SetZones(z map[string]*time.Location) { d.zones = z }
+func (d *Data) SetZones(z map[string]*time.Location) { d.zones, d.how = z, nil }
 
 type rowKey struct{ kpi, store string }
 
@@ -104,6 +105,28 @@ func (d *Data) index(t time.Time) int {
 	return int(t.Sub(d.start) / time.Hour)
 }
 
+// hoursOfWeek is each hour's hour of the week in the store's zone, worked out
+// once per store and shared by its tracks (which only read it).
+func (d *Data) hoursOfWeek(store string) []uint8 {
+	if how, ok := d.how[store]; ok {
+		return how
+	}
+	loc := d.zones[store]
+	if loc == nil {
+		loc = time.UTC
+	}
+	how := make([]uint8, d.hours)
+	for i := range how {
+		at := d.start.Add(time.Duration(i) * time.Hour).In(loc)
+		how[i] = uint8((int(at.Weekday())+6)%7*24 + at.Hour())
+	}
+	if d.how == nil {
+		d.how = map[string][]uint8{}
+	}
+	d.how[store] = how
+	return how
+}
+
 // Stores are the stores with data, "*" (all stores) included, sorted.
 func (d *Data) Stores() []string {
 	out := make([]string, 0, len(d.stores))
@@ -131,15 +154,7 @@ type track struct {
 
 func (d *Data) track(s Signal, store string, settle int) *track {
 	t := &track{ev: make([]float64, d.hours), vol: make([]float64, d.hours), first: -1, excluded: make([]bool, d.hours),
-		how: make([]uint8, d.hours)}
-	loc := d.zones[store]
-	if loc == nil {
-		loc = time.UTC
-	}
-	for i := range t.how {
-		at := d.start.Add(time.Duration(i) * time.Hour).In(loc)
-		t.how[i] = uint8((int(at.Weekday())+6)%7*24 + at.Hour())
-	}
+		how: d.hoursOfWeek(store)}
 	get := func(kpi string) *hourly { return d.rows[rowKey{kpi, store}] }
 	note := func(h *hourly, i int) {
 		if h != nil && h.present[i] && (t.first < 0 || i < t.first) {

@@ -34,6 +34,7 @@ type Detector struct {
 	data    *Data
 	signals map[string]Signal
 	order   []Signal
+	stores  []string
 	tracks  map[trackKey]*track
 	open    map[trackKey]*records.Alarm
 	// after is the hour index before which a new episode's window may not
@@ -44,7 +45,7 @@ type Detector struct {
 // NewDetector starts from the episodes known so far: open ones are kept out
 // of the baselines, resolved ones say where a new episode may start.
 func NewDetector(cfg Config, data *Data, signals []Signal, known []records.Alarm) *Detector {
-	d := &Detector{cfg: cfg, data: data, signals: map[string]Signal{}, order: signals,
+	d := &Detector{cfg: cfg, data: data, signals: map[string]Signal{}, order: signals, stores: data.Stores(),
 		tracks: map[trackKey]*track{}, open: map[trackKey]*records.Alarm{}, after: map[trackKey]int{}}
 	for _, s := range signals {
 		d.signals[s.Name] = s
@@ -99,7 +100,7 @@ func (d *Detector) Open() []records.Alarm {
 func (d *Detector) Step(h time.Time) []Change {
 	end := d.data.index(h)
 	var changes []Change
-	for _, store := range d.data.Stores() {
+	for _, store := range d.stores {
 		for _, s := range d.order {
 			k := trackKey{s.Name, store}
 			if c, ok := d.step(k, s, end, h); ok {

@@ -47,13 +47,14 @@ type Notifier struct {
 	ConsoleURL string
 }
 
-// Channels are the channels configured.
-func (n *Notifier) Channels() []string {
+// Channels are the channels configured: the webhook if it has a URL, email if
+// it has an address (sent through Email by whoever sends the messages).
+func Channels(webhookURL, emailTo string) []string {
 	var out []string
-	if n.WebhookURL != "" {
+	if webhookURL != "" {
 		out = append(out, "webhook")
 	}
-	if n.EmailTo != "" && n.Email != nil {
+	if emailTo != "" {
 		out = append(out, "email")
 	}
 	return out

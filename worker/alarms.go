@@ -60,11 +60,10 @@ func alarmsCommand(ctx context.Context, args []string, cfg config, logger *slog.
 	}
 	defer pool.Close()
 	store := postgres.NewStore(pool)
-	channels := (&alarms.Notifier{WebhookURL: cfg.alarmWebhook, EmailTo: cfg.alarmEmail}).Channels()
-	if cfg.alarmEmail != "" {
-		channels = append(channels, "email") // the running worker has the email provider
-	}
-	bell := &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(), Channels: channels, Logger: logger}
+	// The messages it queues are sent by the running worker, which has the
+	// email provider.
+	bell := &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(),
+		Channels: alarms.Channels(cfg.alarmWebhook, cfg.alarmEmail), Logger: logger}
 	started := time.Now()
 	ev, err := bell.Replay(ctx, f, t, *notify)
 	if err != nil {

@@ -19,15 +19,25 @@ const alarmColumns = `alarm_id, signal, kpi, store_id, direction, opened_at, res
 
 func scanAlarm(row pgx.CollectableRow) (records.Alarm, error) {
 	var a records.Alarm
-	err := row.Scan(&a.ID, &a.Signal, &a.KPI, &a.StoreID, &a.Direction, &a.OpenedAt, &a.ResolvedAt, &a.WindowHours,
+	err := row.Scan(alarmFields(&a)...)
+	utcAlarm(&a)
+	return a, err
+}
+
+// alarmFields are the scan destinations of alarmColumns.
+func alarmFields(a *records.Alarm) []any {
+	return []any{&a.ID, &a.Signal, &a.KPI, &a.StoreID, &a.Direction, &a.OpenedAt, &a.ResolvedAt, &a.WindowHours,
 		&a.Observed, &a.Expected, &a.ObservedEvents, &a.ExpectedEvents, &a.Volume, &a.Baseline, &a.PValue, &a.PeakRatio,
-		&a.LastEvaluatedAt, &a.LastObserved, &a.LastExpected)
+		&a.LastEvaluatedAt, &a.LastObserved, &a.LastExpected}
+}
+
+// utcAlarm gives a scanned alarm's times in UTC.
+func utcAlarm(a *records.Alarm) {
 	a.OpenedAt, a.LastEvaluatedAt = a.OpenedAt.UTC(), a.LastEvaluatedAt.UTC()
 	if a.ResolvedAt != nil {
 		r := a.ResolvedAt.UTC()
 		a.ResolvedAt = &r
 	}
-	return a, err
 }
 
 // Alarms reads alarm episodes, newest first. With From, an episode that opened
@@ -183,15 +193,8 @@ func (s *Store) ClaimAlarmNotifications(ctx context.Context, limit int, stale ti
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (records.AlarmNotification, error) {
 		var n records.AlarmNotification
-		a := &n.Alarm
-		err := row.Scan(&n.Event, &n.Channel, &n.Attempts, &a.ID, &a.Signal, &a.KPI, &a.StoreID, &a.Direction, &a.OpenedAt, &a.ResolvedAt, &a.WindowHours,
-			&a.Observed, &a.Expected, &a.ObservedEvents, &a.ExpectedEvents, &a.Volume, &a.Baseline, &a.PValue, &a.PeakRatio,
-			&a.LastEvaluatedAt, &a.LastObserved, &a.LastExpected)
-		a.OpenedAt, a.LastEvaluatedAt = a.OpenedAt.UTC(), a.LastEvaluatedAt.UTC()
-		if a.ResolvedAt != nil {
-			r := a.ResolvedAt.UTC()
-			a.ResolvedAt = &r
-		}
+		err := row.Scan(append([]any{&n.Event, &n.Channel, &n.Attempts}, alarmFields(&n.Alarm)...)...)
+		utcAlarm(&n.Alarm)
 		return n, err
 	})
 	if err != nil {

@@ -1,12 +1,9 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/everywherecommerce/fulfilment/domain"
@@ -67,12 +64,8 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, validationProblem("Invalid query", errs))
 		return
 	}
-	if p := principalFrom(r.Context()); p.Role == records.RoleStaff {
-		if q.store != "" && q.store != p.StoreID {
-			s.problem(w, r, newProblem(http.StatusForbidden, "forbidden", "Forbidden", "A staff token may read its own store's KPIs only."))
-			return
-		}
-		q.store = p.StoreID
+	if !s.ownStore(w, r, &q.store, "KPIs") {
+		return
 	}
 	if q.store == "" {
 		q.store = records.KPIAll
@@ -168,56 +161,25 @@ type chartQuery struct {
 // 28, lang en, the store: staff's own, support's "*").
 func parseChartQuery(raw string) (chartQuery, []domain.FieldError) {
 	q := chartQuery{days: 28, lang: chart.English}
-	var errs []domain.FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	values, err := url.ParseQuery(raw)
-	if err != nil {
-		bad("query", "is not a valid URL query string")
-	}
-	for _, name := range chartParams {
-		vs := values[name]
-		if len(vs) > 1 {
-			bad(name, "may be given once")
-			continue
-		}
-		if len(vs) == 0 || vs[0] == "" {
-			continue
-		}
-		v := vs[0]
-		if msg := textProblem(v, false); msg != "" {
-			bad(name, "%s", msg)
-			continue
-		}
+	errs := queryParams{names: chartParams, unknown: "a parameter of the KPI charts"}.parse(raw, func(name, v string, bad func(string, ...any)) {
 		switch name {
 		case "store_id":
 			if v != records.KPIAll && !domain.ValidID(v) {
-				bad(name, "%s, or * for all stores", msgID)
+				bad("%s, or * for all stores", msgID)
 			}
 			q.store = v
 		case "days":
 			n, err := strconv.Atoi(v)
 			if err != nil || !slices.Contains(chartDays, n) {
-				bad(name, "must be 14, 28 or 56")
+				bad("must be 14, 28 or 56")
 			}
 			q.days = n
 		case "lang":
 			if v != chart.English && v != chart.German {
-				bad(name, "must be en or de")
+				bad("must be en or de")
 			}
 			q.lang = v
 		}
-	}
-	var unknown []string
-	for name := range values {
-		if !slices.Contains(chartParams, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		bad(name, "is not a parameter of the KPI charts; use %s", strings.Join(chartParams, ", "))
-	}
+	}, nil)
 	return q, errs
 }

@@ -2,10 +2,8 @@ package api
 
 import (
 	"encoding/csv"
-	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,12 +40,8 @@ func (s *Server) listKPIs(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, validationProblem("Invalid query", errs))
 		return
 	}
-	if p := principalFrom(r.Context()); p.Role == records.RoleStaff {
-		if f.StoreID != "" && f.StoreID != p.StoreID {
-			s.problem(w, r, newProblem(http.StatusForbidden, "forbidden", "Forbidden", "A staff token may read its own store's KPIs only."))
-			return
-		}
-		f.StoreID = p.StoreID
+	if !s.ownStore(w, r, &f.StoreID, "KPIs") {
+		return
 	}
 	f.Limit = maxKPIValues + 1
 	vals, err := s.store.KPIs(r.Context(), f)
@@ -110,79 +104,38 @@ func writeKPICSV(w http.ResponseWriter, vals []records.KPIValue, truncated bool)
 func parseKPIQuery(raw string) (records.KPIFilter, bool, []domain.FieldError) {
 	var f records.KPIFilter
 	csvOut := false
-	var errs []domain.FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		bad("query", "is not a valid URL query string")
-	}
-	for _, name := range kpiParams {
-		values := q[name]
-		if name != "kpi" && len(values) > 1 {
-			bad(name, "may be given once")
-			continue
-		}
-		for _, v := range values {
-			if v == "" {
-				continue
+	errs := queryParams{names: kpiParams, repeated: "kpi", unknown: "a filter of the KPIs"}.parse(raw, func(name, v string, bad func(string, ...any)) {
+		switch name {
+		case "kpi":
+			if !records.ValidKPI(v) {
+				bad("unknown KPI %q; one of %s, or messages_<sent|failed|undeliverable|unconfirmed>_<email|sms|push>", v, strings.Join(records.KPINames(), ", "))
 			}
-			if msg := textProblem(v, false); msg != "" {
-				bad(name, "%s", msg)
-				continue
+			f.KPIs = append(f.KPIs, v)
+		case "store_id":
+			if v != records.KPIAll && !domain.ValidID(v) {
+				bad("%s, or * for all stores", msgID)
 			}
-			switch name {
-			case "kpi":
-				if !records.ValidKPI(v) {
-					bad(name, "unknown KPI %q; one of %s, or messages_<sent|failed|undeliverable|unconfirmed>_<email|sms|push>", v, strings.Join(records.KPINames(), ", "))
-				}
-				f.KPIs = append(f.KPIs, v)
-			case "store_id":
-				if v != records.KPIAll && !domain.ValidID(v) {
-					bad(name, "%s, or * for all stores", msgID)
-				}
-				f.StoreID = v
-			case "method":
-				if v != records.KPIAll && v != string(domain.MethodShipToStore) && v != string(domain.MethodHomeDelivery) {
-					bad(name, "must be %s, %s or * for all methods", domain.MethodShipToStore, domain.MethodHomeDelivery)
-				}
-				f.Method = v
-			case "granularity":
-				if v != records.GranularityHour && v != records.GranularityDay {
-					bad(name, "must be hour or day")
-				}
-				f.Granularity = v
-			case "from", "to":
-				t, err := time.Parse(time.RFC3339, v)
-				if err != nil {
-					bad(name, "must be an RFC 3339 time such as 2026-03-02T00:00:00Z")
-				}
-				if name == "from" {
-					f.From = t
-				} else {
-					f.To = t
-				}
-			case "format":
-				if v != "json" && v != "csv" {
-					bad(name, "must be json or csv")
-				}
-				csvOut = v == "csv"
+			f.StoreID = v
+		case "method":
+			if v != records.KPIAll && v != string(domain.MethodShipToStore) && v != string(domain.MethodHomeDelivery) {
+				bad("must be %s, %s or * for all methods", domain.MethodShipToStore, domain.MethodHomeDelivery)
 			}
+			f.Method = v
+		case "granularity":
+			if v != records.GranularityHour && v != records.GranularityDay {
+				bad("must be hour or day")
+			}
+			f.Granularity = v
+		case "from":
+			f.From = queryTime(v, bad)
+		case "to":
+			f.To = queryTime(v, bad)
+		case "format":
+			if v != "json" && v != "csv" {
+				bad("must be json or csv")
+			}
+			csvOut = v == "csv"
 		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		bad("to", "must be after from")
-	}
-	var unknown []string
-	for name := range q {
-		if !slices.Contains(kpiParams, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		bad(name, "is not a filter of the KPIs; use %s", strings.Join(kpiParams, ", "))
-	}
+	}, func(bad func(string, string, ...any)) { toAfterFrom(f.From, f.To, bad) })
 	return f, csvOut, errs
 }

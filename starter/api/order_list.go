@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -104,39 +103,18 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 // refused before its own rule is checked. An empty value is no filter.
 func parseListQuery(raw string) (records.OrderFilter, []domain.FieldError) {
 	f := records.OrderFilter{Limit: defaultListLimit}
-	var errs []domain.FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		bad("query", "is not a valid URL query string")
-	}
-	for _, name := range listParams {
-		values := q[name]
-		if len(values) > 1 {
-			bad(name, "may be given once")
-			continue
-		}
-		if len(values) == 0 || values[0] == "" {
-			continue
-		}
-		v := values[0]
-		if msg := textProblem(v, false); msg != "" {
-			bad(name, "%s", msg)
-			continue
-		}
+	errs := queryParams{names: listParams, unknown: "a filter of this list"}.parse(raw, func(name, v string, bad func(string, ...any)) {
 		switch name {
 		case "stage":
 			if !slices.Contains(domain.Stages(), domain.Stage(v)) {
-				bad(name, "unknown stage %q; one of %s", v, stageNames())
+				bad("unknown stage %q; one of %s", v, stageNames())
 			}
 			f.Stage = domain.Stage(v)
 		case "store", "customer":
 			// Store and customer IDs follow the checkout's rule; anything else
 			// could match no order.
 			if !domain.ValidID(v) {
-				bad(name, "%s", msgID)
+				bad("%s", msgID)
 			}
 			if name == "store" {
 				f.StoreID = v
@@ -146,33 +124,23 @@ func parseListQuery(raw string) (records.OrderFilter, []domain.FieldError) {
 		case "needs_attention":
 			b, ok := map[string]bool{"true": true, "false": false}[v]
 			if !ok {
-				bad(name, "must be true or false")
+				bad("must be true or false")
 			}
 			f.NeedsAttention = &b
 		case "limit":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > maxListLimit {
-				bad(name, "must be a whole number from 1 to %d", maxListLimit)
+				bad("must be a whole number from 1 to %d", maxListLimit)
 			}
 			f.Limit = n
 		case "cursor":
 			c, ok := decodeCursor(v)
 			if !ok {
-				bad(name, "is not a cursor of this list; use next_cursor from a previous page")
+				bad("is not a cursor of this list; use next_cursor from a previous page")
 			}
 			f.After = &c
 		}
-	}
-	var unknown []string
-	for name := range q {
-		if !slices.Contains(listParams, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		bad(name, "is not a filter of this list; use %s", strings.Join(listParams, ", "))
-	}
+	}, nil)
 	return f, errs
 }
 

@@ -2,12 +2,9 @@ package api
 
 import (
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
@@ -39,30 +36,8 @@ func (s *Server) listWorkflowProblems(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	now := time.Now().UTC()
 	since := now.Add(-24 * time.Hour)
-	var errs []domain.FieldError
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		errs = append(errs, domain.FieldError{Field: "query", Message: "is not a valid URL query string"})
-	}
-	var unknown []string
-	for name, values := range q {
-		switch {
-		case name != "since":
-			unknown = append(unknown, name)
-		case len(values) > 1:
-			errs = append(errs, domain.FieldError{Field: "since", Message: "may be given once"})
-		case values[0] != "":
-			t, err := time.Parse(time.RFC3339, values[0])
-			if err != nil || textProblem(values[0], false) != "" {
-				errs = append(errs, domain.FieldError{Field: "since", Message: "must be an RFC 3339 time such as 2026-03-02T00:00:00Z"})
-			}
-			since = t
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		errs = append(errs, domain.FieldError{Field: name, Message: "is not a parameter of this list; use since"})
-	}
+	errs := queryParams{names: []string{"since"}, unknown: "a parameter of this list"}.parse(r.URL.RawQuery,
+		func(_, v string, bad func(string, ...any)) { since = queryTime(v, bad) }, nil)
 	if len(errs) > 0 {
 		s.problem(w, r, validationProblem("Invalid query", errs))
 		return
