@@ -114,14 +114,7 @@ _port() {
   esac
 }
 
-check_not_running() {
-  local pid
-  pid="$(cat "$LOCK_FILE" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
-    grep -q 'cluster/run.sh' "/proc/$pid/cmdline" 2>/dev/null; then
-    die "make cluster is already running (pid $pid) on $DEV_DIR"
-  fi
-}
+check_not_running() { refuse_second_run 'cluster/run.sh' 'make cluster'; }
 
 # check_ports: every port we bind must be free (PostgreSQL's may be held by this
 # directory's own server left over from an interrupted run; that one is reused).

@@ -136,3 +136,15 @@ ensure_ports_free() {
     exit 1
   fi
 }
+
+# refuse_second_run PATTERN NAME: refuses a second concurrent run on the same
+# .dev directory: the process in $LOCK_FILE is alive and its command line
+# matches PATTERN (run.sh, cluster/run.sh). NAME says which (make run, make cluster).
+refuse_second_run() {
+  local pid
+  pid="$(cat "$LOCK_FILE" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
+    grep -q "$1" "/proc/$pid/cmdline" 2>/dev/null; then
+    die "$2 is already running (pid $pid) on $DEV_DIR"
+  fi
+}

@@ -65,14 +65,7 @@ on_signal() {
 }
 
 # check_not_running: refuses a second concurrent `make run` on the same .dev/.
-check_not_running() {
-  local pid
-  pid="$(cat "$LOCK_FILE" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
-    grep -q 'run.sh' "/proc/$pid/cmdline" 2>/dev/null; then
-    die "make run is already running (pid $pid) on $DEV_DIR"
-  fi
-}
+check_not_running() { refuse_second_run 'run.sh' 'make run'; }
 
 # check_ports: every port we bind must be free. The PostgreSQL port may be held by this
 # checkout's own cluster left over from an interrupted run; that one is reused.
