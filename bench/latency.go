@@ -18,6 +18,10 @@ type latencyCell struct {
 	concurrency int
 	n           int
 	ours, bare  percentiles
+	// CPU per timed call of ours and of the bare workflow, by part (cpuParts);
+	// ours includes what each order does in the background after its
+	// checkout (its first stage, the confirmation) while the cell runs.
+	cpuOurs, cpuBare map[string]time.Duration
 }
 
 // percentiles of a sample of durations.
@@ -40,35 +44,44 @@ func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
 	defer stopBaseline()
 	var cells []latencyCell
 	for _, cell := range []struct{ c, n int }{{1, b.cfg.checkouts1}, {10, b.cfg.checkouts10}} {
-		ours, err := timeCalls(ctx, cell.c, b.cfg.warmup, cell.n, func(ctx context.Context, i int) error {
+		ours, cpuOurs, err := b.timeCallsCPU(ctx, sv, cell.c, cell.n, func(ctx context.Context, i int) error {
 			return sv.shop.place(ctx, fmt.Sprintf("LAT-C%d-%d", cell.c, i), domain.MethodShipToStore)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("checkouts at c=%d: %w", cell.c, err)
 		}
-		bare, err := timeCalls(ctx, cell.c, b.cfg.warmup, cell.n, func(ctx context.Context, i int) error {
+		bare, cpuBare, err := b.timeCallsCPU(ctx, sv, cell.c, cell.n, func(ctx context.Context, i int) error {
 			return bareCheckout(ctx, sv.client, fmt.Sprintf("C%d-%d", cell.c, i))
 		})
 		if err != nil {
 			return nil, fmt.Errorf("bare checkouts at c=%d: %w", cell.c, err)
 		}
-		cells = append(cells, latencyCell{concurrency: cell.c, n: cell.n, ours: ours, bare: bare})
+		cells = append(cells, latencyCell{concurrency: cell.c, n: cell.n, ours: ours, bare: bare, cpuOurs: cpuOurs, cpuBare: cpuBare})
 		b.logger.Info("checkout latency", "concurrency", cell.c, "n", cell.n, "ours_p50", ours.p50, "bare_p50", bare.p50)
 	}
 	return cells, nil
 }
 
-// timeCalls runs warmup untimed calls and then n timed ones, c at a time, and
-// returns the timed calls' percentiles. Calls are numbered 0..warmup+n-1.
-func timeCalls(ctx context.Context, c, warmup, n int, call func(context.Context, int) error) (percentiles, error) {
-	if _, err := runCalls(ctx, c, 0, warmup, call); err != nil {
-		return percentiles{}, fmt.Errorf("warm-up: %w", err)
+// timeCallsCPU runs b.cfg.warmup untimed calls and then n timed ones, c at a
+// time, and returns the timed calls' percentiles and the CPU per timed call of
+// every part. Calls are numbered 0..warmup+n-1.
+func (b *bench) timeCallsCPU(ctx context.Context, sv *stagedServices, c, n int, call func(context.Context, int) error) (percentiles, map[string]time.Duration, error) {
+	if _, err := runCalls(ctx, c, 0, b.cfg.warmup, call); err != nil {
+		return percentiles{}, nil, fmt.Errorf("warm-up: %w", err)
 	}
-	took, err := runCalls(ctx, c, warmup, n, call)
+	before, err := b.cpu(sv)
 	if err != nil {
-		return percentiles{}, err
+		return percentiles{}, nil, err
 	}
-	return percentilesOf(took), nil
+	took, err := runCalls(ctx, c, b.cfg.warmup, n, call)
+	if err != nil {
+		return percentiles{}, nil, err
+	}
+	after, err := b.cpu(sv)
+	if err != nil {
+		return percentiles{}, nil, err
+	}
+	return percentilesOf(took), cpuPer(before, after, n), nil
 }
 
 // runCalls makes calls first..first+n-1, c at a time, and returns each one's time.

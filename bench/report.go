@@ -54,6 +54,9 @@ func (r *report) rows() []row {
 				ours: millis(q.ours), baseline: millis(q.bare), ratio: ratio(q.ours.Seconds(), q.bare.Seconds())})
 		}
 	}
+	for _, c := range r.latency {
+		out = append(out, cpuRows(fmt.Sprintf("CPU per checkout at c=%d", c.concurrency), c.cpuOurs, c.cpuBare)...)
+	}
 	for _, m := range r.memory.points {
 		out = append(out, row{figure: fmt.Sprintf("Worker RSS at %s, MiB", m.what()), ours: mib(m.rss)})
 		heap, stack, goroutines := "n/a", "n/a", "n/a"
@@ -82,9 +85,21 @@ func (r *report) rows() []row {
 			ours: fmt.Sprintf("%.1f", ours), baseline: fmt.Sprintf("%.1f", ceiling), ratio: ratio(ours, ceiling)})
 	}
 	for _, c := range t.cells {
-		for _, part := range cpuParts() {
-			out = append(out, row{figure: fmt.Sprintf("CPU per order at c=%d, %s, ms", c.concurrency, part), ours: millis(c.cpuPerOrder[part])})
+		out = append(out, cpuRows(fmt.Sprintf("CPU per order at c=%d", c.concurrency), c.cpuPerOrder, c.cpuPerCeilingOrder)...)
+	}
+	return out
+}
+
+// cpuRows are a cell's CPU per call by part and in all, ours next to the
+// baseline's where it was measured.
+func cpuRows(what string, ours, baseline map[string]time.Duration) []row {
+	var out []row
+	for _, part := range append(cpuParts(), partsTotal) {
+		r := row{figure: fmt.Sprintf("%s, %s, ms", what, part), ours: millis(ours[part])}
+		if b, ok := baseline[part]; ok {
+			r.baseline, r.ratio = millis(b), ratio(ours[part].Seconds(), b.Seconds())
 		}
+		out = append(out, r)
 	}
 	return out
 }

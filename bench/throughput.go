@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -15,8 +16,9 @@ import (
 // ceiling's, and the CPU each part of the system spent per order of ours.
 type throughputCell struct {
 	concurrency, orders int
-	ours, ceiling       time.Duration            // first checkout to last closed workflow
-	cpuPerOrder         map[string]time.Duration // by part: worker, starter, dev server, PostgreSQL
+	ours, ceiling       time.Duration // first checkout to last closed workflow
+	// CPU per order of ours and of the ceiling, by part (cpuParts).
+	cpuPerOrder, cpuPerCeilingOrder map[string]time.Duration
 }
 
 // throughput is the stage's result: the cells, and the Actions per order of
@@ -26,8 +28,24 @@ type throughput struct {
 	actionsOurs, actionsCeiling float64
 }
 
-// cpuParts are the parts whose CPU the table shows, in its order.
-func cpuParts() []string { return []string{"worker", "starter", "dev server", "PostgreSQL"} }
+// cpuParts are the parts whose CPU the table shows, in its order. The bench is
+// the driver (the checkout service, staff and the customer) and, for the
+// baselines, the bare and ceiling workflows' worker.
+func cpuParts() []string { return []string{"worker", "starter", "dev server", "PostgreSQL", "bench"} }
+
+// partsTotal is the name of the sum of every part.
+const partsTotal = "all parts"
+
+// cpuPer is the CPU each part spent between before and after, per call of n,
+// with the sum of them under partsTotal.
+func cpuPer(before, after map[string]time.Duration, n int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, part := range cpuParts() {
+		out[part] = (after[part] - before[part]) / time.Duration(n)
+		out[partsTotal] += out[part]
+	}
+	return out
+}
 
 // perSecond is completed orders per second in d.
 func perSecond(orders int, d time.Duration) float64 { return float64(orders) / d.Seconds() }
@@ -70,7 +88,7 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 	defer stopCeiling()
 	n := b.cfg.throughputOrders
 	for _, c := range []int{10, 20} {
-		cell := throughputCell{concurrency: c, orders: n, cpuPerOrder: map[string]time.Duration{}}
+		cell := throughputCell{concurrency: c, orders: n}
 		var prof *cellProfile
 		if b.cfg.profileDir != "" {
 			if prof, err = b.startProfile(ctx, admin, fmt.Sprintf("c%d", c)); err != nil {
@@ -91,13 +109,14 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 		if err != nil {
 			return res, err
 		}
-		for _, part := range cpuParts() {
-			cell.cpuPerOrder[part] = (after[part] - before[part]) / time.Duration(n)
-		}
+		cell.cpuPerOrder = cpuPer(before, after, n)
 		if prof != nil {
 			if err := prof.statements(ctx, n); err != nil {
 				return res, err
 			}
+		}
+		if before, err = b.cpu(sv); err != nil {
+			return res, err
 		}
 		if cell.ceiling, err = b.lifecycles(ctx, c, cc, func(ctx context.Context, i int) (string, error) {
 			id := fmt.Sprintf("C%d-%d", c, i)
@@ -105,13 +124,17 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 		}); err != nil {
 			return res, fmt.Errorf("ceiling lifecycles at c=%d: %w", c, err)
 		}
+		if after, err = b.cpu(sv); err != nil {
+			return res, err
+		}
+		cell.cpuPerCeilingOrder = cpuPer(before, after, n)
 		if prof != nil {
 			if err := prof.wait(); err != nil {
 				return res, err
 			}
 		}
 		b.logger.Info("throughput", "concurrency", c, "orders", n, "ours_per_second", perSecond(n, cell.ours),
-			"ceiling_per_second", perSecond(n, cell.ceiling), "cpu_per_order", cell.cpuPerOrder)
+			"ceiling_per_second", perSecond(n, cell.ceiling), "cpu_per_order", cell.cpuPerOrder, "cpu_per_ceiling_order", cell.cpuPerCeilingOrder)
 		res.cells = append(res.cells, cell)
 	}
 	for ns, dst := range map[string]*float64{"throughput": &res.actionsOurs, "ceiling": &res.actionsCeiling} {
@@ -148,7 +171,8 @@ func (b *bench) lifecycles(ctx context.Context, c int, cl client.Client, drive f
 }
 
 // cpu is the CPU time each part has used so far (PostgreSQL: the postmaster and
-// every server process, including the connections' backends).
+// every server process, including the connections' backends; the bench: this
+// process).
 func (b *bench) cpu(sv *stagedServices) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	pg, err := b.tb.PG.PIDs()
@@ -156,7 +180,7 @@ func (b *bench) cpu(sv *stagedServices) (map[string]time.Duration, error) {
 		return nil, err
 	}
 	for part, pids := range map[string][]int{"worker": {sv.Worker.Pid()}, "starter": {sv.Starter.Pid()},
-		"dev server": {b.tb.Temporal.Pid()}, "PostgreSQL": pg} {
+		"dev server": {b.tb.Temporal.Pid()}, "PostgreSQL": pg, "bench": {os.Getpid()}} {
 		for _, pid := range pids {
 			t, err := cpuTime(pid)
 			if err != nil && part != "PostgreSQL" { // a backend may end between listing and reading
