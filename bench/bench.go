@@ -61,6 +61,9 @@ func (b *bench) services(ctx context.Context, ns string, extra ...string) (*stag
 	if err != nil {
 		return nil, err
 	}
+	if err := b.pinServices(&stagedServices{Services: svc}); err != nil {
+		return nil, err
+	}
 	sh := &shop{url: svc.URL, tokens: b.tokens, store: b.tb.Store, timeZone: b.timeZone, patience: b.cfg.patience,
 		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	return &stagedServices{Services: svc, ns: ns, shop: sh, client: c}, nil

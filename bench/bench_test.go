@@ -163,3 +163,24 @@ func TestPercentilesAndDaytime(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUSplit: the engine gets the CPUs named, the rest every other; a list
+// that names no CPU of this machine, or all of them, is refused.
+func TestCPUSplit(t *testing.T) {
+	s, err := parseCPUSplit("0", 4)
+	if err != nil || !s.engine.IsSet(0) || s.engine.Count() != 1 || s.rest.Count() != 3 || s.rest.IsSet(0) {
+		t.Errorf("parseCPUSplit(0 of 4) = %+v, %v", s, err)
+	}
+	if !strings.Contains(s.note(), "CPU 0, every other process on the other 3") {
+		t.Errorf("note = %q", s.note())
+	}
+	for _, bad := range []string{"", "x", "4", "-1", "0,1,2,3"} {
+		if _, err := parseCPUSplit(bad, 4); err == nil {
+			t.Errorf("parseCPUSplit(%q of 4): want an error", bad)
+		}
+	}
+	var none *cpuSplit
+	if none.note() != "" {
+		t.Error("no split: want no note")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,8 @@ type config struct {
 	// profileDir, when set, gets CPU profiles of the worker and the starter and
 	// PostgreSQL's statements per order during each throughput cell of ours.
 	profileDir string
+	// engineCPUs, when set, gives the dev server CPUs of its own (cpuSplit).
+	engineCPUs *cpuSplit
 	// showShape logs the first order's history of every path, one word per event.
 	showShape bool
 	// repo is the repository root (built from); temporalCLI the dev server binary.
@@ -99,6 +102,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.keep = getenv("BENCH_KEEP") == "1"
 	c.profileDir = getenv("BENCH_PROFILE_DIR")
+	engineCPUs := getenv("BENCH_ENGINE_CPUS")
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&c.pathOrders, "path-orders", c.pathOrders, "orders per path for Actions and events (BENCH_PATH_ORDERS)")
 	fs.IntVar(&c.checkouts1, "checkouts-c1", c.checkouts1, "timed checkouts at concurrency 1 (BENCH_CHECKOUTS_C1)")
@@ -118,6 +122,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.readme, "readme", c.readme, "file whose cost table the paths stage rewrites, - for none (BENCH_README)")
 	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
 	fs.StringVar(&c.profileDir, "profile-dir", c.profileDir, "save CPU profiles of worker and starter and PostgreSQL's statements of each throughput cell here (BENCH_PROFILE_DIR)")
+	fs.StringVar(&engineCPUs, "engine-cpus", engineCPUs, "CPUs of the dev server alone, comma-separated; every other process gets the rest (BENCH_ENGINE_CPUS)")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("parse flags: %w", err)
@@ -136,6 +141,13 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			continue
 		}
 		c.serviceEnv = append(c.serviceEnv, kv)
+	}
+	if engineCPUs != "" {
+		split, err := parseCPUSplit(engineCPUs, runtime.NumCPU())
+		if err != nil {
+			problems = append(problems, err)
+		}
+		c.engineCPUs = split
 	}
 	if c.memoryDir == "-" {
 		c.memoryDir = ""

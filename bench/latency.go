@@ -30,7 +30,7 @@ type percentiles struct{ p50, p95, p99 time.Duration }
 // measureLatency times checkouts (POST /v1/orders to the real starter, which
 // does Update-with-Start of OrderFulfilmentV2 and answers once the payment is
 // captured) and bare Update-with-Starts on the same server, at concurrency 1
-// and 10, each after an untimed warm-up.
+// and 10, each after an untimed warm-up (timeSideBySide).
 func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
 	sv, err := b.services(ctx, "checkout")
 	if err != nil {
@@ -44,44 +44,71 @@ func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
 	defer stopBaseline()
 	var cells []latencyCell
 	for _, cell := range []struct{ c, n int }{{1, b.cfg.checkouts1}, {10, b.cfg.checkouts10}} {
-		ours, cpuOurs, err := b.timeCallsCPU(ctx, sv, cell.c, cell.n, func(ctx context.Context, i int) error {
+		ours := func(ctx context.Context, i int) error {
 			return sv.shop.place(ctx, fmt.Sprintf("LAT-C%d-%d", cell.c, i), domain.MethodShipToStore)
-		})
+		}
+		bare := func(ctx context.Context, i int) error {
+			return bareCheckout(ctx, sv.client, fmt.Sprintf("C%d-%d", cell.c, i))
+		}
+		res, err := b.timeSideBySide(ctx, sv, cell.c, cell.n, ours, bare)
 		if err != nil {
 			return nil, fmt.Errorf("checkouts at c=%d: %w", cell.c, err)
 		}
-		bare, cpuBare, err := b.timeCallsCPU(ctx, sv, cell.c, cell.n, func(ctx context.Context, i int) error {
-			return bareCheckout(ctx, sv.client, fmt.Sprintf("C%d-%d", cell.c, i))
-		})
-		if err != nil {
-			return nil, fmt.Errorf("bare checkouts at c=%d: %w", cell.c, err)
-		}
-		cells = append(cells, latencyCell{concurrency: cell.c, n: cell.n, ours: ours, bare: bare, cpuOurs: cpuOurs, cpuBare: cpuBare})
-		b.logger.Info("checkout latency", "concurrency", cell.c, "n", cell.n, "ours_p50", ours.p50, "bare_p50", bare.p50)
+		cells = append(cells, res)
+		b.logger.Info("checkout latency", "concurrency", cell.c, "n", cell.n, "ours_p50", res.ours.p50, "bare_p50", res.bare.p50)
 	}
 	return cells, nil
 }
 
-// timeCallsCPU runs b.cfg.warmup untimed calls and then n timed ones, c at a
-// time, and returns the timed calls' percentiles and the CPU per timed call of
-// every part. Calls are numbered 0..warmup+n-1.
-func (b *bench) timeCallsCPU(ctx context.Context, sv *stagedServices, c, n int, call func(context.Context, int) error) (percentiles, map[string]time.Duration, error) {
-	if _, err := runCalls(ctx, c, 0, b.cfg.warmup, call); err != nil {
-		return percentiles{}, nil, fmt.Errorf("warm-up: %w", err)
+// timeSideBySide runs b.cfg.warmup untimed calls of ours and of bare, then n
+// timed calls of each, c at a time, in the order ours, bare, bare, ours (half
+// of them each time: the dev server slows as its database fills, which would
+// favour whichever ran first), and returns their percentiles and the CPU per
+// timed call of every part. Calls of each are numbered 0..warmup+n-1.
+func (b *bench) timeSideBySide(ctx context.Context, sv *stagedServices, c, n int, ours, bare func(context.Context, int) error) (latencyCell, error) {
+	cell := latencyCell{concurrency: c, n: n}
+	for _, call := range []func(context.Context, int) error{ours, bare} {
+		if _, err := runCalls(ctx, c, 0, b.cfg.warmup, call); err != nil {
+			return cell, fmt.Errorf("warm-up: %w", err)
+		}
 	}
-	before, err := b.cpu(sv)
-	if err != nil {
-		return percentiles{}, nil, err
+	var tookOurs, tookBare []time.Duration
+	cpuOurs, cpuBare := map[string]time.Duration{}, map[string]time.Duration{}
+	half, first := n/2, b.cfg.warmup
+	for _, seg := range []struct {
+		call     func(context.Context, int) error
+		first, n int
+		took     *[]time.Duration
+		cpu      map[string]time.Duration
+	}{
+		{ours, first, half, &tookOurs, cpuOurs},
+		{bare, first, half, &tookBare, cpuBare},
+		{bare, first + half, n - half, &tookBare, cpuBare},
+		{ours, first + half, n - half, &tookOurs, cpuOurs},
+	} {
+		if seg.n == 0 {
+			continue
+		}
+		before, err := b.cpu(sv)
+		if err != nil {
+			return cell, err
+		}
+		took, err := runCalls(ctx, c, seg.first, seg.n, seg.call)
+		if err != nil {
+			return cell, err
+		}
+		after, err := b.cpu(sv)
+		if err != nil {
+			return cell, err
+		}
+		*seg.took = append(*seg.took, took...)
+		for part, d := range after {
+			seg.cpu[part] += d - before[part]
+		}
 	}
-	took, err := runCalls(ctx, c, b.cfg.warmup, n, call)
-	if err != nil {
-		return percentiles{}, nil, err
-	}
-	after, err := b.cpu(sv)
-	if err != nil {
-		return percentiles{}, nil, err
-	}
-	return percentilesOf(took), cpuPer(before, after, n), nil
+	cell.ours, cell.bare = percentilesOf(tookOurs), percentilesOf(tookBare)
+	cell.cpuOurs, cell.cpuBare = cpuPer(map[string]time.Duration{}, cpuOurs, n), cpuPer(map[string]time.Duration{}, cpuBare, n)
+	return cell, nil
 }
 
 // runCalls makes calls first..first+n-1, c at a time, and returns each one's time.

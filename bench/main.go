@@ -76,6 +76,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 	if b.tokens, err = tb.MigrateAndSeed(ctx, tb.ServiceEnv("default", 1)); err != nil {
 		return nil, err
 	}
+	if err := b.pinEngine(); err != nil {
+		return nil, err
+	}
 	if err := b.stockUp(ctx); err != nil {
 		return nil, err
 	}
