@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -182,5 +183,29 @@ func TestCPUSplit(t *testing.T) {
 	var none *cpuSplit
 	if none.note() != "" {
 		t.Error("no split: want no note")
+	}
+}
+
+// TestConfigSplitAndPGSettings: BENCH_ENGINE_CPUS and BENCH_PG_SETTINGS (or
+// their flags) reach the run's configuration and its table's first line, and
+// bad ones are named.
+func TestConfigSplitAndPGSettings(t *testing.T) {
+	env := map[string]string{"BENCH_ENGINE_CPUS": "0", "BENCH_PG_SETTINGS": "synchronous_commit=off  work_mem=8MB"}
+	c, err := loadConfig(nil, func(k string) string { return env[k] })
+	if err != nil && (strings.Contains(err.Error(), "engine CPUs") || strings.Contains(err.Error(), "PostgreSQL setting")) {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if runtime.NumCPU() > 1 && (c.engineCPUs == nil || !c.engineCPUs.engine.IsSet(0)) {
+		t.Errorf("engine CPUs = %+v, want CPU 0", c.engineCPUs)
+	}
+	if got := strings.Join(c.pgSettings, " "); got != "synchronous_commit=off work_mem=8MB" {
+		t.Errorf("PostgreSQL settings = %q", got)
+	}
+	if note := pgSettingsNote(c.pgSettings); note != "; PostgreSQL with synchronous_commit=off work_mem=8MB" {
+		t.Errorf("note = %q", note)
+	}
+	_, err = loadConfig([]string{"-pg-settings", "fsync", "-engine-cpus", "99"}, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), `PostgreSQL setting "fsync"`) || !strings.Contains(err.Error(), `engine CPUs "99"`) {
+		t.Errorf("bad settings: %v, want both named", err)
 	}
 }

@@ -50,6 +50,8 @@ type config struct {
 	// profileDir, when set, gets CPU profiles of the worker and the starter and
 	// PostgreSQL's statements per order during each throughput cell of ours.
 	profileDir string
+	// pgSettings are extra PostgreSQL server settings ("name=value").
+	pgSettings []string
 	// engineCPUs, when set, gives the dev server CPUs of its own (cpuSplit).
 	engineCPUs *cpuSplit
 	// showShape logs the first order's history of every path, one word per event.
@@ -103,6 +105,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	c.keep = getenv("BENCH_KEEP") == "1"
 	c.profileDir = getenv("BENCH_PROFILE_DIR")
 	engineCPUs := getenv("BENCH_ENGINE_CPUS")
+	c.pgSettings = strings.Fields(getenv("BENCH_PG_SETTINGS"))
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&c.pathOrders, "path-orders", c.pathOrders, "orders per path for Actions and events (BENCH_PATH_ORDERS)")
 	fs.IntVar(&c.checkouts1, "checkouts-c1", c.checkouts1, "timed checkouts at concurrency 1 (BENCH_CHECKOUTS_C1)")
@@ -122,6 +125,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.readme, "readme", c.readme, "file whose cost table the paths stage rewrites, - for none (BENCH_README)")
 	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
 	fs.StringVar(&c.profileDir, "profile-dir", c.profileDir, "save CPU profiles of worker and starter and PostgreSQL's statements of each throughput cell here (BENCH_PROFILE_DIR)")
+	pgSettings := strings.Join(c.pgSettings, " ")
+	fs.StringVar(&pgSettings, "pg-settings", pgSettings, "extra PostgreSQL settings name=value, space-separated (BENCH_PG_SETTINGS)")
 	fs.StringVar(&engineCPUs, "engine-cpus", engineCPUs, "CPUs of the dev server alone, comma-separated; every other process gets the rest (BENCH_ENGINE_CPUS)")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
@@ -141,6 +146,14 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 			continue
 		}
 		c.serviceEnv = append(c.serviceEnv, kv)
+	}
+	c.pgSettings = nil
+	for _, kv := range strings.Fields(pgSettings) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			problems = append(problems, fmt.Errorf("PostgreSQL setting %q: want name=value", kv))
+			continue
+		}
+		c.pgSettings = append(c.pgSettings, kv)
 	}
 	if engineCPUs != "" {
 		split, err := parseCPUSplit(engineCPUs, runtime.NumCPU())

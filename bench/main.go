@@ -59,6 +59,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) (rep *report, err
 	if cfg.profileDir != "" {
 		opts.PGSettings = pgProfileSettings()
 	}
+	opts.PGSettings = append(opts.PGSettings, cfg.pgSettings...)
 	tb, err := testbed.Start(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("start the testbed: %w", err)

@@ -123,7 +123,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Run of %s on %s/%s with %d CPUs: %d orders per path; %d and %d checkouts at c=1 and c=10 after %d untimed; "+
 		"open orders %v; %d lifecycles per concurrency%s.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.pathOrders,
-		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders, serviceEnvNote(c.serviceEnv)+c.engineCPUs.note())
+		c.checkouts1, c.checkouts10, c.warmup, c.openOrders, c.throughputOrders, serviceEnvNote(c.serviceEnv)+pgSettingsNote(c.pgSettings)+c.engineCPUs.note())
 	b.WriteString("| figure | ours | baseline | ours / baseline |\n|---|---:|---:|---:|\n")
 	for _, row := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.figure, row.ours, orDash(row.baseline), orDash(row.ratio))
@@ -190,6 +190,14 @@ func replaceBetween(doc []byte, begin, end, with string) ([]byte, error) {
 	out.WriteString(with)
 	out.Write(doc[j:])
 	return out.Bytes(), nil
+}
+
+// pgSettingsNote names the run's own PostgreSQL settings, if any.
+func pgSettingsNote(settings []string) string {
+	if len(settings) == 0 {
+		return ""
+	}
+	return "; PostgreSQL with " + strings.Join(settings, " ")
 }
 
 // serviceEnvNote names the run's own service settings, if any.
