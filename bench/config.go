@@ -104,8 +104,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	c.keep = getenv("BENCH_KEEP") == "1"
 	c.profileDir = getenv("BENCH_PROFILE_DIR")
-	engineCPUs := getenv("BENCH_ENGINE_CPUS")
-	c.pgSettings = strings.Fields(getenv("BENCH_PG_SETTINGS"))
+	engineCPUs, pgSettings := getenv("BENCH_ENGINE_CPUS"), getenv("BENCH_PG_SETTINGS")
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&c.pathOrders, "path-orders", c.pathOrders, "orders per path for Actions and events (BENCH_PATH_ORDERS)")
 	fs.IntVar(&c.checkouts1, "checkouts-c1", c.checkouts1, "timed checkouts at concurrency 1 (BENCH_CHECKOUTS_C1)")
@@ -125,7 +124,6 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.readme, "readme", c.readme, "file whose cost table the paths stage rewrites, - for none (BENCH_README)")
 	fs.BoolVar(&c.showShape, "show-history", c.showShape, "log the first order's history of every path")
 	fs.StringVar(&c.profileDir, "profile-dir", c.profileDir, "save CPU profiles of worker and starter and PostgreSQL's statements of each throughput cell here (BENCH_PROFILE_DIR)")
-	pgSettings := strings.Join(c.pgSettings, " ")
 	fs.StringVar(&pgSettings, "pg-settings", pgSettings, "extra PostgreSQL settings name=value, space-separated (BENCH_PG_SETTINGS)")
 	fs.StringVar(&engineCPUs, "engine-cpus", engineCPUs, "CPUs of the dev server alone, comma-separated; every other process gets the rest (BENCH_ENGINE_CPUS)")
 	fs.BoolVar(&c.keep, "keep", c.keep, "keep the temporary directory with logs and data (BENCH_KEEP=1)")
@@ -140,21 +138,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		problems = append(problems, fmt.Errorf("open orders %q: %w", open, err))
 	}
 	c.openOrders = counts
-	for _, kv := range strings.Fields(serviceEnv) {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			problems = append(problems, fmt.Errorf("service environment %q: want KEY=VALUE", kv))
-			continue
-		}
-		c.serviceEnv = append(c.serviceEnv, kv)
-	}
-	c.pgSettings = nil
-	for _, kv := range strings.Fields(pgSettings) {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			problems = append(problems, fmt.Errorf("PostgreSQL setting %q: want name=value", kv))
-			continue
-		}
-		c.pgSettings = append(c.pgSettings, kv)
-	}
+	c.serviceEnv = pairs(serviceEnv, "service environment %q: want KEY=VALUE", &problems)
+	c.pgSettings = pairs(pgSettings, "PostgreSQL setting %q: want name=value", &problems)
 	if engineCPUs != "" {
 		split, err := parseCPUSplit(engineCPUs, runtime.NumCPU())
 		if err != nil {
@@ -174,6 +159,20 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	problems = append(problems, c.complete(getenv))
 	return c, errors.Join(problems...)
+}
+
+// pairs are the space-separated name=value words of s; a word without a name
+// and "=" is a problem (bad formats it).
+func pairs(s, bad string, problems *[]error) []string {
+	var out []string
+	for _, kv := range strings.Fields(s) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			*problems = append(*problems, fmt.Errorf(bad, kv))
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // complete checks the counts and finds the repository and the Temporal CLI.

@@ -61,10 +61,9 @@ func (b *bench) measureLatency(ctx context.Context) ([]latencyCell, error) {
 }
 
 // timeSideBySide runs b.cfg.warmup untimed calls of ours and of bare, then n
-// timed calls of each, c at a time, in the order ours, bare, bare, ours (half
-// of them each time: the dev server slows as its database fills, which would
-// favour whichever ran first), and returns their percentiles and the CPU per
-// timed call of every part. Calls of each are numbered 0..warmup+n-1.
+// timed calls of each, c at a time, in turn (inTurn), and returns their
+// percentiles and the CPU per timed call of every part. Calls of each are
+// numbered 0..warmup+n-1.
 func (b *bench) timeSideBySide(ctx context.Context, sv *stagedServices, c, n int, ours, bare func(context.Context, int) error) (latencyCell, error) {
 	cell := latencyCell{concurrency: c, n: n}
 	for _, call := range []func(context.Context, int) error{ours, bare} {
@@ -73,42 +72,56 @@ func (b *bench) timeSideBySide(ctx context.Context, sv *stagedServices, c, n int
 		}
 	}
 	var tookOurs, tookBare []time.Duration
-	cpuOurs, cpuBare := map[string]time.Duration{}, map[string]time.Duration{}
-	half, first := n/2, b.cfg.warmup
+	cpuOurs, cpuBare, err := b.inTurn(sv, n, func(baseline bool, first, k int) error {
+		call, took := ours, &tookOurs
+		if baseline {
+			call, took = bare, &tookBare
+		}
+		d, err := runCalls(ctx, c, b.cfg.warmup+first, k, call)
+		*took = append(*took, d...)
+		return err
+	})
+	if err != nil {
+		return cell, err
+	}
+	cell.ours, cell.bare = percentilesOf(tookOurs), percentilesOf(tookBare)
+	cell.cpuOurs, cell.cpuBare = cpuOurs, cpuBare
+	return cell, nil
+}
+
+// inTurn calls run for ours and for the baseline in the order ours, baseline,
+// baseline, ours, each time with half of calls 0..n-1 (first and count), and
+// returns the CPU per call each side spent, by part (cpuPer). The dev server
+// slows as its database fills (measured: 78, 82, 89 and 104 ms of its CPU per
+// order over four throughput runs one after the other), which would favour
+// whichever side ran first.
+func (b *bench) inTurn(sv *stagedServices, n int, run func(baseline bool, first, count int) error) (ours, baseline map[string]time.Duration, err error) {
+	spent := map[bool]map[string]time.Duration{false: {}, true: {}}
+	half := n / 2
 	for _, seg := range []struct {
-		call     func(context.Context, int) error
-		first, n int
-		took     *[]time.Duration
-		cpu      map[string]time.Duration
-	}{
-		{ours, first, half, &tookOurs, cpuOurs},
-		{bare, first, half, &tookBare, cpuBare},
-		{bare, first + half, n - half, &tookBare, cpuBare},
-		{ours, first + half, n - half, &tookOurs, cpuOurs},
-	} {
-		if seg.n == 0 {
+		baseline     bool
+		first, count int
+	}{{false, 0, half}, {true, 0, half}, {true, half, n - half}, {false, half, n - half}} {
+		if seg.count == 0 {
 			continue
 		}
 		before, err := b.cpu(sv)
 		if err != nil {
-			return cell, err
+			return nil, nil, err
 		}
-		took, err := runCalls(ctx, c, seg.first, seg.n, seg.call)
-		if err != nil {
-			return cell, err
+		if err := run(seg.baseline, seg.first, seg.count); err != nil {
+			return nil, nil, err
 		}
 		after, err := b.cpu(sv)
 		if err != nil {
-			return cell, err
+			return nil, nil, err
 		}
-		*seg.took = append(*seg.took, took...)
 		for part, d := range after {
-			seg.cpu[part] += d - before[part]
+			spent[seg.baseline][part] += d - before[part]
 		}
 	}
-	cell.ours, cell.bare = percentilesOf(tookOurs), percentilesOf(tookBare)
-	cell.cpuOurs, cell.cpuBare = cpuPer(map[string]time.Duration{}, cpuOurs, n), cpuPer(map[string]time.Duration{}, cpuBare, n)
-	return cell, nil
+	none := map[string]time.Duration{}
+	return cpuPer(none, spent[false], n), cpuPer(none, spent[true], n), nil
 }
 
 // runCalls makes calls first..first+n-1, c at a time, and returns each one's time.

@@ -104,52 +104,26 @@ func (b *bench) measureThroughput(ctx context.Context) (throughput, error) {
 			id := fmt.Sprintf("C%d-%d", c, i)
 			return "ceiling:" + id, ceilingLifecycle(ctx, cc, acts, id, b.cfg.patience, b.tb.Store, fmt.Sprintf("TP-C%d-%d", c, i))
 		}
-		// Ours, the ceiling, the ceiling, ours (half of the orders each time):
-		// the dev server slows as its database fills (measured: 78, 82, 89 and
-		// 104 ms of its CPU per order over four cells run one after the other),
-		// which would favour whichever ran first.
-		ourCPU, ceilingCPU := map[string]time.Duration{}, map[string]time.Duration{}
-		half := n / 2
-		for k, seg := range []struct {
-			name     string
-			cl       client.Client
-			drive    func(context.Context, int) (string, error)
-			first, n int
-			took     *time.Duration
-			cpu      map[string]time.Duration
-		}{
-			{"ours", sv.client, ours, 0, half, &cell.ours, ourCPU},
-			{"ceiling", cc, ceiling, 0, half, &cell.ceiling, ceilingCPU},
-			{"ceiling", cc, ceiling, half, n - half, &cell.ceiling, ceilingCPU},
-			{"ours", sv.client, ours, half, n - half, &cell.ours, ourCPU},
-		} {
-			if seg.n == 0 {
-				continue
+		stated := false
+		cell.cpuPerOrder, cell.cpuPerCeilingOrder, err = b.inTurn(sv, n, func(baseline bool, first, k int) error {
+			cl, drive, took := sv.client, ours, &cell.ours
+			if baseline {
+				cl, drive, took = cc, ceiling, &cell.ceiling
 			}
-			before, err := b.cpu(sv)
+			d, err := b.lifecycles(ctx, c, first, k, cl, drive)
 			if err != nil {
-				return res, err
+				return fmt.Errorf("lifecycles at c=%d (ceiling: %v): %w", c, baseline, err)
 			}
-			took, err := b.lifecycles(ctx, c, seg.first, seg.n, seg.cl, seg.drive)
-			if err != nil {
-				return res, fmt.Errorf("%s lifecycles at c=%d: %w", seg.name, c, err)
+			*took += d
+			if prof != nil && !baseline && !stated { // ours alone so far
+				stated = true
+				return prof.statements(ctx, k)
 			}
-			after, err := b.cpu(sv)
-			if err != nil {
-				return res, err
-			}
-			*seg.took += took
-			for part, d := range after {
-				seg.cpu[part] += d - before[part]
-			}
-			if k == 0 && prof != nil { // ours alone so far
-				if err := prof.statements(ctx, seg.n); err != nil {
-					return res, err
-				}
-			}
+			return nil
+		})
+		if err != nil {
+			return res, err
 		}
-		cell.cpuPerOrder = cpuPer(map[string]time.Duration{}, ourCPU, n)
-		cell.cpuPerCeilingOrder = cpuPer(map[string]time.Duration{}, ceilingCPU, n)
 		if prof != nil {
 			if err := prof.wait(); err != nil {
 				return res, err
