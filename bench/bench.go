@@ -57,11 +57,13 @@ func (b *bench) services(ctx context.Context, ns string, extra ...string) (*stag
 	if err != nil {
 		return nil, fmt.Errorf("services of %s: %w", ns, err)
 	}
-	c, err := b.tb.Dial(ns)
-	if err != nil {
+	if err := b.pinServices(svc); err != nil {
+		_ = svc.Stop()
 		return nil, err
 	}
-	if err := b.pinServices(&stagedServices{Services: svc}); err != nil {
+	c, err := b.tb.Dial(ns)
+	if err != nil {
+		_ = svc.Stop()
 		return nil, err
 	}
 	sh := &shop{url: svc.URL, tokens: b.tokens, store: b.tb.Store, timeZone: b.timeZone, patience: b.cfg.patience,

@@ -120,8 +120,7 @@ func (b *bench) inTurn(sv *stagedServices, n int, run func(baseline bool, first,
 			spent[seg.baseline][part] += d - before[part]
 		}
 	}
-	none := map[string]time.Duration{}
-	return cpuPer(none, spent[false], n), cpuPer(none, spent[true], n), nil
+	return cpuPer(spent[false], n), cpuPer(spent[true], n), nil
 }
 
 // runCalls makes calls first..first+n-1, c at a time, and returns each one's time.

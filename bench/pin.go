@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
 // cpuSplit gives the engine (the dev server) CPUs of its own and every other
@@ -86,7 +88,7 @@ func (b *bench) pinEngine() error {
 }
 
 // pinServices pins a stage's worker and starter to the rest.
-func (b *bench) pinServices(sv *stagedServices) error {
+func (b *bench) pinServices(sv *testbed.Services) error {
 	if b.cfg.engineCPUs == nil {
 		return nil
 	}

@@ -36,12 +36,12 @@ func cpuParts() []string { return []string{"worker", "starter", "dev server", "P
 // partsTotal is the name of the sum of every part.
 const partsTotal = "all parts"
 
-// cpuPer is the CPU each part spent between before and after, per call of n,
-// with the sum of them under partsTotal.
-func cpuPer(before, after map[string]time.Duration, n int) map[string]time.Duration {
+// cpuPer is the CPU each part spent, per call of n, with the sum of them
+// under partsTotal.
+func cpuPer(spent map[string]time.Duration, n int) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for _, part := range cpuParts() {
-		out[part] = (after[part] - before[part]) / time.Duration(n)
+		out[part] = spent[part] / time.Duration(n)
 		out[partsTotal] += out[part]
 	}
 	return out

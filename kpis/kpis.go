@@ -64,17 +64,30 @@ func (a *Activities) RecomputeKPIs(ctx context.Context, w records.KPIWindow) (in
 // ComputeKPIs is the scheduled workflow: one activity over the window ending at
 // the workflow's start.
 func ComputeKPIs(ctx workflow.Context) error {
-	w := records.NewKPIWindow(workflow.Now(ctx), HourBuckets, DayBuckets)
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
-	})
-	var n int64
-	if err := workflow.ExecuteActivity(ctx, ActivityName, w).Get(ctx, &n); err != nil {
+	ctx = stepOptions(ctx)
+	w, n, err := recompute(ctx, workflow.Now(ctx))
+	if err != nil {
 		return err
 	}
 	workflow.GetLogger(ctx).Info("KPIs recomputed", "values", n, "hours_from", w.HoursFrom, "days_from", w.DaysFrom)
 	return nil
+}
+
+// stepOptions are the options of every activity of the schedule's workflows.
+func stepOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+}
+
+// recompute runs the KPI activity over the window ending at now and returns
+// the window and the values it wrote.
+func recompute(ctx workflow.Context, now time.Time) (records.KPIWindow, int64, error) {
+	w := records.NewKPIWindow(now, HourBuckets, DayBuckets)
+	var n int64
+	err := workflow.ExecuteActivity(ctx, ActivityName, w).Get(ctx, &n)
+	return w, n, err
 }
 
 // KPIsAndAlarms is the scheduled workflow: the KPIs of the window ending at its
@@ -83,13 +96,9 @@ func ComputeKPIs(ctx workflow.Context) error {
 // hour, the queued rows), so a retried step repeats nothing.
 func KPIsAndAlarms(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	w := records.NewKPIWindow(now, HourBuckets, DayBuckets)
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
-	})
-	var n int64
-	if err := workflow.ExecuteActivity(ctx, ActivityName, w).Get(ctx, &n); err != nil {
+	ctx = stepOptions(ctx)
+	_, n, err := recompute(ctx, now)
+	if err != nil {
 		return err
 	}
 	var ev alarms.Evaluation

@@ -16,6 +16,13 @@ import (
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
+// bell is the alarm bell with the default signals and thresholds and the
+// configured channels (docs/alarms.md): the schedule's and the replay's.
+func (c config) bell(store alarms.Store, logger *slog.Logger) *alarms.Bell {
+	return &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(),
+		Channels: alarms.Channels(c.alarmWebhook, c.alarmEmail), Logger: logger}
+}
+
 // alarmsCommand runs `worker alarms replay`: recompute the KPIs over a past
 // period and evaluate the alarm bell hour by hour as if it had run then
 // (docs/alarms.md, "Replaying history").
@@ -62,8 +69,7 @@ func alarmsCommand(ctx context.Context, args []string, cfg config, logger *slog.
 	store := postgres.NewStore(pool)
 	// The messages it queues are sent by the running worker, which has the
 	// email provider.
-	bell := &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(),
-		Channels: alarms.Channels(cfg.alarmWebhook, cfg.alarmEmail), Logger: logger}
+	bell := cfg.bell(store, logger)
 	started := time.Now()
 	ev, err := bell.Replay(ctx, f, t, *notify)
 	if err != nil {

@@ -404,7 +404,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	notifier := &alarms.Notifier{Store: store, WebhookURL: cfg.alarmWebhook, HTTPClient: &http.Client{Timeout: 20 * time.Second},
 		EmailTo: cfg.alarmEmail, Email: providers.Email, ConsoleURL: cfg.publicURL}
 	kpis.Register(w, store, &alarms.Activities{
-		Bell:     &alarms.Bell{Store: store, Config: alarms.DefaultConfig(), Signals: alarms.Signals(), Channels: alarms.Channels(cfg.alarmWebhook, cfg.alarmEmail), Logger: logger},
+		Bell:     cfg.bell(store, logger),
 		Notifier: notifier,
 	})
 	// Every worker makes sure the schedule exists with the configured interval;

@@ -33,6 +33,16 @@ type dayRateKey struct {
 	day   time.Time
 }
 
+// happens decides with u whether an event of kind, whose base probability at
+// store and at is p, happens once the month's shifts are applied, and tells the
+// truth what was decided.
+func (g *gen) happens(kind Kind, store string, at time.Time, p, u float64) bool {
+	shifted := min(1, p*factor(g.cfg.Shifts, store, kind, at))
+	yes := u < shifted
+	g.truth.decide(kind, store, at, p, shifted, yes)
+	return yes
+}
+
 // dayRate is the factor (mean 1, sd Rates.RateDaySD) on the probability of
 // kind at the store on t's UTC day; its own stream, so shifts leave it alone.
 func (g *gen) dayRate(store string, kind Kind, t time.Time) float64 {

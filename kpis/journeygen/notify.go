@@ -76,10 +76,7 @@ func (o *ord) later(ch domain.Channel, n NotificationRow, uLater, uDelay float64
 	switch ch {
 	case domain.ChannelEmail:
 		p := min(1, rt.Bounce*g.dayRate(o.s.ID, KindBounces, n.CreatedAt))
-		f := factor(g.cfg.Shifts, o.s.ID, KindBounces, n.CreatedAt)
-		bounced := uLater < min(1, p*f)
-		g.truth.decide(KindBounces, o.s.ID, n.CreatedAt, p, min(1, p*f), bounced)
-		if bounced {
+		if g.happens(KindBounces, o.s.ID, n.CreatedAt, p, uLater) {
 			at := n.SentAt.Add(time.Minute + exp(uDelay, 45*time.Minute)).Truncate(time.Second)
 			id := fmt.Sprintf("%016x%06x", uint64(next()*(1<<63)), uint64(next()*(1<<23)))
 			o.entry(activities.EntryNotification, "webhook:sendgrid:"+id, "email bounced", "sendgrid", at)
@@ -89,10 +86,7 @@ func (o *ord) later(ch domain.Channel, n NotificationRow, uLater, uDelay float64
 		}
 	case domain.ChannelSMS:
 		p := min(1, rt.SMSFailure*g.dayRate(o.s.ID, KindSMSFailures, n.CreatedAt))
-		f := factor(g.cfg.Shifts, o.s.ID, KindSMSFailures, n.CreatedAt)
-		failed := uLater < min(1, p*f)
-		g.truth.decide(KindSMSFailures, o.s.ID, n.CreatedAt, p, min(1, p*f), failed)
-		if failed {
+		if g.happens(KindSMSFailures, o.s.ID, n.CreatedAt, p, uLater) {
 			at := n.SentAt.Add(10*time.Second + exp(uDelay, 5*time.Minute)).Truncate(time.Second)
 			o.entry(activities.EntryNotification, "webhook:twilio:"+n.ProviderMessageID+":undelivered",
 				"sms undelivered (error 30003)", "twilio", at)

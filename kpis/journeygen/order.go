@@ -50,9 +50,7 @@ func (g *gen) order(s StoreSpec, id string, placed time.Time) {
 	o.stage(domain.StageAccepted, placed, "checkout", "")
 
 	payAt := placed.Add(seconds(d.u(uSeconds), 3))
-	p, f := rt.Decline*g.dayRate(s.ID, KindDeclines, payAt), factor(g.cfg.Shifts, s.ID, KindDeclines, payAt)
-	declined := d.u(uDecline) < min(1, p*f)
-	g.truth.decide(KindDeclines, s.ID, payAt, p, min(1, p*f), declined)
+	declined := g.happens(KindDeclines, s.ID, payAt, rt.Decline*g.dayRate(s.ID, KindDeclines, payAt), d.u(uDecline))
 	if declined {
 		o.stage(domain.StagePaymentFailed, payAt, "", "card declined")
 		o.notify(domain.TouchPaymentFailed, 0, payAt, false)

@@ -72,25 +72,9 @@ func TestAlarmsAPI(t *testing.T) {
 			t.Errorf("%s %s:\n got %q\nwant %q", tc.token, tc.query, got, tc.want)
 		}
 	}
-	for _, tc := range []struct {
-		token, query string
-		status       int
-	}{
-		{"berlin", "?store_id=hamburg-altona", http.StatusForbidden},
-		{"berlin", "?store_id=*", http.StatusForbidden},
-		{"checkout", "", http.StatusForbidden},
-		{"", "", http.StatusUnauthorized},
-	} {
-		status, h, body := s.getRaw("/v1/alarms"+tc.query, s.tokens[tc.token])
-		if status != tc.status || h.Get("Content-Type") != "application/problem+json" {
-			t.Errorf("%s %s: %d %s %v, want %d problem+json", tc.token, tc.query, status, h.Get("Content-Type"), body, tc.status)
-		}
-	}
+	s.checkStoreScope(t, "/v1/alarms")
 	status, _, body := s.getRaw("/v1/alarms?store_id=..%2Fx&signal=vibes&open=yes&from=yesterday&to=2026-13-01&colour=red", s.tokens["support"])
-	var fields []string
-	for _, e := range body["errors"].([]any) {
-		fields = append(fields, e.(map[string]any)["field"].(string))
-	}
+	fields := problemFields(body)
 	if want := []string{"store_id", "signal", "open", "from", "to", "colour"}; status != http.StatusBadRequest || !slices.Equal(fields, want) {
 		t.Errorf("bad query: %d %q, want 400 %q (%v)", status, fields, want, body)
 	}

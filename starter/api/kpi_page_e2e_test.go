@@ -201,30 +201,14 @@ func TestKPIPageChartsAPI(t *testing.T) {
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		for _, tc := range []struct {
-			token, query string
-			status       int
-		}{
-			{"berlin", "?store_id=hamburg-altona", http.StatusForbidden},
-			{"berlin", "?store_id=*", http.StatusForbidden},
-			{"checkout", "", http.StatusForbidden},
-			{"", "", http.StatusUnauthorized},
-		} {
-			status, h, body := s.getRaw("/v1/kpis/charts"+tc.query, s.tokens[tc.token])
-			if status != tc.status || h.Get("Content-Type") != "application/problem+json" {
-				t.Errorf("%s %s: %d %s %v, want %d problem+json", tc.token, tc.query, status, h.Get("Content-Type"), body, tc.status)
-			}
-		}
+		s.checkStoreScope(t, "/v1/kpis/charts")
 	})
 	t.Run("bad query names every field", func(t *testing.T) {
 		status, h, body := s.getRaw("/v1/kpis/charts?store_id=no%20such&days=7&lang=fr&colour=red&days=14", s.tokens["support"])
 		if status != http.StatusBadRequest || h.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("%d %s %v", status, h.Get("Content-Type"), body)
 		}
-		var fields []string
-		for _, e := range body["errors"].([]any) {
-			fields = append(fields, e.(map[string]any)["field"].(string))
-		}
+		fields := problemFields(body)
 		if want := []string{"store_id", "days", "lang", "colour"}; !slices.Equal(fields, want) {
 			t.Errorf("fields %q, want %q: %v", fields, want, body)
 		}

@@ -20,6 +20,37 @@ func (s *system) getRaw(path, token string) (int, http.Header, map[string]any) {
 	return s.raw(http.MethodGet, path, token, nil)
 }
 
+// problemFields are the fields a problem+json answer names, in its order.
+func problemFields(body map[string]any) []string {
+	var fields []string
+	errs, _ := body["errors"].([]any)
+	for _, e := range errs {
+		fields = append(fields, e.(map[string]any)["field"].(string))
+	}
+	return fields
+}
+
+// checkStoreScope checks that a report scoped by store (path, no query) refuses
+// staff asking for another store or for all stores, the checkout service, and a
+// caller without a token, each with a problem+json answer.
+func (s *system) checkStoreScope(t *testing.T, path string) {
+	t.Helper()
+	for _, tc := range []struct {
+		token, query string
+		status       int
+	}{
+		{"berlin", "?store_id=hamburg-altona", http.StatusForbidden},
+		{"berlin", "?store_id=*", http.StatusForbidden},
+		{"checkout", "", http.StatusForbidden},
+		{"", "", http.StatusUnauthorized},
+	} {
+		status, h, body := s.getRaw(path+tc.query, s.tokens[tc.token])
+		if status != tc.status || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s%s: %d %s %v, want %d problem+json", tc.token, path, tc.query, status, h.Get("Content-Type"), body, tc.status)
+		}
+	}
+}
+
 // listed returns the order IDs of a GET /v1/orders answer and its next cursor.
 func listed(t *testing.T, body map[string]any) ([]string, string) {
 	t.Helper()

@@ -184,10 +184,7 @@ func TestPlaceOrderValidationNamesEveryBadField(t *testing.T) {
 	if st != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400: %v", st, body)
 	}
-	var fields []string
-	for _, e := range body["errors"].([]any) {
-		fields = append(fields, e.(map[string]any)["field"].(string))
-	}
+	fields := problemFields(body)
 	want := []string{"customer.name", "customer.email", "currency", "customer.time_zone", "store_id"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("bad fields = %v, want %v", fields, want)

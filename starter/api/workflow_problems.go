@@ -34,7 +34,7 @@ type workflowProblemList struct {
 func (s *Server) listWorkflowProblems(w http.ResponseWriter, r *http.Request) {
 	r, cancel := within(r, s.cfg.ReadTimeout)
 	defer cancel()
-	now := time.Now().UTC()
+	now := s.cfg.Now().UTC()
 	since := now.Add(-24 * time.Hour)
 	errs := queryParams{names: []string{"since"}, unknown: "a parameter of this list"}.parse(r.URL.RawQuery,
 		func(_, v string, bad func(string, ...any)) { since = queryTime(v, bad) }, nil)

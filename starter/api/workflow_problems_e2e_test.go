@@ -64,10 +64,7 @@ func TestWorkflowProblemsForSupport(t *testing.T) {
 		}
 	}
 	status, _, body := s.getRaw("/v1/workflow-problems?since=yesterday&colour=red", s.tokens["support"])
-	var fields []string
-	for _, e := range body["errors"].([]any) {
-		fields = append(fields, e.(map[string]any)["field"].(string))
-	}
+	fields := problemFields(body)
 	if status != http.StatusBadRequest || !slices.Equal(fields, []string{"since", "colour"}) {
 		t.Errorf("bad query: %d %q %v", status, fields, body)
 	}
