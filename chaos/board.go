@@ -90,10 +90,8 @@ func (b *board) record(location string, w workList) {
 }
 
 // await waits until the order was seen on one of lists and returns the list and
-// the location whose staff saw it.
-func (b *board) await(ctx context.Context, orderID string, timeout time.Duration, lists ...string) (string, string, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+// the location whose staff saw it; the context bounds the wait.
+func (b *board) await(ctx context.Context, orderID string, lists ...string) (string, string, error) {
 	for range maxWakes {
 		b.mu.Lock()
 		for _, l := range lists {
@@ -106,10 +104,8 @@ func (b *board) await(ctx context.Context, orderID string, timeout time.Duration
 		b.mu.Unlock()
 		select {
 		case <-changed:
-		case <-deadline.C:
-			return "", "", fmt.Errorf("order %s not on the staff's %v lists within %s", orderID, lists, timeout)
 		case <-ctx.Done():
-			return "", "", ctx.Err()
+			return "", "", fmt.Errorf("order %s not on the staff's %v lists: %w", orderID, lists, context.Cause(ctx))
 		}
 	}
 	return "", "", fmt.Errorf("order %s: gave up waiting after %d changes of the lists", orderID, maxWakes)

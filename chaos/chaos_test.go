@@ -15,12 +15,14 @@ import (
 // (worker, PostgreSQL, dev server, starter) against a stack of its own: the
 // promise "no order is ever lost" is part of make test. It needs the Temporal CLI
 // (TEMPORAL_CLI, exported by make test, or bin/temporal) and PostgreSQL's server
-// binaries; it takes about three minutes. CHAOS_SEED repeats another run.
+// binaries; it takes about three minutes. CHAOS_SEED repeats another run;
+// CHAOS_KEEP=1 keeps its directory (logs, data) even when it passes.
 func TestChaosSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the chaos suite takes minutes")
 	}
 	cfg := smallConfig()
+	cfg.keep = os.Getenv("CHAOS_KEEP") == "1" || os.Getenv("CHAOS_KEEP") == "true"
 	if v := os.Getenv("CHAOS_SEED"); v != "" {
 		seed, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {

@@ -32,8 +32,10 @@ type config struct {
 	transferTimeout, deliveryTimeout      time.Duration
 	carrierStep                           time.Duration
 	// patience bounds each wait of a customer or staff step (an order to appear on
-	// a pick list, a message to arrive); finishWithin bounds the wait for every
-	// order's workflow to close after the last journey ended.
+	// a pick list, a message to arrive) while the order's workflow makes no
+	// progress; a wait goes on for up to three patiences while the workflow keeps
+	// retrying (waitOn). finishWithin bounds the wait for every order's workflow
+	// to close after the last journey ended.
 	patience     time.Duration
 	finishWithin time.Duration
 	// keep leaves the temporary directory (logs, PostgreSQL data, SQLite file);

@@ -122,8 +122,8 @@ func (d *driver) run(ctx context.Context) (timings, []faultRecord, error) {
 	faultsDone := make(chan []faultRecord, 1)
 	go func() { faultsDone <- inj.run(ctx, start) }()
 
-	// Journeys end by themselves (every wait is bounded by patience); the
-	// deadline is a backstop for a run that went badly wrong.
+	// Journeys end by themselves (waitOn bounds every wait); the deadline is a
+	// backstop for a run that went badly wrong.
 	jctx, cancel := context.WithTimeout(ctx, d.cfg.placement()+4*d.cfg.patience+d.cfg.pickupWindow)
 	defer cancel()
 	var journeys sync.WaitGroup

@@ -88,8 +88,9 @@ func (in *injector) run(ctx context.Context, start time.Time) []faultRecord {
 			return out
 		}
 		kind := in.cfg.faults[i]
+		struck := time.Since(start)
 		rec := in.inject(ctx, kind)
-		rec.at = time.Since(start)
+		rec.at = struck
 		in.logger.Info("fault injected", "fault", kind, "pid", rec.pid, "recovered_after", rec.recovered.Round(time.Millisecond), "error", rec.err)
 		out = append(out, rec)
 	}

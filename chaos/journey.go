@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
@@ -19,8 +21,9 @@ import (
 
 // journey is everything that happens to one order from outside: the checkout,
 // the pick at the fulfilling location, the transfer's arrival, the customer at the
-// counter with their code, support's cancellations. Each wait is bounded by the
-// run's patience; an answer the scenario did not expect is recorded as a problem.
+// counter with their code, support's cancellations. Each wait ends when the
+// order's workflow made no progress for the run's patience (waitOn); an answer
+// the scenario did not expect is recorded as a problem.
 func (d *driver) journey(ctx context.Context, o *orderRun) {
 	p := o.plan
 	if !d.checkout(ctx, o) || p.Expect.Checkout != http.StatusCreated {
@@ -40,34 +43,82 @@ func (d *driver) journey(ctx context.Context, o *orderRun) {
 // nothing it waits for can happen any more.
 var errWorkflowClosed = errors.New("the order's workflow has closed")
 
-// waitOn runs a wait (for a list entry or a message) that ends early when the
-// order's workflow closes. The workflow is first looked at after 20 s (waits of
-// a healthy run end sooner), then every 10 s.
-func (d *driver) waitOn(ctx context.Context, o *orderRun, wait func(ctx context.Context) error) error {
+// errNoProgress ends a wait for an order whose workflow did nothing for the
+// run's patience: no event added, no activity attempt started or ended.
+var errNoProgress = errors.New("the order's workflow made no progress")
+
+// Bounds of waitOn: how often it looks at the workflow (first after a pause that
+// waits of a healthy run do not reach), and how long a wait may last while the
+// workflow keeps retrying, in patiences.
+const (
+	firstLook        = 20 * time.Second
+	lookEvery        = 5 * time.Second
+	maxPatiencesLong = 3
+)
+
+// waitOn runs a wait (for a list entry or a message) for as long as the order's
+// workflow makes progress: it ends the wait with errNoProgress when the workflow
+// did nothing for patience (no event, no activity attempt: a lost task or a stuck
+// workflow), with errWorkflowClosed when the workflow closed, and after
+// maxPatiencesLong patiences in any case. An activity that keeps failing and
+// retrying (a provider's faults after a PostgreSQL restart push its backoff
+// towards the one-minute maximum) is progress: the order is late, not stuck.
+func (d *driver) waitOn(ctx context.Context, o *orderRun, patience time.Duration, wait func(ctx context.Context) error) error {
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		if testbed.Sleep(wctx, 20*time.Second) != nil {
+	go d.watch(wctx, cancel, o.plan.ID, patience)
+	return wait(wctx)
+}
+
+// watch looks at the order's workflow while a wait runs and ends the wait as
+// waitOn says.
+func (d *driver) watch(ctx context.Context, cancel context.CancelCauseFunc, orderID string, patience time.Duration) {
+	began := time.Now()
+	moved, last := began, ""            // the first look sets last: what changes after it is progress
+	pause := min(firstLook, patience/3) // a look or two before the patience ends
+	for range maxChecks {
+		if testbed.Sleep(ctx, pause) != nil {
 			return
 		}
-		for range maxChecks {
-			dctx, dcancel := context.WithTimeout(wctx, 10*time.Second)
-			resp, err := d.st.tc.DescribeWorkflowExecution(dctx, workflows.WorkflowID(o.plan.ID), "")
-			dcancel()
-			if status := resp.GetWorkflowExecutionInfo().GetStatus(); err == nil && status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		pause = min(lookEvery, patience/3)
+		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+		resp, err := d.st.tc.DescribeWorkflowExecution(dctx, workflows.WorkflowID(orderID), "")
+		dcancel()
+		if err == nil {
+			if status := resp.GetWorkflowExecutionInfo().GetStatus(); status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				cancel(fmt.Errorf("%w (%s)", errWorkflowClosed, status))
 				return
 			}
-			if testbed.Sleep(wctx, 10*time.Second) != nil {
-				return
+			if now := progressOf(resp); last == "" {
+				last = now
+			} else if now != last {
+				moved, last = time.Now(), now
 			}
 		}
-	}()
-	err := wait(wctx)
-	if cause := context.Cause(wctx); err != nil && errors.Is(cause, errWorkflowClosed) {
-		return cause
+		switch {
+		case time.Since(moved) >= patience:
+			cancel(fmt.Errorf("%w for %s", errNoProgress, patience))
+			return
+		case time.Since(began) >= maxPatiencesLong*patience:
+			cancel(fmt.Errorf("still not there after %s, while the workflow kept retrying", time.Since(began).Round(time.Second)))
+			return
+		}
 	}
-	return err
+}
+
+// progressOf sums up what moves while a workflow makes progress: its history's
+// length, and each pending activity's attempt and state, and the pending
+// workflow task's attempt.
+func progressOf(resp *workflowservice.DescribeWorkflowExecutionResponse) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", resp.GetWorkflowExecutionInfo().GetHistoryLength())
+	for _, a := range resp.GetPendingActivities() {
+		fmt.Fprintf(&b, " %s:%d:%s", a.GetActivityId(), a.GetAttempt(), a.GetState())
+	}
+	if t := resp.GetPendingWorkflowTask(); t != nil {
+		fmt.Fprintf(&b, " wft:%d:%s", t.GetAttempt(), t.GetState())
+	}
+	return b.String()
 }
 
 // checkout places the order as the checkout service does, retrying with the same
@@ -105,8 +156,8 @@ func (d *driver) checkout(ctx context.Context, o *orderRun) bool {
 func (d *driver) pick(ctx context.Context, o *orderRun) bool {
 	p := o.plan
 	var loc string
-	err := d.waitOn(ctx, o, func(ctx context.Context) (err error) {
-		_, loc, err = d.board.await(ctx, p.ID, d.cfg.patience, listPicking)
+	err := d.waitOn(ctx, o, d.cfg.patience, func(ctx context.Context) (err error) {
+		_, loc, err = d.board.await(ctx, p.ID, listPicking)
 		return err
 	})
 	if err != nil {
@@ -220,8 +271,8 @@ func (d *driver) delivery(ctx context.Context, o *orderRun) {
 	if p.Kind != kindCancelShipped {
 		return
 	}
-	err := d.waitOn(ctx, o, func(ctx context.Context) error {
-		_, err := d.mail.await(ctx, p.ID+":notify:shipped:email", d.cfg.patience, func(outboxMessage) bool { return true })
+	err := d.waitOn(ctx, o, d.cfg.patience, func(ctx context.Context) error {
+		_, err := d.mail.await(ctx, p.ID+":notify:shipped:email", func(outboxMessage) bool { return true })
 		return err
 	})
 	if err != nil {
@@ -271,8 +322,8 @@ func (d *driver) storeVisit(ctx context.Context, o *orderRun) {
 func (d *driver) transfer(ctx context.Context, o *orderRun) bool {
 	p := o.plan
 	var list string
-	err := d.waitOn(ctx, o, func(ctx context.Context) (err error) {
-		list, _, err = d.board.await(ctx, p.ID, d.cfg.patience, listArriving, listReady)
+	err := d.waitOn(ctx, o, d.cfg.patience, func(ctx context.Context) (err error) {
+		list, _, err = d.board.await(ctx, p.ID, listArriving, listReady)
 		return err
 	})
 	if err != nil {
@@ -319,10 +370,10 @@ func (d *driver) pickupCode(ctx context.Context, o *orderRun) (string, bool) {
 	prefix := p.ID + ":notify:" + string(domain.TouchReadyForPickup)
 	var msg outboxMessage
 	wait := func(ctx context.Context) (err error) {
-		msg, err = d.mail.await(ctx, prefix, d.cfg.patience/2, hasCode)
+		msg, err = d.mail.await(ctx, prefix, hasCode)
 		return err
 	}
-	err := d.waitOn(ctx, o, wait)
+	err := d.waitOn(ctx, o, d.cfg.patience/2, wait)
 	if err != nil && ctx.Err() == nil && !errors.Is(err, errWorkflowClosed) {
 		o.note("no pickup code yet; support resends the ready-for-pickup email")
 		a, rerr := d.api.call(ctx, http.MethodPost, "/v1/orders/"+p.ID+"/resend-notification", d.st.tokens["SUPPORT_TOKEN"],
@@ -330,7 +381,7 @@ func (d *driver) pickupCode(ctx context.Context, o *orderRun) (string, bool) {
 		if rerr != nil || a.status != http.StatusOK {
 			o.note("resend answered %d (%v); waiting on", a.status, rerr)
 		}
-		err = d.waitOn(ctx, o, wait)
+		err = d.waitOn(ctx, o, d.cfg.patience/2, wait)
 	}
 	if err != nil {
 		o.problem("pickup code: %v", err)

@@ -91,10 +91,8 @@ func (m *mailbox) record(msgs []outboxMessage) {
 }
 
 // await waits for a message whose notification key starts with prefix and that
-// match accepts.
-func (m *mailbox) await(ctx context.Context, prefix string, timeout time.Duration, match func(outboxMessage) bool) (outboxMessage, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+// match accepts; the context bounds the wait.
+func (m *mailbox) await(ctx context.Context, prefix string, match func(outboxMessage) bool) (outboxMessage, error) {
 	order, _, _ := strings.Cut(prefix, ":")
 	for range maxWakes {
 		m.mu.Lock()
@@ -108,10 +106,8 @@ func (m *mailbox) await(ctx context.Context, prefix string, timeout time.Duratio
 		m.mu.Unlock()
 		select {
 		case <-changed:
-		case <-deadline.C:
-			return outboxMessage{}, fmt.Errorf("no message %s* within %s", prefix, timeout)
 		case <-ctx.Done():
-			return outboxMessage{}, ctx.Err()
+			return outboxMessage{}, fmt.Errorf("no message %s*: %w", prefix, context.Cause(ctx))
 		}
 	}
 	return outboxMessage{}, fmt.Errorf("no message %s*: gave up after %d new messages", prefix, maxWakes)

@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
 )
 
 func main() {
@@ -100,5 +102,6 @@ func exercise(ctx context.Context, cfg config, st *stack, logger *slog.Logger) (
 	if cfg.attached() {
 		rep.results = append(rep.results, checkFaults(faults, len(cfg.faults)))
 	}
+	rep.readHistories(ctx, st.tc, tadapter.FailureConverter(st.tb.Codec))
 	return rep, nil
 }

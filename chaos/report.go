@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
@@ -25,6 +29,9 @@ type report struct {
 	// retries, missed: requests the clients sent again, outbox messages the
 	// customers' poller never saw.
 	retries, missed int64
+	// histories are the workflow histories of the orders named in violations
+	// (order ID → lines), or why one could not be read.
+	histories map[string][]string
 }
 
 // violations counts the violations of every invariant.
@@ -134,8 +141,8 @@ func (r *report) printFaults(w io.Writer) {
 	}
 }
 
-// printJourneys shows what happened to the orders named in violations.
-func (r *report) printJourneys(w io.Writer) {
+// named are the orders that violations name, sorted.
+func (r *report) named() []string {
 	ids := regexp.MustCompile(`CH-\d{4}`) // the run's order IDs (scenarios.go)
 	named := map[string]bool{}
 	for _, res := range r.results {
@@ -145,6 +152,30 @@ func (r *report) printJourneys(w io.Writer) {
 			}
 		}
 	}
+	return slices.Sorted(maps.Keys(named))
+}
+
+// readHistories reads the workflow histories of the orders named in violations
+// (at most the journeys printJourneys shows), so that a failed run in CI says what
+// the engine did while a journey waited.
+func (r *report) readHistories(ctx context.Context, c client.Client, fc converter.FailureConverter) {
+	r.histories = map[string][]string{}
+	for i, id := range r.named() {
+		if i == maxDetails/4 {
+			break
+		}
+		lines, err := history(ctx, c, fc, id)
+		if err != nil {
+			lines = append(lines, "could not read the rest: "+err.Error())
+		}
+		r.histories[id] = lines
+	}
+}
+
+// printJourneys shows what happened to the orders named in violations: the
+// driver's steps and the workflow's history.
+func (r *report) printJourneys(w io.Writer) {
+	named := r.named()
 	if len(named) == 0 {
 		return
 	}
@@ -155,7 +186,7 @@ func (r *report) printJourneys(w io.Writer) {
 	fmt.Fprintln(w, ":")
 	shown := 0
 	for _, o := range r.orders {
-		if !named[o.plan.ID] || shown >= maxDetails/4 {
+		if !slices.Contains(named, o.plan.ID) || shown >= maxDetails/4 {
 			continue
 		}
 		shown++
@@ -163,6 +194,12 @@ func (r *report) printJourneys(w io.Writer) {
 		fmt.Fprintf(w, "  %s (%s, %s, %s, picked at %q, customer %s) want %s:\n", o.plan.ID, o.plan.Kind, o.plan.Method,
 			o.plan.StoreID, loc, o.plan.Profile, want.Stage)
 		printLines(w, "      ", steps)
+		if h, ok := r.histories[o.plan.ID]; ok {
+			fmt.Fprintf(w, "    its workflow history (time since the workflow started; workflow tasks that went well left out):\n")
+			for _, l := range h {
+				fmt.Fprintf(w, "      %s\n", l)
+			}
+		}
 	}
 }
 

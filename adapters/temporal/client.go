@@ -22,12 +22,8 @@ func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) clien
 	if base.ConnectionOptions.GrpcCompression == nil {
 		base.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
-	dc := DataConverter(codec)
-	base.DataConverter = dc
-	base.FailureConverter = sdktemporal.NewDefaultFailureConverter(sdktemporal.DefaultFailureConverterOptions{
-		DataConverter:          dc,
-		EncodeCommonAttributes: true,
-	})
+	base.DataConverter = DataConverter(codec)
+	base.FailureConverter = FailureConverter(codec)
 	base.Logger = tlog.NewStructuredLogger(logger)
 	return base
 }
@@ -36,6 +32,15 @@ func ClientOptions(base client.Options, codec *Codec, logger *slog.Logger) clien
 // replayers of recorded histories need it too.
 func DataConverter(codec *Codec) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+}
+
+// FailureConverter encrypts error messages and stack traces with codec as well;
+// readers of histories decode failures with it.
+func FailureConverter(codec *Codec) converter.FailureConverter {
+	return sdktemporal.NewDefaultFailureConverter(sdktemporal.DefaultFailureConverterOptions{
+		DataConverter:          DataConverter(codec),
+		EncodeCommonAttributes: true,
+	})
 }
 
 // Dial builds the codec from keys and connects a client with ClientOptions. The
