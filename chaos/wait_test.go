@@ -94,6 +94,20 @@ func TestWaitOnCountsProgress(t *testing.T) {
 			if wrong := tc.want(err, took); wrong != "" {
 				t.Errorf("%s: the wait ended after %s with %v; %s", tc.workflow, took.Round(100*time.Millisecond), err, wrong)
 			}
+			if tc.workflow != "Retrying" {
+				return
+			}
+			// What a failed run's report shows of such an order: the activity it
+			// still waits for, with its attempt and why the last one failed.
+			lines, err := history(t.Context(), c, temporal.GetDefaultFailureConverter(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "pending AlwaysFails") || !strings.Contains(last, "attempt ") ||
+				!strings.Contains(last, "last failure: the provider is down") {
+				t.Errorf("the history of a retrying order ends with %q, want its pending activity, attempt and last failure", last)
+			}
 		})
 	}
 }
