@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
@@ -24,15 +24,7 @@ import (
 // patiences), and ends at once when the workflow closes. Against the dev server
 // of `make test`.
 func TestWaitOnCountsProgress(t *testing.T) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
-	c, err := client.Dial(client.Options{HostPort: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := temporaltest.Dial(t, client.Options{})
 	queue := fmt.Sprintf("chaos-wait-%d", time.Now().UnixNano())
 	w := worker.New(c, queue, worker.Options{})
 	idle := func(ctx workflow.Context) error { return workflow.Await(ctx, func() bool { return false }) }

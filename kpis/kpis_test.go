@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 	"github.com/everywherecommerce/fulfilment/alarms"
 	"github.com/everywherecommerce/fulfilment/kpis"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
@@ -23,15 +23,7 @@ import (
 // make test starts: two start-ups make one schedule, a third with another
 // interval updates it.
 func TestKPIScheduleIsCreatedOnceAndFollowsTheInterval(t *testing.T) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
-	c, err := client.Dial(client.Options{HostPort: addr, Namespace: os.Getenv("TEMPORAL_NAMESPACE")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporaltest.Dial(t, client.Options{})
 	ctx := t.Context()
 	id := "kpis-test-" + rand.Text()[:10]
 	o := kpis.ScheduleOptions{ID: id, TaskQueue: "kpis-test", Every: 15 * time.Minute}
@@ -72,7 +64,7 @@ func TestKPIScheduleIsCreatedOnceAndFollowsTheInterval(t *testing.T) {
 	check(5*time.Minute, "kpis-test-2")
 	// A schedule made by a worker from before the alarm bell (workflow
 	// ComputeKPIs) is switched to KPIsAndAlarms.
-	err = c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+	err := c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 		s := in.Description.Schedule
 		s.Action.(*client.ScheduleWorkflowAction).Workflow = kpis.OldWorkflowType
 		return &client.ScheduleUpdate{Schedule: &s}, nil
@@ -124,15 +116,7 @@ func countSchedules(t *testing.T, c client.Client, id string) (int, error) {
 // which write the window's values to kpi_values and move the alarm watermark to
 // the hour.
 func TestKPIScheduleRunComputesIntoPostgreSQL(t *testing.T) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
-	c, err := client.Dial(client.Options{HostPort: addr, Namespace: os.Getenv("TEMPORAL_NAMESPACE")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporaltest.Dial(t, client.Options{})
 	ctx := t.Context()
 	pool := pgtest.New(t)
 	store := postgres.NewStore(pool)

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
 )
 
@@ -37,10 +38,7 @@ type gracefulStack struct {
 func newGracefulStack(t *testing.T) *gracefulStack {
 	t.Helper()
 	ctx := t.Context()
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
+	addr := temporaltest.Address(t)
 	s := &gracefulStack{dir: t.TempDir(), http: &http.Client{Timeout: 40 * time.Second}}
 	for _, name := range []string{"worker", "starter"} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(s.dir, name), "./"+name)

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 )
 
 // TestFailedWorkflowTasksAreRecorded runs a real SDK worker whose workflow
@@ -22,20 +22,12 @@ import (
 // workflow_task_failures with the workflow's ID, type, attempt and error, for
 // support's GET /v1/workflow-problems.
 func TestFailedWorkflowTasksAreRecorded(t *testing.T) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
 	ctx := t.Context()
 	store := postgres.NewStore(pgtest.New(t))
 	logger := slog.New(slog.DiscardHandler)
 	failures := newTaskFailures(slog.DiscardHandler)
 	go failures.run(ctx, store.RecordWorkflowTaskFailure, logger)
-	c, err := client.Dial(client.Options{HostPort: addr, Namespace: os.Getenv("TEMPORAL_NAMESPACE"), Logger: tlog.NewStructuredLogger(slog.New(failures))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := temporaltest.Dial(t, client.Options{Logger: tlog.NewStructuredLogger(slog.New(failures))})
 	queue := "task-failures-" + rand.Text()[:8]
 	w := worker.New(c, queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {

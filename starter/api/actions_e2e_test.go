@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 	"github.com/everywherecommerce/fulfilment/internal/testbed"
 	"github.com/everywherecommerce/fulfilment/workflows"
 )
@@ -147,7 +148,7 @@ func TestActionsPerOrder(t *testing.T) {
 func newNamespace(t *testing.T) string {
 	t.Helper()
 	ns := "actions" + randomHex(t, 4) // letters and digits only: the metric label would not keep a "-"
-	if err := testbed.RegisterNamespace(context.Background(), os.Getenv("TEMPORAL_ADDRESS"), ns); err != nil {
+	if err := testbed.RegisterNamespace(context.Background(), temporaltest.Address(t), ns); err != nil {
 		t.Fatal(err)
 	}
 	return ns

@@ -25,6 +25,7 @@ import (
 	"github.com/everywherecommerce/fulfilment/adapters/postgres"
 	"github.com/everywherecommerce/fulfilment/adapters/postgres/pgtest"
 	tadapter "github.com/everywherecommerce/fulfilment/adapters/temporal"
+	"github.com/everywherecommerce/fulfilment/adapters/temporal/temporaltest"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/links"
 	"github.com/everywherecommerce/fulfilment/messages"
@@ -99,10 +100,7 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	for _, o := range opts {
 		o(&settings)
 	}
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		t.Fatal("TEMPORAL_ADDRESS is not set: run the tests with `make test`")
-	}
+	addr := temporaltest.Address(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	logs := settings.logs
