@@ -141,55 +141,55 @@ func (r *report) printFaults(w io.Writer) {
 	}
 }
 
-// named are the orders that violations name, sorted.
-func (r *report) named() []string {
+// journeysShown are the orders that violations name, in the run's order, at
+// most maxDetails/4 of them (the journeys the report shows), and how many are
+// named in all.
+func (r *report) journeysShown() (shown []*orderRun, named int) {
 	ids := regexp.MustCompile(`CH-\d{4}`) // the run's order IDs (scenarios.go)
-	named := map[string]bool{}
+	names := map[string]bool{}
 	for _, res := range r.results {
 		for _, v := range res.violations {
 			for _, id := range ids.FindAllString(v, -1) {
-				named[id] = true
+				names[id] = true
 			}
 		}
 	}
-	return slices.Sorted(maps.Keys(named))
+	for _, o := range r.orders {
+		if names[o.plan.ID] && len(shown) < maxDetails/4 {
+			shown = append(shown, o)
+		}
+	}
+	return shown, len(names)
 }
 
-// readHistories reads the workflow histories of the orders named in violations
-// (at most the journeys printJourneys shows), so that a failed run in CI says what
-// the engine did while a journey waited.
+// readHistories reads the workflow histories of the orders whose journeys the
+// report shows, so that a failed run in CI says what the engine did while a
+// journey waited.
 func (r *report) readHistories(ctx context.Context, c client.Client, fc converter.FailureConverter) {
 	r.histories = map[string][]string{}
-	for i, id := range r.named() {
-		if i == maxDetails/4 {
-			break
-		}
-		lines, err := history(ctx, c, fc, id)
+	shown, _ := r.journeysShown()
+	for _, o := range shown {
+		lines, err := history(ctx, c, fc, o.plan.ID)
 		if err != nil {
 			lines = append(lines, "could not read the rest: "+err.Error())
 		}
-		r.histories[id] = lines
+		r.histories[o.plan.ID] = lines
 	}
 }
 
 // printJourneys shows what happened to the orders named in violations: the
 // driver's steps and the workflow's history.
 func (r *report) printJourneys(w io.Writer) {
-	named := r.named()
-	if len(named) == 0 {
+	shown, named := r.journeysShown()
+	if named == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nJourneys of the %d order(s) named above", len(named))
-	if len(named) > maxDetails/4 {
-		fmt.Fprintf(w, " (the first %d)", maxDetails/4)
+	fmt.Fprintf(w, "\nJourneys of the %d order(s) named above", named)
+	if named > len(shown) {
+		fmt.Fprintf(w, " (the first %d)", len(shown))
 	}
 	fmt.Fprintln(w, ":")
-	shown := 0
-	for _, o := range r.orders {
-		if !slices.Contains(named, o.plan.ID) || shown >= maxDetails/4 {
-			continue
-		}
-		shown++
+	for _, o := range shown {
 		want, loc, steps, _ := o.snapshot()
 		fmt.Fprintf(w, "  %s (%s, %s, %s, picked at %q, customer %s) want %s:\n", o.plan.ID, o.plan.Kind, o.plan.Method,
 			o.plan.StoreID, loc, o.plan.Profile, want.Stage)
