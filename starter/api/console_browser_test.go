@@ -200,11 +200,18 @@ func (s *system) projectReady(id, customer string, deadline time.Time) {
 // well within a minute even on a loaded CI machine.
 const stepTimeout = 30 * time.Second
 
+// startTimeout bounds starting Chromium and opening its first tab. A fresh
+// Chromium on a loaded CI machine (two cores, every package's tests beside it)
+// once took longer than stepTimeout to open its first tab, after it had printed
+// its DevTools address (chromedp allows 20 s for that part).
+const startTimeout = 2 * time.Minute
+
 // browser is one tab of a headless Chromium that lives as long as the test.
 type browser struct {
 	t         *testing.T
 	ctx       context.Context
 	artefacts string
+	failShot  string // the screenshot's name when a step fails: <test>-failed
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
@@ -235,10 +242,13 @@ func newBrowser(t *testing.T) *browser {
 	if err := os.MkdirAll(artefacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(artefacts, "failed.png")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Each test has its own log and failure screenshot: the browser tests run in parallel.
+	name := strings.ReplaceAll(t.Name(), "/", "_")
+	failShot := name + "-failed"
+	if err := os.Remove(filepath.Join(artefacts, failShot+".png")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
-	logFile, err := os.Create(filepath.Join(artefacts, "chromium.log"))
+	logFile, err := os.Create(filepath.Join(artefacts, name+"-chromium.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +268,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.WindowSize(1024, 768),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(logFile),
+		chromedp.WSURLReadTimeout(startTimeout),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
@@ -272,18 +283,20 @@ func newBrowser(t *testing.T) *browser {
 
 	// The first Do starts Chromium and binds it to ctx, so it takes no timeout of
 	// its own; a browser that does not come up in time fails the test here.
+	began := time.Now()
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(ctx) }()
 	select {
 	case err := <-started:
 		if err != nil {
-			t.Fatalf("start %s: %v (its output is in %s)", path, err, logFile.Name())
+			t.Fatalf("start %s: %v\n%s", path, err, logTail(logFile.Name()))
 		}
-	case <-time.After(stepTimeout):
-		t.Fatalf("Chromium did not start within %s (its output is in %s)", stepTimeout, logFile.Name())
+	case <-time.After(startTimeout):
+		t.Fatalf("Chromium did not start and open a tab within %s\n%s", startTimeout, logTail(logFile.Name()))
 	}
+	t.Logf("Chromium started and opened a tab in %s", time.Since(began).Round(time.Millisecond))
 
-	b := &browser{t: t, ctx: ctx, artefacts: artefacts}
+	b := &browser{t: t, ctx: ctx, artefacts: artefacts, failShot: failShot}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -416,11 +429,25 @@ func (b *browser) fail(what string, err error) {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, chromedp.ErrPollingTimeout) {
 		err = fmt.Errorf("not within %s: %w", stepTimeout, err)
 	}
-	if shotErr := b.saveScreenshot(b.quick(), "failed"); shotErr == nil {
-		b.t.Logf("the page at the failure: %s", filepath.Join(b.artefacts, "failed.png"))
+	if shotErr := b.saveScreenshot(b.quick(), b.failShot); shotErr == nil {
+		b.t.Logf("the page at the failure: %s", filepath.Join(b.artefacts, b.failShot+".png"))
 	}
 	b.logConsole()
 	b.t.Fatalf("%s: %v", what, err)
+}
+
+// logTail is the end of Chromium's log, for a failure message: CI prints the
+// test's output, not the artefacts.
+func logTail(name string) string {
+	const most = 4 << 10
+	out, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Sprintf("(Chromium's log %s: %v)", name, err)
+	}
+	if len(out) > most {
+		out = out[len(out)-most:]
+	}
+	return fmt.Sprintf("the end of Chromium's log (%s):\n%s", name, out)
 }
 
 func (b *browser) logConsole() {
