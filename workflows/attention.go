@@ -79,6 +79,11 @@ type step struct {
 	name string
 	// also are the decisions beyond retry that make sense for this step.
 	also []ResolveAction
+	// inFlight, when set, is true from the start of each attempt until the
+	// attempt fails (attempt clears it) or the caller has applied its success
+	// (the caller clears it): an update that depends on the step's outcome
+	// waits for it instead of being refused (handleConfirmArrival).
+	inFlight *bool
 }
 
 // supportCancel is returned by a step that support resolved by cancelling the
@@ -113,7 +118,13 @@ func (f *fulfilment) options(ctx workflow.Context, summary string) workflow.Cont
 func (f *fulfilment) attempt(ctx workflow.Context, s step, run func(ctx workflow.Context) error) (skipped bool, err error) {
 	flagged := false
 	for {
+		if s.inFlight != nil {
+			*s.inFlight = true
+		}
 		err := run(ctx)
+		if err != nil && s.inFlight != nil {
+			*s.inFlight = false
+		}
 		if err == nil {
 			if flagged {
 				f.settleProblem(ctx, s.name+" succeeded", "")

@@ -37,6 +37,9 @@ type harness struct {
 	// refuse, when set, makes the provider refuse calls of that kind ("refund",
 	// "label") as it would for good; flaky fails them with a retryable error.
 	refuse, flaky map[string]bool
+	// duringLabel, when set, runs once inside the first carrier call for a
+	// label, while the activity buying it is still running.
+	duringLabel func()
 }
 
 // faultyPayments is the sandbox payment provider with the harness's faults.
@@ -59,6 +62,10 @@ type faultyCarrier struct {
 }
 
 func (c faultyCarrier) BuyLabel(ctx context.Context, req activities.LabelRequest) (activities.Label, error) {
+	if during := c.h.duringLabel; during != nil {
+		c.h.duringLabel = nil
+		during()
+	}
 	if err := c.h.fault("label"); err != nil {
 		return activities.Label{}, err
 	}

@@ -102,6 +102,10 @@ type shippingState struct {
 	seen    map[string]bool // carrier event IDs: lookups only, never ranged over
 	early   []CarrierEvent  // events for a label not recorded yet
 	arrived string          // who confirmed a transfer's arrival ("carrier" for a delivered event)
+	// labelling is true while a V2 transfer's Journey.Advance (label and
+	// in-transit stage in one activity) runs, until the order entered
+	// in_transit_to_store or the attempt failed (step.inFlight).
+	labelling bool
 }
 
 // pickupState is the handover at the store; the workflow is the one owner of

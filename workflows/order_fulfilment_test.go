@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/testsuite"
+
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -243,6 +245,91 @@ func TestTransferFromDistributionCentre(t *testing.T) {
 	equal(t, "DC stock taken", h.store.StockQuantity("dc-erfurt", "WATCH-001"), 9)
 	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
 		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
+}
+
+// arriveDuringLabel has staff confirm the transfer's arrival from inside the
+// carrier call of the activity that buys its label and records the order in
+// transit: the staff's list shows the parcel arriving once that activity has
+// written the projection, before the workflow has taken the activity's result.
+// The carrier call goes on once the workflow accepted or refused the update.
+func (h *harness) arriveDuringLabel() *outcome {
+	out := &outcome{}
+	h.duringLabel = func() {
+		answered := make(chan struct{}, 1)
+		h.env.UpdateWorkflow(workflows.UpdateConfirmArrival, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() { out.accepted = true; answered <- struct{}{} },
+			OnReject:   func(err error) { out.rejected = err; answered <- struct{}{} },
+			OnComplete: func(_ any, err error) { out.done, out.err = true, err },
+		}, workflows.ConfirmArrivalRequest{StoreID: "berlin-mitte", By: "staff-1"})
+		select {
+		case <-answered:
+		case <-time.After(10 * time.Second):
+			h.t.Error("the arrival was neither accepted nor refused within 10 s")
+		}
+	}
+	return out
+}
+
+// TestArrivalWhileTheLabelIsRecordedWaitsForIt: staff scan the parcel while the
+// label's journey activity is still running (CI met this on a loaded machine:
+// the list said in transit, the workflow still picked, and the arrival was
+// refused). The arrival is accepted, applied once the order is in transit, and
+// the order becomes ready with no second scan.
+func TestArrivalWhileTheLabelIsRecordedWaitsForIt(t *testing.T) {
+	h := newHarness(t, domain.MethodShipToStore)
+	h.setStock("berlin-mitte", "WATCH-001", 0)
+	h.checkout()
+	arrival := h.arriveDuringLabel()
+	h.pickAll(time.Hour)
+	h.collect(40 * time.Hour)
+
+	final := h.run()
+
+	if !arrival.accepted || !arrival.done || arrival.err != nil {
+		t.Fatalf("arrival during the label: %+v", arrival)
+	}
+	equal(t, "final stage", final.Stage, domain.StageCompleted)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked",
+		"in_transit_to_store", "ready_for_pickup", "picked_up", "review_requested", "completed"})
+	var readyAfter time.Duration
+	for _, e := range h.store.Journey(h.in.Order.OrderID) {
+		if e.Kind == activities.EntryStage && e.Key == "stage:ready_for_pickup" {
+			readyAfter = e.At.Sub(mondayMorning)
+		}
+	}
+	if readyAfter > 2*time.Hour {
+		t.Errorf("ready for pickup %s after checkout: the arrival was not applied when the order entered transit", readyAfter)
+	}
+}
+
+// TestArrivalDuringARefusedLabelIsRefused: an arrival sent while the label's
+// activity runs, whose label the carrier then refuses, is refused as before the
+// label: the order stays picked, waiting for support, who cancel it.
+func TestArrivalDuringARefusedLabelIsRefused(t *testing.T) {
+	h := newHarness(t, domain.MethodShipToStore)
+	h.setStock("berlin-mitte", "WATCH-001", 0)
+	h.refuse["label"] = true
+	h.checkout()
+	arrival := h.arriveDuringLabel()
+	h.pickAll(time.Hour)
+	waiting := &workflows.Status{}
+	h.whenWaiting(2*time.Hour, func() { *waiting = h.status() })
+	h.resolveWhenWaiting(3*time.Hour, workflows.ResolveRequest{
+		Action: workflows.ResolveCancel, Refund: true, Note: "no label for the transfer", By: "support-1"}, nil, nil)
+
+	final := h.run()
+
+	// Refused once the label is: accepted while it could still be bought, then
+	// refused with the same words as a scan before the pick.
+	if refused := arrival.err; !arrival.done || !refusedAs(refused, workflows.ErrTypeWrongStage) ||
+		!strings.Contains(refused.Error(), "not on its way to the store (stage picked)") {
+		t.Fatalf("arrival during a refused label: %+v", arrival)
+	}
+	if waiting.Stage != domain.StagePicked || waiting.Problem == nil || waiting.Problem.Step != "buy store-transfer label" {
+		t.Errorf("status while waiting = %+v, want picked and the label step waiting", waiting)
+	}
+	equal(t, "final stage", final.Stage, domain.StageCancelled)
+	equal(t, "journey", h.stages(), []string{"accepted", "payment_captured", "picking", "picked", "cancelled"})
 }
 
 // TestTransferDeliveredBeforeTheLabelIsTracked: the carrier reports the transfer

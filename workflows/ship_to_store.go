@@ -174,7 +174,7 @@ func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelR
 	f.stage = domain.StageInTransitToStore // the view the activity writes
 	order := f.summary()
 	f.stage = stage
-	res, err := f.journeyAdvance(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}},
+	res, err := f.journeyAdvance(ctx, step{name: "buy " + req.Purpose + " label", also: []ResolveAction{ResolveCancel}, inFlight: &f.shipping.labelling},
 		"buy label: "+req.Purpose+"; in transit", activities.Progress{
 			Order: order, Label: &req, Stages: []activities.StageEntry{{Stage: domain.StageInTransitToStore, At: now}},
 		})
@@ -196,6 +196,7 @@ func (f *fulfilment) shipTransfer(ctx workflow.Context, req activities.BuyLabelR
 		f.track(ctx, *res.Label)
 	}
 	f.enter(ctx, domain.StageInTransitToStore, "", "")
+	f.shipping.labelling = false // an arrival waiting for the label goes ahead
 	f.since, f.journey[len(f.journey)-1].At = now, now
 	f.next.stages = nil // recorded by the activity
 	if !oldOrder {
@@ -238,13 +239,27 @@ func (f *fulfilment) validateConfirmArrival(req ConfirmArrivalRequest) error {
 		return wrongStage(beingCancelled)
 	case f.shipping.arrived != "":
 		return wrongStage("The arrival was already confirmed.")
-	case f.stage != domain.StageInTransitToStore:
+	case f.stage != domain.StageInTransitToStore && !f.shipping.labelling:
 		return wrongStage("The order is not on its way to the store (stage %s).", f.stage)
 	}
 	return nil
 }
 
+// handleConfirmArrival records the arrival. A V2 transfer's journey activity
+// shows the parcel on the staff's arriving list as soon as it has bought the
+// label, a moment before the workflow takes its result and enters
+// in_transit_to_store: an arrival scanned in between was accepted (labelling)
+// and waits here until the activity's outcome is applied, then is checked again
+// (a refused label leaves the order picked: refused as before).
 func (f *fulfilment) handleConfirmArrival(ctx workflow.Context, req ConfirmArrivalRequest) (HandoverResult, error) {
+	if f.stage != domain.StageInTransitToStore {
+		if err := workflow.Await(ctx, func() bool { return !f.shipping.labelling }); err != nil {
+			return HandoverResult{}, fmt.Errorf("wait for the transfer's label: %w", err)
+		}
+		if err := f.validateConfirmArrival(req); err != nil {
+			return HandoverResult{}, err
+		}
+	}
 	f.shipping.arrived = req.By
 	f.wake()
 	return HandoverResult{OrderID: f.in.Order.OrderID, At: workflow.Now(ctx)}, nil

@@ -79,6 +79,8 @@ type systemSettings struct {
 	// logs, when set, receives the system's log lines (text, with trace IDs
 	// as the processes log them); they are discarded otherwise.
 	logs io.Writer
+	// carrier, when set, stands between the worker and the sandbox carrier.
+	carrier *testCarrier
 }
 
 // systemOption changes the system newSystem builds.
@@ -152,6 +154,10 @@ func newSystemIn(t *testing.T, policy workflows.Policy, ns string, opts ...syste
 	providers, sim := registry.Sandbox(store, c, registry.SandboxConfig{
 		TrackingBaseURL: "http://tracking.test/", CarrierStep: settings.carrierStep, FaultRate: settings.faultRate, FaultSeed: settings.faultSeed, Logger: logger,
 	})
+	if settings.carrier != nil {
+		settings.carrier.Carrier = providers.Carrier
+		providers.Carrier = settings.carrier
+	}
 	w := worker.New(c, tq, worker.Options{})
 	providers.Links = mustSigner(t, keys)
 	if providers.PickupCodes, err = pickupcode.New(tadapter.Secrets(keys)...); err != nil {

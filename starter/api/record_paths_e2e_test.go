@@ -91,6 +91,7 @@ func recordedPaths() []recordedPath {
 				s.pickAll(id, "dc-erfurt", "dc")
 				s.handOver(id) // ready without staff confirming the arrival
 			}},
+		arrivalWhileLabelling(),
 		{name: "v4-home-delivery", stage: domain.StageCompleted, run: func(s *system, id string) {
 			s.place(id, "home_delivery")
 			s.pickAll(id, "dc-erfurt", "dc")
@@ -202,23 +203,7 @@ func recordedPaths() []recordedPath {
 		}},
 		{name: "v4-transfer-label-refused-and-retried-by-support", stage: domain.StageCompleted, run: refusedLabelRetried},
 		{name: "v4-refund-refused-and-skipped-by-support", stage: domain.StageCompleted, run: refusedRefundSkipped},
-		{name: "v4-outage-flagged-while-retrying-and-cleared", stage: domain.StageCompleted,
-			policy: func(p *workflows.Policy) { p.StuckAfter = 800 * time.Millisecond }, // the first retry comes after 1 s
-			run: func(s *system, id string) {
-				body := s.orderBody(id, "home_delivery")
-				body["address"].(map[string]string)["postal_code"] = sandbox.PostalCodeUnavailable
-				if st, b := s.do(http.MethodPost, "/v1/orders", s.tokens["checkout"], body); st != http.StatusCreated {
-					s.t.Fatalf("place: %d %v", st, b)
-				}
-				s.pickAll(id, "dc-erfurt", "dc")
-				s.result(id)
-				if !s.hasEntry(id, activities.EntryAttention, "buy home-delivery label keeps failing") {
-					s.t.Errorf("journey lacks the outage flag: %+v", s.journeyEntries(id, activities.EntryAttention))
-				}
-				if row, err := s.store.OrderRow(context.Background(), id); err != nil || row.NeedsAttention {
-					s.t.Errorf("projection = %+v (%v), want the flag down", row, err)
-				}
-			}},
+		outageFlaggedWhileRetrying(),
 	}
 }
 
