@@ -148,6 +148,9 @@ func TestBellInPostgreSQL(t *testing.T) {
 			t.Errorf("%s of %s: observed %g expected %g (%s), the detector says %g %g (%s)", a.Signal, a.StoreID,
 				a.Observed, a.Expected, a.Baseline, e.Alarm.Observed, e.Alarm.Expected, e.Alarm.Baseline)
 		}
+		if a.BaselineParts == nil || e.Alarm.BaselineParts == nil || *a.BaselineParts != *e.Alarm.BaselineParts {
+			t.Errorf("%s of %s: baseline parts %+v, the detector says %+v", a.Signal, a.StoreID, a.BaselineParts, e.Alarm.BaselineParts)
+		}
 		if a.ResolvedAt != nil {
 			resolved++
 		}

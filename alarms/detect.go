@@ -1,12 +1,12 @@
 package alarms
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/kpis/chart"
 	"github.com/everywherecommerce/fulfilment/starter/api/records"
 )
 
@@ -234,6 +234,11 @@ func (t *track) include(from, to int) {
 // clean reports whether [a, b) is all baseline-eligible.
 func (t *track) clean(a, b int) bool { return t.pn[b]-t.pn[a] == b-a }
 
+// baseline records how the expected value was formed, in parts and in words.
+func (r *Result) baseline(parts records.BaselineParts) {
+	r.BaselineParts, r.Baseline = parts, chart.BaselineText(parts, chart.English)
+}
+
 // Result is one test of one window of a signal of a store.
 type Result struct {
 	Window                         int // hours
@@ -242,7 +247,8 @@ type Result struct {
 	ObservedEvents, ExpectedEvents float64
 	Volume                         float64
 	P                              float64
-	Baseline                       string
+	Baseline                       string // in English, for the notifications
+	BaselineParts                  records.BaselineParts
 	// BaselineHours is how many hours of the store's own data the baseline
 	// had (at most Config.BaselineHours).
 	BaselineHours int
@@ -431,8 +437,7 @@ func (c Config) testRate(t *track, s Signal, st, end, bStart int, r Result) Resu
 	r.Observed, r.Expected = o/n, e/n
 	r.ObservedEvents, r.ExpectedEvents, r.Volume = o, e, n
 	r.P = c.poissonP(s, o, e, phi)
-	r.Baseline = fmt.Sprintf("the store's rate over the previous %d days (%.0f of %.0f) by hour of the week, dispersion %.1f",
-		(st-bStart+23)/24, wc.totEv, wc.totVol, phi)
+	r.baseline(records.BaselineParts{Kind: records.BaselineRate, Span: (st - bStart + 23) / 24, Events: wc.totEv, Volume: wc.totVol, Spread: phi})
 	return r
 }
 
@@ -486,7 +491,7 @@ func (c Config) testCount(t *track, s Signal, st, end, bStart int, r Result) Res
 	r.OK = true
 	r.Observed, r.Expected, r.ObservedEvents, r.ExpectedEvents = o, e, o, e
 	r.P = c.poissonP(s, o, e, phi)
-	r.Baseline = fmt.Sprintf("the same weekday and hours of the previous %d weeks, dispersion %.1f", min(4, (st-t.first)/168), phi)
+	r.baseline(records.BaselineParts{Kind: records.BaselineWeekday, Span: min(4, (st-t.first)/168), Spread: phi})
 	return r
 }
 
@@ -545,8 +550,7 @@ func (c Config) testDuration(t *track, s Signal, st, end, bStart int, r Result) 
 	r.OK = true
 	r.Observed, r.Expected, r.ObservedEvents, r.ExpectedEvents, r.Volume = w, x, n, n, n
 	r.P = normalUpper(z)
-	r.Baseline = fmt.Sprintf("the store's level over the previous %d days by hour of the week, day-to-day spread ×%.2f",
-		(st-bStart+23)/24, math.Exp(1.4826*median(dev)))
+	r.baseline(records.BaselineParts{Kind: records.BaselineLevel, Span: (st - bStart + 23) / 24, Spread: math.Exp(1.4826 * median(dev))})
 	return r
 }
 

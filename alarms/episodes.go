@@ -156,7 +156,7 @@ func (d *Detector) step(k trackKey, s Signal, end int, h time.Time) (Change, boo
 		Signal: s.Name, KPI: s.KPI, StoreID: k.store, Direction: string(s.Direction), OpenedAt: h,
 		WindowHours: best.Window, Observed: best.Observed, Expected: best.Expected,
 		ObservedEvents: best.ObservedEvents, ExpectedEvents: best.ExpectedEvents, Volume: best.Volume,
-		Baseline: best.Baseline, PValue: best.P, PeakRatio: clampRatio(best.Ratio()), LastEvaluatedAt: h,
+		Baseline: best.Baseline, BaselineParts: &best.BaselineParts, PValue: best.P, PeakRatio: clampRatio(best.Ratio()), LastEvaluatedAt: h,
 		LastObserved: best.Observed, LastExpected: best.Expected,
 	}
 	d.open[k] = a

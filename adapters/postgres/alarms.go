@@ -14,7 +14,7 @@ import (
 
 // alarmColumns are the columns scanned by scanAlarm, in its order.
 const alarmColumns = `alarm_id, signal, kpi, store_id, direction, opened_at, resolved_at, window_hours,
-	observed, expected, observed_events, expected_events, volume, baseline, p_value, peak_ratio,
+	observed, expected, observed_events, expected_events, volume, baseline, baseline_parts, p_value, peak_ratio,
 	last_evaluated_at, last_observed, last_expected`
 
 func scanAlarm(row pgx.CollectableRow) (records.Alarm, error) {
@@ -27,7 +27,7 @@ func scanAlarm(row pgx.CollectableRow) (records.Alarm, error) {
 // alarmFields are the scan destinations of alarmColumns.
 func alarmFields(a *records.Alarm) []any {
 	return []any{&a.ID, &a.Signal, &a.KPI, &a.StoreID, &a.Direction, &a.OpenedAt, &a.ResolvedAt, &a.WindowHours,
-		&a.Observed, &a.Expected, &a.ObservedEvents, &a.ExpectedEvents, &a.Volume, &a.Baseline, &a.PValue, &a.PeakRatio,
+		&a.Observed, &a.Expected, &a.ObservedEvents, &a.ExpectedEvents, &a.Volume, &a.Baseline, &a.BaselineParts, &a.PValue, &a.PeakRatio,
 		&a.LastEvaluatedAt, &a.LastObserved, &a.LastExpected}
 }
 
@@ -128,12 +128,12 @@ func (s *Store) ApplyAlarms(ctx context.Context, a records.AlarmApply) error {
 			var id int64
 			if e.New {
 				err = tx.QueryRow(ctx, `insert into alarms (signal, kpi, store_id, direction, opened_at, resolved_at, window_hours,
-					observed, expected, observed_events, expected_events, volume, baseline, p_value, peak_ratio,
+					observed, expected, observed_events, expected_events, volume, baseline, baseline_parts, p_value, peak_ratio,
 					last_evaluated_at, last_observed, last_expected)
-					values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+					values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 					returning alarm_id`,
 					al.Signal, al.KPI, al.StoreID, al.Direction, al.OpenedAt, al.ResolvedAt, al.WindowHours,
-					al.Observed, al.Expected, al.ObservedEvents, al.ExpectedEvents, al.Volume, al.Baseline, al.PValue, al.PeakRatio,
+					al.Observed, al.Expected, al.ObservedEvents, al.ExpectedEvents, al.Volume, al.Baseline, al.BaselineParts, al.PValue, al.PeakRatio,
 					al.LastEvaluatedAt, al.LastObserved, al.LastExpected).Scan(&id)
 				if err != nil {
 					return fmt.Errorf("open alarm %s of %s at %s: %w", al.Signal, al.StoreID, al.OpenedAt, err)

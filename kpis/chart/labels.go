@@ -169,8 +169,16 @@ var text = map[string][2]string{ // en, de
 	"observed":    {"%s instead of the expected %s", "%s statt erwartet %s"},
 	"window":      {"in the %d h to %s", "in den %d h bis %s"},
 	"baseline":    {"baseline: %s", "Basis: %s"},
-	"open":        {"open", "offen"},
-	"resolved":    {"resolved %s", "beendet %s"},
+	// The baselines' words (BaselineText); the English ones are also what the
+	// detector writes as an alarm's Baseline, for the notifications.
+	"baseWeekday": {"the same weekday and hours of the previous %d weeks, dispersion %s",
+		"dieselben Wochentage und Stunden der %d Wochen davor, Streuung %s"},
+	"baseRate": {"the store's rate over the previous %d days (%s of %s) by hour of the week, dispersion %s",
+		"die Quote der Filiale in den %d Tagen davor (%s von %s) je Stunde der Woche, Streuung %s"},
+	"baseLevel": {"the store's level over the previous %d days by hour of the week, day-to-day spread ×%s",
+		"das Niveau der Filiale in den %d Tagen davor je Stunde der Woche, Schwankung von Tag zu Tag ×%s"},
+	"open":     {"open", "offen"},
+	"resolved": {"resolved %s", "beendet %s"},
 }
 
 func tr(key, lang string, args ...any) string {

@@ -387,8 +387,8 @@ func AlarmText(a records.Alarm, lang string, loc *time.Location) string {
 		s += fmt.Sprintf(" (×%s)", number(a.Observed/a.Expected, 1, lang))
 	}
 	s += " " + tr("window", lang, a.WindowHours, DateTime(a.OpenedAt.In(loc), lang)+zoneName(loc))
-	if a.Baseline != "" {
-		s += "; " + tr("baseline", lang, a.Baseline)
+	if base := alarmBaseline(a, lang); base != "" {
+		s += "; " + tr("baseline", lang, base)
 	}
 	if a.ResolvedAt != nil {
 		s += "; " + tr("resolved", lang, DateTime(a.ResolvedAt.In(loc), lang)+zoneName(loc))
@@ -396,6 +396,28 @@ func AlarmText(a records.Alarm, lang string, loc *time.Location) string {
 		s += "; " + tr("open", lang)
 	}
 	return s
+}
+
+// alarmBaseline is the alarm's baseline in the language, from its parts; an
+// episode recorded without them shows its Baseline as written (English).
+func alarmBaseline(a records.Alarm, lang string) string {
+	if a.BaselineParts == nil {
+		return a.Baseline
+	}
+	return BaselineText(*a.BaselineParts, lang)
+}
+
+// BaselineText says how an alarm's expected value was formed, in the language.
+func BaselineText(b records.BaselineParts, lang string) string {
+	switch b.Kind {
+	case records.BaselineWeekday:
+		return tr("baseWeekday", lang, b.Span, number(b.Spread, 1, lang))
+	case records.BaselineRate:
+		return tr("baseRate", lang, b.Span, number(b.Events, 0, lang), number(b.Volume, 0, lang), number(b.Spread, 1, lang))
+	case records.BaselineLevel:
+		return tr("baseLevel", lang, b.Span, number(b.Spread, 2, lang))
+	}
+	return b.Kind
 }
 
 // zoneName is " UTC" for UTC, else " " and the zone's name.

@@ -248,8 +248,41 @@ func TestAlarmTextAndLabels(t *testing.T) {
 	resolved := time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC)
 	a := records.Alarm{KPI: "expired_pickups", Direction: "up", OpenedAt: time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC), WindowHours: 24,
 		Observed: 12, Expected: 5, Baseline: "same weekday over the previous 4 weeks", ResolvedAt: &resolved}
+	// An episode recorded before its baseline's parts were kept shows the
+	// words it was written with.
 	if got, want := AlarmText(a, German, time.UTC), "Abgelaufene Abholfristen gestiegen: 12 statt erwartet 5 (×2,4) in den 24 h bis 2. März 14:00 UTC; Basis: same weekday over the previous 4 weeks; beendet 3. März 06:00 UTC"; got != want {
 		t.Errorf("German:\n got %q\nwant %q", got, want)
+	}
+	// With its parts, the baseline is in the reader's language, and the times
+	// in the store's.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.BaselineParts = &records.BaselineParts{Kind: records.BaselineWeekday, Span: 4, Spread: 1.26}
+	if got, want := AlarmText(a, German, berlin), "Abgelaufene Abholfristen gestiegen: 12 statt erwartet 5 (×2,4) in den 24 h bis 2. März 15:00 Europe/Berlin; Basis: dieselben Wochentage und Stunden der 4 Wochen davor, Streuung 1,3; beendet 3. März 07:00 Europe/Berlin"; got != want {
+		t.Errorf("German with parts, Berlin:\n got %q\nwant %q", got, want)
+	}
+	for _, tc := range []struct {
+		parts  records.BaselineParts
+		en, de string
+	}{
+		{records.BaselineParts{Kind: records.BaselineWeekday, Span: 3, Spread: 1},
+			"the same weekday and hours of the previous 3 weeks, dispersion 1",
+			"dieselben Wochentage und Stunden der 3 Wochen davor, Streuung 1"},
+		{records.BaselineParts{Kind: records.BaselineRate, Span: 28, Events: 41.4, Volume: 812, Spread: 1.52},
+			"the store's rate over the previous 28 days (41 of 812) by hour of the week, dispersion 1.5",
+			"die Quote der Filiale in den 28 Tagen davor (41 von 812) je Stunde der Woche, Streuung 1,5"},
+		{records.BaselineParts{Kind: records.BaselineLevel, Span: 21, Spread: 1.234},
+			"the store's level over the previous 21 days by hour of the week, day-to-day spread ×1.23",
+			"das Niveau der Filiale in den 21 Tagen davor je Stunde der Woche, Schwankung von Tag zu Tag ×1,23"},
+	} {
+		if got := BaselineText(tc.parts, English); got != tc.en {
+			t.Errorf("%s in English: %q, want %q", tc.parts.Kind, got, tc.en)
+		}
+		if got := BaselineText(tc.parts, German); got != tc.de {
+			t.Errorf("%s in German: %q, want %q", tc.parts.Kind, got, tc.de)
+		}
 	}
 	for _, kpi := range Curated {
 		if Title(kpi, English) == kpi || Title(kpi, German) == kpi || Title(kpi, German) == Title(kpi, English) && kpi != "pickups" {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -92,8 +93,9 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 	}
 	answer := chartsAnswer{StoreID: q.store, Days: q.days, Lang: q.lang, From: first, To: end, Charts: []chartAnswer{}, Alarms: []alarmAnswer{}}
 	var storeAlarms []records.Alarm
+	zone := s.storeZones(r.Context())
 	for _, a := range alarms {
-		answer.Alarms = append(answer.Alarms, alarmAnswer{Alarm: a, Title: chart.Title(a.KPI, q.lang), Text: chart.AlarmText(a, q.lang, time.UTC)})
+		answer.Alarms = append(answer.Alarms, alarmAnswer{Alarm: a, Title: chart.Title(a.KPI, q.lang), Text: chart.AlarmText(a, q.lang, zone(a.StoreID))})
 		if a.StoreID == q.store {
 			storeAlarms = append(storeAlarms, a)
 		}
@@ -111,6 +113,30 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 		answer.Charts = append(answer.Charts, chartAnswer{KPI: kpi, Title: chart.Title(kpi, q.lang), Latest: latest, SVG: chart.SVG(in)})
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// storeZones returns the time zone of a store, read once per store: an
+// alarm's times are said in its store's time, as the store's staff live them.
+// The totals ("*"), an unknown store or one that cannot be read now (logged)
+// are in UTC, which the text names.
+func (s *Server) storeZones(ctx context.Context) func(store string) *time.Location {
+	zones := map[string]*time.Location{records.KPIAll: time.UTC}
+	return func(store string) *time.Location {
+		if z, ok := zones[store]; ok {
+			return z
+		}
+		z := time.UTC
+		loc, err := s.store.Location(ctx, store)
+		if err == nil {
+			z, err = time.LoadLocation(loc.TimeZone)
+		}
+		if err != nil {
+			s.logger.Warn("read the store's time zone for its alarms; UTC instead", "store_id", store, "error", err)
+			z = time.UTC
+		}
+		zones[store] = z
+		return z
+	}
 }
 
 // dailySeries turns one store's day rows into a series per KPI of n days from

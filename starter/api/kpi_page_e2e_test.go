@@ -71,17 +71,19 @@ func seedKPIHistory(t *testing.T, s *system, now time.Time) {
 			insert("ready_early_rate", "berlin-mitte", day, 0.25, 2.0, 8.0, 8)
 		}
 	}
-	alarm := func(store, kpi, dir string, opened time.Time, resolved any, observed, expected float64) {
+	// parts: the baseline in parts as the detector writes it; nil as an
+	// episode opened before the parts were kept (English words only).
+	alarm := func(store, kpi, dir string, opened time.Time, resolved any, observed, expected float64, parts any) {
 		if _, err := s.db.Exec(t.Context(), `insert into alarms (signal, kpi, store_id, direction, opened_at, resolved_at, window_hours,
-			observed, expected, observed_events, expected_events, volume, baseline, p_value, peak_ratio, last_evaluated_at, last_observed, last_expected)
-			values ($1, $1, $2, $3, $4, $5, 24, $6, $7, $6, $7, 0, 'same weekday over the previous 4 weeks', 0.0001, $8, $4, $6, $7)`,
-			kpi, store, dir, opened, resolved, observed, expected, observed/expected); err != nil {
+			observed, expected, observed_events, expected_events, volume, baseline, baseline_parts, p_value, peak_ratio, last_evaluated_at, last_observed, last_expected)
+			values ($1, $1, $2, $3, $4, $5, 24, $6, $7, $6, $7, 0, 'same weekday over the previous 4 weeks', $9, 0.0001, $8, $4, $6, $7)`,
+			kpi, store, dir, opened, resolved, observed, expected, observed/expected, parts); err != nil {
 			t.Fatal(err)
 		}
 	}
-	alarm("berlin-mitte", "expired_pickups", "up", today.Add(-10*time.Hour), nil, 8, 1.5)
-	alarm("berlin-mitte", "orders_placed", "down", today.AddDate(0, 0, -10), today.AddDate(0, 0, -9), 6, 20)
-	alarm("hamburg-altona", "payment_decline_rate", "up", today.AddDate(0, 0, -2), nil, 0.2, 0.04)
+	alarm("berlin-mitte", "expired_pickups", "up", today.Add(-10*time.Hour), nil, 8, 1.5, records.BaselineParts{Kind: records.BaselineWeekday, Span: 4, Spread: 1.2})
+	alarm("berlin-mitte", "orders_placed", "down", today.AddDate(0, 0, -10), today.AddDate(0, 0, -9), 6, 20, nil)
+	alarm("hamburg-altona", "payment_decline_rate", "up", today.AddDate(0, 0, -2), nil, 0.2, 0.04, nil)
 }
 
 // chartSVG parses the SVG of the answer's chart of kpi and returns the class
@@ -184,7 +186,8 @@ func TestKPIPageChartsAPI(t *testing.T) {
 			}
 		}
 		for _, a := range body["alarms"].([]any) {
-			if m := a.(map[string]any); m["kpi"] == "expired_pickups" && !strings.Contains(m["text"].(string), "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") {
+			if m := a.(map[string]any); m["kpi"] == "expired_pickups" && (!strings.Contains(m["text"].(string), "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") ||
+				!strings.Contains(m["text"].(string), " Europe/Berlin; Basis: dieselben Wochentage und Stunden der 4 Wochen davor, Streuung 1,2; offen")) {
 				t.Errorf("German alarm text %q", m["text"])
 			}
 		}
@@ -252,7 +255,7 @@ func TestKPIPageInBrowser(t *testing.T) {
 	b.waitFor("the alarm marked on the expired pickups' chart", fmt.Sprintf(`document.querySelectorAll(%s).length === 1 && document.querySelectorAll(%s).length === 1`,
 		jsString(expired+" .alarm-marker"), jsString(expired+" .band")), `document.querySelector(`+jsString(expired)+`).innerHTML.slice(0, 300)`)
 	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Expired pickups rose: 8 instead of the expected 1.5 (×5.3) in the 24 h to ") ||
-		!strings.Contains(text, "baseline: same weekday over the previous 4 weeks") {
+		!strings.Contains(text, " Europe/Berlin; baseline: the same weekday and hours of the previous 4 weeks, dispersion 1.2") {
 		t.Errorf("the open alarm says %q", text)
 	}
 	if title := b.eval(`document.querySelector(` + jsString(expired+" svg title") + `).textContent`); title != "Expired pickups" {
@@ -274,7 +277,8 @@ func TestKPIPageInBrowser(t *testing.T) {
 	loaded("berlin-mitte/56/de")
 	b.waitText("h1", "Filial-Kennzahlen")
 	b.waitText(expired+" h3", "Abgelaufene Abholfristen")
-	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") {
+	if text := b.eval(`document.querySelector("#alarms li.open").textContent`); !strings.Contains(text, "Abgelaufene Abholfristen gestiegen: 8 statt erwartet 1,5") ||
+		!strings.Contains(text, "Basis: dieselben Wochentage und Stunden der 4 Wochen davor, Streuung 1,2") {
 		t.Errorf("the open alarm in German says %q", text)
 	}
 	if note := b.eval(`document.querySelector('#charts figure[data-kpi="ready_early_rate"] .band-note')?.textContent ?? ""`); note != "noch kein Normalbereich: zu wenig Verlauf" {

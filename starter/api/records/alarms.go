@@ -30,8 +30,12 @@ type Alarm struct {
 	Volume         float64 `json:"volume"`
 	// Baseline says how Expected was formed, e.g. "same weekday and hour over
 	// the previous 4 weeks".
-	Baseline string  `json:"baseline"`
-	PValue   float64 `json:"p_value"`
+	Baseline string `json:"baseline"`
+	// BaselineParts is Baseline in parts, for the console to say it in the
+	// reader's language (kpis/chart BaselineText); nil for episodes recorded
+	// before the parts were kept, which show Baseline as it was written.
+	BaselineParts *BaselineParts `json:"-"`
+	PValue        float64        `json:"p_value"`
 	// PeakRatio is the largest observed/expected of the episode so far (the
 	// smallest for a signal that fell).
 	PeakRatio       float64   `json:"peak_ratio"`
@@ -39,6 +43,31 @@ type Alarm struct {
 	LastObserved    float64   `json:"last_observed"`
 	LastExpected    float64   `json:"last_expected"`
 }
+
+// BaselineParts are what a baseline was formed from, by the signal's kind:
+//   - BaselineWeekday: a count against the same weekday and hours of the
+//     previous Span weeks;
+//   - BaselineRate: a rate against the store's Events of Volume over the
+//     previous Span days, by hour of the week;
+//   - BaselineLevel: a duration against the store's level over the previous
+//     Span days, by hour of the week.
+//
+// Spread is the dispersion (weekday, rate) or the day-to-day spread as a factor
+// (level).
+type BaselineParts struct {
+	Kind   string  `json:"kind"`
+	Span   int     `json:"span"`
+	Events float64 `json:"events,omitempty"`
+	Volume float64 `json:"volume,omitempty"`
+	Spread float64 `json:"spread"`
+}
+
+// The kinds of baseline.
+const (
+	BaselineWeekday = "weekday"
+	BaselineRate    = "rate"
+	BaselineLevel   = "level"
+)
 
 // Open reports whether the episode is still going on.
 func (a Alarm) Open() bool { return a.ResolvedAt == nil }
