@@ -351,7 +351,7 @@ func (d *driver) transfer(ctx context.Context, o *orderRun) bool {
 			o.problem("arrival: %v", err)
 		case a.status == http.StatusOK:
 			o.note("arrival scanned")
-		case a.status == http.StatusConflict:
+		case a.status == http.StatusConflict && strings.Contains(string(a.body), "already confirmed"):
 			o.note("arrival %d: the carrier's delivered event was first", a.status)
 		default:
 			o.problem("arrival answered %d: %s", a.status, truncate(string(a.body), 300))
