@@ -133,15 +133,7 @@ func (b *Bell) evaluate(ctx context.Context, st records.AlarmState, from, throug
 	if err != nil {
 		return Evaluation{}, err
 	}
-	zones := map[string]*time.Location{}
-	for id, name := range names {
-		if loc, err := time.LoadLocation(name); err == nil {
-			zones[id] = loc
-		} else if b.Logger != nil {
-			b.Logger.Warn("a store's time zone is unknown; its alarms follow UTC hours", "store_id", id, "time_zone", name)
-		}
-	}
-	data.SetZones(zones)
+	data.SetZones(Zones(names, b.Logger))
 	det := NewDetector(b.Config, data, b.Signals, st.Known)
 	var changes []Change
 	for h := from; !h.After(through); h = h.Add(time.Hour) {
@@ -203,4 +195,19 @@ func Episodes(changes []Change) []records.AlarmEpisode {
 		}
 	}
 	return out
+}
+
+// Zones loads the stores' time zones (StoreTimeZones: store ID → IANA name). A
+// store whose zone is unknown is left out, logged (when logger is set): its
+// alarms follow UTC hours and are told in UTC.
+func Zones(names map[string]string, logger *slog.Logger) map[string]*time.Location {
+	zones := map[string]*time.Location{}
+	for id, name := range names {
+		if loc, err := time.LoadLocation(name); err == nil {
+			zones[id] = loc
+		} else if logger != nil {
+			logger.Warn("a store's time zone is unknown; its alarms follow UTC hours", "store_id", id, "time_zone", name)
+		}
+	}
+	return zones
 }

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/workflows"
@@ -81,19 +79,11 @@ func (s *system) waitUpdateAccepted(id, name string, answered <-chan answer) {
 			s.t.Fatalf("order %s: the %s request was answered before its update was accepted: %d %s %v", id, name, a.status, a.body, a.err)
 		default:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		it := s.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				break
-			}
+		for _, ev := range s.history(id) {
 			if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == name {
-				cancel()
 				return
 			}
 		}
-		cancel()
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.t.Fatalf("order %s: no %s update accepted within %s", id, name, s.patience)

@@ -75,12 +75,7 @@ func TestEndToEndV1OrderStillRuns(t *testing.T) {
 			t.Errorf("%s: OrderStage %s, want %q", c.id, got, c.stage)
 		}
 		markers := 0
-		it := s.client.GetWorkflowHistory(ctx, workflows.WorkflowID(c.id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, ev := range s.history(c.id) {
 			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version" {
 				markers++
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/everywherecommerce/fulfilment/alarms"
 	"github.com/everywherecommerce/fulfilment/domain"
 	"github.com/everywherecommerce/fulfilment/kpis/band"
 	"github.com/everywherecommerce/fulfilment/kpis/chart"
@@ -93,7 +94,7 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 	}
 	answer := chartsAnswer{StoreID: q.store, Days: q.days, Lang: q.lang, From: first, To: end, Charts: []chartAnswer{}, Alarms: []alarmAnswer{}}
 	var storeAlarms []records.Alarm
-	zone := s.storeZones(r.Context())
+	zone := s.alarmZones(r.Context(), alarms)
 	for _, a := range alarms {
 		answer.Alarms = append(answer.Alarms, alarmAnswer{Alarm: a, Title: chart.Title(a.KPI, q.lang), Text: chart.AlarmText(a, q.lang, zone(a.StoreID))})
 		if a.StoreID == q.store {
@@ -115,27 +116,25 @@ func (s *Server) kpiCharts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, answer)
 }
 
-// storeZones returns the time zone of a store, read once per store: an
-// alarm's times are said in its store's time, as the store's staff live them.
-// The totals ("*"), an unknown store or one that cannot be read now (logged)
-// are in UTC, which the text names.
-func (s *Server) storeZones(ctx context.Context) func(store string) *time.Location {
-	zones := map[string]*time.Location{records.KPIAll: time.UTC}
+// alarmZones returns each alarm's store's time zone, read once for the
+// request and only when there are alarms to tell: an alarm's times are said in
+// its store's time, as the store's staff live them. The totals ("*"), an
+// unknown store, or all stores when the zones cannot be read now (logged), are
+// in UTC, which the text names.
+func (s *Server) alarmZones(ctx context.Context, list []records.Alarm) func(store string) *time.Location {
+	var zones map[string]*time.Location
+	if len(list) > 0 {
+		names, err := s.store.StoreTimeZones(ctx)
+		if err != nil {
+			s.logger.Warn("read the stores' time zones for their alarms; UTC instead", "error", err)
+		}
+		zones = alarms.Zones(names, s.logger)
+	}
 	return func(store string) *time.Location {
 		if z, ok := zones[store]; ok {
 			return z
 		}
-		z := time.UTC
-		loc, err := s.store.Location(ctx, store)
-		if err == nil {
-			z, err = time.LoadLocation(loc.TimeZone)
-		}
-		if err != nil {
-			s.logger.Warn("read the store's time zone for its alarms; UTC instead", "store_id", store, "error", err)
-			z = time.UTC
-		}
-		zones[store] = z
-		return z
+		return time.UTC
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/worker"
@@ -24,22 +25,30 @@ import (
 // workflows/ replays.
 const recordDir = "../../workflows/testdata"
 
-// checkHistory fetches the order's finished history from the dev server and
-// replays it with today's workflow code; with RECORD_HISTORIES=1 it also saves it
-// as workflows/testdata/<name>.json for the replay test.
-func (s *system) checkHistory(id, name string) {
+// history reads every event of the order's workflow history so far; a read
+// that fails ends the test.
+func (s *system) history(id string) []*historypb.HistoryEvent {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	hist := &historypb.History{}
-	it := s.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, 0)
+	var events []*historypb.HistoryEvent
+	it := s.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			s.t.Fatalf("history of %s: %v", id, err)
 		}
-		hist.Events = append(hist.Events, ev)
+		events = append(events, ev)
 	}
+	return events
+}
+
+// checkHistory fetches the order's finished history from the dev server and
+// replays it with today's workflow code; with RECORD_HISTORIES=1 it also saves it
+// as workflows/testdata/<name>.json for the replay test.
+func (s *system) checkHistory(id, name string) {
+	s.t.Helper()
+	hist := &historypb.History{Events: s.history(id)}
 	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: s.dataConverter})
 	if err != nil {
 		s.t.Fatal(err)

@@ -58,6 +58,7 @@ type Store interface {
 	KPIs(ctx context.Context, f records.KPIFilter) ([]records.KPIValue, error)
 	WorkflowTaskFailures(ctx context.Context, since time.Time, limit int) ([]records.WorkflowTaskFailure, error)
 	Alarms(ctx context.Context, f records.AlarmFilter) ([]records.Alarm, error)
+	StoreTimeZones(ctx context.Context) (map[string]string, error)
 	WebhookStore
 }
 

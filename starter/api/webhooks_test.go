@@ -23,11 +23,9 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v76/webhook"
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/everywherecommerce/fulfilment/activities"
 	"github.com/everywherecommerce/fulfilment/starter/api"
-	"github.com/everywherecommerce/fulfilment/workflows"
 )
 
 // testPublicURL is the public base URL Twilio signs in the tests; requests reach
@@ -212,15 +210,8 @@ func (s *system) seen(provider, eventID string) bool {
 // starter's de-duplication shows as a signal never sent twice.
 func (s *system) signals(id, name string) int {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	it := s.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			s.t.Fatal(err)
-		}
+	for _, ev := range s.history(id) {
 		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == name {
 			n++
 		}
