@@ -275,11 +275,17 @@ func TestGracefulStop(t *testing.T) {
 	suffix := randomHex(t, 3)
 
 	t.Run("running activity finishes", func(t *testing.T) {
-		const delay = 4 * time.Second
+		const delay = 6 * time.Second
 		w := s.worker(t, "FULFILMENT_WORKER_STOP_TIMEOUT=20s", "FULFILMENT_SANDBOX_MESSAGE_DELAY="+delay.String())
 		id := "G-FIN-" + suffix
 		s.placeOrder(t, id)
 		s.waitActivityRunning(t, id)
+		// The server says started as soon as the worker's poll took the task; the
+		// worker runs it a moment later. A SIGTERM in between finds no running
+		// activity and the SDK drops the task ("worker stopping"; the server
+		// retries it after its StartToClose), which once failed this test in CI.
+		// So the signal comes well into the activity's 6 s.
+		time.Sleep(1500 * time.Millisecond)
 		if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
